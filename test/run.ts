@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { repoRoot } from '../infra/paths';
+import { describeStack, startStack, stopOnSignal } from '../infra/stack';
+
+/**
+ * The one test entry point: `tsx test/run.ts [unit|integration] [filter…]`. Integration tests get
+ * a real Temporal dev server, Kafka broker and PostgreSQL, started once for the whole run (or
+ * reused when already up) and handed over through the environment; unit and replay tests need none.
+ * All files go to one `node --test` run, so its closing summary counts every test.
+ */
+function testFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.test.ts')) out.push(relative(repoRoot, path));
+    }
+  };
+  try {
+    walk(join(repoRoot, 'test', dir));
+  } catch {
+    // a suite with no folder yet has no tests
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const [suite, ...filters] = process.argv.slice(2);
+  const suites = suite === 'unit' || suite === 'integration' ? [suite] : ['unit', 'integration'];
+  if (suite && !suites.includes(suite)) filters.unshift(suite);
+  const files = suites.flatMap(testFiles).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  if (files.length === 0) throw new Error('no test files matched');
+
+  let env: Record<string, string> = {};
+  let stop: () => Promise<void> = async () => undefined;
+  if (files.some((f) => f.startsWith(join('test', 'integration')))) {
+    const began = Date.now();
+    const stack = await startStack({ postgres: true });
+    console.log(`test stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s:\n${describeStack(stack)}`);
+    env = stack.env;
+    stop = stack.stop;
+    stopOnSignal(stop);
+  }
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--import', './test/setup.ts', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files],
+      { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } },
+    );
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
+  await stop();
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

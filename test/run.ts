@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   const code = await new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--import', './test/setup.ts', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files],
+      ['--import', 'tsx', '--import', './test/setup.cjs', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files],
       { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } },
     );
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));

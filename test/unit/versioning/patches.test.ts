@@ -1,0 +1,72 @@
+// Invariant: the workflow code and the patch registry agree: every patched()/deprecatePatch() id is
+// registered in that phase, and no patch registered as removed is still called.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkPatches, checkRepository, findPatchCalls } from '../../../versioning/patch-check';
+import type { PatchEntry } from '../../../versioning/patches';
+
+const entry = (id: string, phase: PatchEntry['phase']): PatchEntry => ({
+  id, phase, release: '1.1', workflow: 'orderFulfillment', change: 'test',
+});
+
+test('the repository workflow code agrees with the registry', () => {
+  assert.deepEqual(checkRepository(join(__dirname, '..', '..', '..')), []);
+});
+
+test('finds patch calls with their lines, ignoring comments and declarations', () => {
+  const source = [
+    "import { patched, deprecatePatch } from '@temporalio/workflow';",
+    "// patched('in-a-comment') is not a call",
+    "if (patched('fraud-screening')) {",
+    '}',
+    "deprecatePatch(\"old-step\");",
+    'if (patched(someId)) {}',
+  ].join('\n');
+  assert.deepEqual(findPatchCalls(source, 'w.ts'), [
+    { kind: 'patched', id: 'fraud-screening', file: 'w.ts', line: 3 },
+    { kind: 'deprecatePatch', id: 'old-step', file: 'w.ts', line: 5 },
+    { kind: 'patched', id: undefined, file: 'w.ts', line: 6 },
+  ]);
+});
+
+test('an unregistered id fails', () => {
+  const problems = checkPatches([], [{ kind: 'patched', id: 'x', file: 'w.ts', line: 1 }]);
+  assert.match(problems.join('\n'), /patched\('x'\) is not in versioning\/patches.ts/);
+});
+
+test('a call in another phase than the registry fails', () => {
+  assert.match(
+    checkPatches([entry('x', 'deprecated')], [{ kind: 'patched', id: 'x', file: 'w.ts', line: 1 }]).join('\n'),
+    /registry holds it as deprecated/,
+  );
+  assert.match(
+    checkPatches([entry('x', 'patched')], [{ kind: 'deprecatePatch', id: 'x', file: 'w.ts', line: 1 }]).join('\n'),
+    /registry holds it as patched/,
+  );
+});
+
+test('a removed patch still called fails', () => {
+  const problems = checkPatches([entry('x', 'removed')], [{ kind: 'patched', id: 'x', file: 'w.ts', line: 9 }]);
+  assert.match(problems.join('\n'), /w.ts:9: patch 'x' is registered as removed/);
+});
+
+test('a registered live patch that no code calls fails; a removed one passes', () => {
+  assert.match(checkPatches([entry('x', 'patched')], []).join('\n'), /no workflow code calls patched\('x'\)/);
+  assert.deepEqual(checkPatches([entry('x', 'removed')], []), []);
+});
+
+test('a non-literal id and a duplicate registry entry fail', () => {
+  assert.match(checkPatches([], [{ kind: 'patched', id: undefined, file: 'w.ts', line: 2 }]).join('\n'), /string literal/);
+  assert.match(checkPatches([entry('x', 'removed'), entry('x', 'removed')], []).join('\n'), /twice/);
+});
+
+test('matching code and registry pass', () => {
+  assert.deepEqual(
+    checkPatches(
+      [entry('a', 'patched'), entry('b', 'deprecated'), entry('c', 'removed')],
+      [{ kind: 'patched', id: 'a', file: 'w.ts', line: 1 }, { kind: 'deprecatePatch', id: 'b', file: 'w.ts', line: 2 }],
+    ),
+    [],
+  );
+});

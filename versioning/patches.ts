@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * The patch registry: every `patched()` id the order saga has ever carried, with its phase.
+ * A patch moves patched → deprecated → removed, one release at a time, and only after the
+ * sagas that could replay the old branch have drained (see docs/workflow-changes.md).
+ * `npm run patches:check` (and the unit test) keep this list and the workflow code in step.
+ */
+export const PatchPhase = z.enum(['patched', 'deprecated', 'removed']);
+export type PatchPhase = z.infer<typeof PatchPhase>;
+
+export const PatchEntry = z.object({
+  /** The id passed to `patched()` / `deprecatePatch()`; recorded in every history that took the new path. */
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'patch ids are kebab-case'),
+  phase: PatchPhase,
+  /** The release that introduced the patch (the folder under versioning/histories/). */
+  release: z.string().regex(/^\d+\.\d+$/),
+  /** The workflow type the patch lives in. */
+  workflow: z.string().min(1),
+  /** What the new branch changes, in business words. */
+  change: z.string().min(1),
+  /** The release that moved it to its current phase, when that is not the release that introduced it. */
+  phaseSince: z.string().regex(/^\d+\.\d+$/).optional(),
+});
+export type PatchEntry = z.infer<typeof PatchEntry>;
+
+export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
+]);

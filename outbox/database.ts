@@ -36,11 +36,23 @@ function openSqlite(path: string): Database {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   const toParams = (params: SqlValue[]) => params.map((p) => (typeof p === 'boolean' ? Number(p) : p));
+  // Preparing is a large share of a small statement's cost (the relay runs a few per batch), so
+  // statements are kept by their text; the bound keeps generated IN-lists from growing it forever.
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (sql: string) => {
+    let stmt = statements.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      if (statements.size >= 500) statements.clear();
+      statements.set(sql, stmt);
+    }
+    return stmt;
+  };
   const direct: Sql = {
-    all: async <T>(sql: string, params: SqlValue[] = []) => db.prepare(sql).all(...toParams(params)) as T[],
-    get: async <T>(sql: string, params: SqlValue[] = []) => db.prepare(sql).get(...toParams(params)) as T | undefined,
+    all: async <T>(sql: string, params: SqlValue[] = []) => prepare(sql).all(...toParams(params)) as T[],
+    get: async <T>(sql: string, params: SqlValue[] = []) => prepare(sql).get(...toParams(params)) as T | undefined,
     run: async (sql: string, params: SqlValue[] = []) => {
-      const stmt = db.prepare(sql);
+      const stmt = prepare(sql);
       if (!stmt.reader) return { changes: stmt.run(...toParams(params)).changes };
       stmt.all(...toParams(params));
       return { changes: 0 };

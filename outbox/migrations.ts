@@ -1,4 +1,4 @@
-import type { Database } from './database';
+import type { Database, Sql } from './database';
 
 /**
  * One migration path for both stores. Where the dialects differ, a migration gives both texts;
@@ -42,18 +42,68 @@ export const outboxMigrations: Migration[] = [
       CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;`,
     },
   },
+  {
+    // Claims (a lease, so a crashed relay's rows come back), per-row retry backoff, and the
+    // per-topic kill switch, stored in the database so that every relay obeys it.
+    id: 'outbox/002-relay',
+    sql: {
+      sqlite: `ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+      ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+      ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;
+      CREATE INDEX IF NOT EXISTS outbox_unsent_key ON outbox (topic, msg_key, seq) WHERE sent_at IS NULL;
+      CREATE TABLE IF NOT EXISTS outbox_pauses (
+        topic TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        paused_at INTEGER NOT NULL
+      );`,
+      // txid: the writing transaction. Sequence numbers are handed out before commit, so on
+      // PostgreSQL a later seq can become visible before an earlier one; the relay publishes in
+      // (txid, seq) order and only rows older than every running transaction (see postgres-store).
+      postgres: `ALTER TABLE outbox
+        ADD COLUMN IF NOT EXISTS claimed_by TEXT,
+        ADD COLUMN IF NOT EXISTS claimed_until BIGINT,
+        ADD COLUMN IF NOT EXISTS next_attempt_at BIGINT,
+        ADD COLUMN IF NOT EXISTS txid xid8 NOT NULL DEFAULT pg_current_xact_id();
+      CREATE INDEX IF NOT EXISTS outbox_unsent_order ON outbox (txid, seq) WHERE sent_at IS NULL;
+      CREATE INDEX IF NOT EXISTS outbox_unsent_key ON outbox (topic, msg_key, txid, seq) WHERE sent_at IS NULL;
+      CREATE TABLE IF NOT EXISTS outbox_pauses (
+        topic TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        paused_at BIGINT NOT NULL
+      );`,
+    },
+  },
 ];
 
+// Any constant works, as long as every process uses the same one; it spells "trapeze".
+const MIGRATION_LOCK = 0x7472617065;
+
+function statements(m: Migration, dialect: Database['dialect']): string[] {
+  const text = typeof m.sql === 'string' ? m.sql : m.sql[dialect];
+  return text.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Applies the migrations not yet recorded, each in its own transaction. Safe when several
+ * processes start at once: on PostgreSQL each transaction first takes a transaction-scoped
+ * advisory lock (so the second process waits, then sees the migration recorded); on SQLite
+ * `BEGIN IMMEDIATE` already serialises writers.
+ */
 export async function migrate(db: Database, migrations: Migration[]): Promise<void> {
-  await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  const lock = async (tx: Sql) => {
+    if (db.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+  };
+  await db.transaction(async (tx) => {
+    await lock(tx);
+    await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  });
   for (const m of migrations) {
     await db.transaction(async (tx) => {
+      await lock(tx);
       if (await tx.get('SELECT id FROM schema_migrations WHERE id = ?', [m.id])) return;
-      const text = typeof m.sql === 'string' ? m.sql : m.sql[db.dialect];
-      for (const statement of text.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean)) {
-        await tx.run(statement);
-      }
+      for (const statement of statements(m, db.dialect)) await tx.run(statement);
       await tx.run('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)', [m.id, Date.now()]);
     });
   }
 }
+

@@ -1,0 +1,38 @@
+import type { IHeaders, Message } from 'kafkajs';
+import { Envelope } from './envelope';
+
+/**
+ * The CloudEvents Kafka protocol binding, binary mode: every attribute (and extension) travels as
+ * a `ce_<name>` header, `datacontenttype` as `content-type`, and the value is the event's data
+ * alone. Consumers that only want the data read the value as plain JSON; routing, dedupe (ce_id)
+ * and upcasting (ce_type, ce_schemaversion) need only the headers. Key = the order id.
+ */
+export const CONTENT_TYPE_HEADER = 'content-type';
+
+export function toKafkaMessage(key: string, env: Envelope): Message {
+  const headers: IHeaders = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name === 'data' || name === 'datacontenttype' || value === undefined) continue;
+    headers[`ce_${name}`] = String(value);
+  }
+  headers[CONTENT_TYPE_HEADER] = env.datacontenttype;
+  return { key, value: JSON.stringify(env.data ?? null), headers };
+}
+
+const NUMERIC_ATTRIBUTES = new Set(['schemaversion']);
+
+/** Rebuilds the envelope from a received message; throws (zod) when it is not a valid event. */
+export function fromKafkaMessage(message: { value: Buffer | null; headers?: IHeaders }): Envelope {
+  const attributes: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(message.headers ?? {})) {
+    if (raw === undefined) continue;
+    const value = (Array.isArray(raw) ? raw[0] : raw)?.toString();
+    if (name === CONTENT_TYPE_HEADER) attributes.datacontenttype = value;
+    else if (name.startsWith('ce_')) {
+      const attribute = name.slice(3);
+      attributes[attribute] = NUMERIC_ATTRIBUTES.has(attribute) ? Number(value) : value;
+    }
+  }
+  const data: unknown = message.value === null ? null : JSON.parse(message.value.toString());
+  return Envelope.parse({ ...attributes, data });
+}

@@ -1,0 +1,103 @@
+import { Envelope } from './envelope';
+import { newestVersion, versionKey, versionsOf, type EventCatalog } from './catalog-model';
+import { compareSchemas, describeBreach, type Breach } from './compatibility';
+import { checkContracts, describeViolation, type ConsumerContract } from './consumer-contracts';
+import type { StoredExample } from './examples';
+import type { JsonSchema } from './json-schema';
+import { currentSchemas } from './snapshots';
+import { upcast, type Upcasters } from './upcasting';
+
+/**
+ * The contract check that CI runs: current schemas against their published snapshots, the
+ * upcaster chain of every event, the stored examples, and every consumer's declared reads.
+ */
+export type ProblemKind = 'breach' | 'unpublished' | 'withdrawn' | 'upcaster' | 'example' | 'contract';
+
+export interface Problem {
+  kind: ProblemKind;
+  message: string;
+  breach?: Breach;
+}
+
+export interface EventsUnderCheck {
+  catalog: EventCatalog;
+  upcasters: Upcasters;
+  contracts: readonly ConsumerContract[];
+  snapshots: ReadonlyMap<string, JsonSchema>;
+  examples: readonly StoredExample[];
+}
+
+export function checkEvents(input: EventsUnderCheck): Problem[] {
+  return [
+    ...checkSnapshots(input.catalog, input.snapshots),
+    ...checkUpcasters(input.catalog, input.upcasters),
+    ...checkExamples(input),
+    ...checkContracts(input.catalog, input.contracts).map((v) => ({ kind: 'contract' as const, message: describeViolation(v) })),
+  ];
+}
+
+export function checkSnapshots(catalog: EventCatalog, snapshots: ReadonlyMap<string, JsonSchema>): Problem[] {
+  const problems: Problem[] = [];
+  const current = currentSchemas(catalog);
+  for (const [type, def] of Object.entries(catalog)) {
+    for (const v of versionsOf(def)) {
+      const key = versionKey(type, v);
+      const published = snapshots.get(key);
+      if (!published) {
+        problems.push({ kind: 'unpublished', message: `${type} v${v}: no snapshot in events/snapshots; publish it with npm run events:snapshot` });
+        continue;
+      }
+      for (const breach of compareSchemas(type, v, published, current.get(key) as JsonSchema)) {
+        problems.push({ kind: 'breach', message: `${describeBreach(breach)}; a change of meaning needs a new version`, breach });
+      }
+    }
+  }
+  for (const key of snapshots.keys()) {
+    if (!current.has(key)) problems.push({ kind: 'withdrawn', message: `${key}: published, but gone from the catalog; stored events of it could no longer be read` });
+  }
+  return problems;
+}
+
+function checkUpcasters(catalog: EventCatalog, upcasters: Upcasters): Problem[] {
+  const problems: Problem[] = [];
+  for (const [type, def] of Object.entries(catalog)) {
+    const newest = newestVersion(def);
+    for (const v of versionsOf(def).filter((x) => x < newest)) {
+      if (!upcasters[type]?.[v]) problems.push({ kind: 'upcaster', message: `${type} v${v}: no upcaster to v${v + 1}; readers could not read it` });
+    }
+  }
+  for (const [type, steps] of Object.entries(upcasters)) {
+    for (const from of Object.keys(steps).map(Number)) {
+      const def = catalog[type];
+      if (!def?.versions[from] || !def.versions[from + 1]) problems.push({ kind: 'upcaster', message: `${type} v${from}: an upcaster exists but the catalog has no v${from} → v${from + 1}` });
+    }
+  }
+  return problems;
+}
+
+function checkExamples({ catalog, upcasters, examples }: EventsUnderCheck): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set(examples.map((e) => versionKey(e.type, e.version)));
+  for (const [type, def] of Object.entries(catalog)) {
+    for (const v of versionsOf(def)) {
+      if (!seen.has(versionKey(type, v))) problems.push({ kind: 'example', message: `${type} v${v}: no stored example in events/examples/${versionKey(type, v)}.json` });
+    }
+  }
+  for (const example of examples) {
+    const env = Envelope.safeParse(example.envelope);
+    if (!env.success) {
+      problems.push({ kind: 'example', message: `${example.file}: not a valid envelope: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+      continue;
+    }
+    if (env.data.type !== example.type || env.data.schemaversion !== example.version) {
+      problems.push({ kind: 'example', message: `${example.file}: holds ${env.data.type} v${env.data.schemaversion}` });
+      continue;
+    }
+    try {
+      upcast(catalog, upcasters, env.data);
+    } catch (err) {
+      problems.push({ kind: 'example', message: `${example.file}: cannot be read as the newest version: ${(err as Error).message}` });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,60 @@
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { onBuildQuery } from './rollout';
+import type { BuildOutcomes } from './canary';
+
+/**
+ * Reads one build's business outcomes from visibility: the saga's own search attributes
+ * (SagaStatus) plus the deployment version Temporal records on every execution. No extra store:
+ * what the UI shows an operator is what the verdict counts.
+ */
+export interface OutcomeQuery {
+  deploymentName: string;
+  buildId: string;
+  workflowType: string;
+  /** Only sagas started after this moment (the ramp's start), so both builds share a window. */
+  since: Date;
+  /** An open saga older than this is stuck, whatever it waits for. */
+  stuckAfterMs: number;
+  now?: Date;
+}
+
+/** The SagaStatus values of a saga that delivered the order; every other closed saga compensated. */
+export const DELIVERED_STATUSES = new Set(['COMPLETED']);
+
+function sagaStatus(info: WorkflowExecutionInfo): string | undefined {
+  const value = info.searchAttributes?.SagaStatus;
+  return Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
+}
+
+export async function buildOutcomes(client: Client, q: OutcomeQuery): Promise<BuildOutcomes> {
+  const now = q.now ?? new Date();
+  const query = `WorkflowType = '${q.workflowType}' AND ${onBuildQuery(q.deploymentName, q.buildId)} AND StartTime >= '${q.since.toISOString()}'`;
+  const out: BuildOutcomes = { buildId: q.buildId, completed: 0, compensated: 0, failed: 0, running: 0, stuck: 0, durationsMs: [] };
+  for await (const info of client.workflow.list({ query })) {
+    switch (info.status.name) {
+      case 'RUNNING':
+        out.running++;
+        if (now.getTime() - info.startTime.getTime() > q.stuckAfterMs) out.stuck++;
+        continue;
+      case 'FAILED':
+      case 'TIMED_OUT':
+      case 'TERMINATED':
+        out.failed++;
+        break;
+      case 'COMPLETED':
+        if (DELIVERED_STATUSES.has(sagaStatus(info) ?? '')) out.completed++;
+        else out.compensated++;
+        break;
+      default:
+        // CANCELLED (a customer cancel routed as workflow cancellation) and CONTINUED_AS_NEW end no order well.
+        out.compensated++;
+    }
+    if (info.closeTime) out.durationsMs.push(info.closeTime.getTime() - info.startTime.getTime());
+  }
+  // A saga whose workflow task keeps failing (e.g. nondeterminism) is stuck however young it is.
+  const problems = await client.workflow.count(
+    `${query} AND ExecutionStatus = 'Running' AND TemporalReportedProblems IS NOT NULL AND StartTime >= '${new Date(now.getTime() - q.stuckAfterMs).toISOString()}'`,
+  );
+  out.stuck += problems.count;
+  return out;
+}

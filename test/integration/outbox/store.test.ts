@@ -1,0 +1,255 @@
+// Invariant: both outbox stores (SQLite and PostgreSQL) hand out rows in append order, never hand
+// a key's later row to anyone while an earlier one is unsent elsewhere (claimed, waiting for a
+// retry, or not yet committed), give back rows whose claim lapsed or failed, obey the per-topic
+// kill switch stored in the database, and bound a batch by rows and bytes.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { NewEvent } from '../../../events/envelope';
+import { appendEvent } from '../../../outbox/append';
+import type { Database } from '../../../outbox/database';
+import { migrate, outboxMigrations } from '../../../outbox/migrations';
+import { openOutboxStore, type OutboxStore } from '../../../outbox/store';
+import { bothStores, type TestDatabase } from '../../databases';
+
+const event = (orderId: string, type: string, context: NewEvent['context'] = 'orders', data: unknown = {}): NewEvent => ({
+  context,
+  type,
+  schemaVersion: 1,
+  orderId,
+  causationId: `order-${orderId}/${type}/${randomUUID()}`,
+  correlationId: `order-${orderId}`,
+  data,
+});
+
+const claim = (store: OutboxStore, relayId: string, limit = 100, extra: { leaseMs?: number; now?: number; maxBytes?: number } = {}) =>
+  store.claim({ relayId, limit, maxBytes: extra.maxBytes ?? 1 << 20, leaseMs: extra.leaseMs ?? 60_000, now: extra.now });
+
+for (const { kind, create } of bothStores) {
+  describe(`outbox store on ${kind}`, () => {
+    let testDb: TestDatabase;
+    let db: Database;
+    let store: OutboxStore;
+
+    before(async () => {
+      testDb = await create();
+      db = testDb.open();
+      if (kind === 'postgres') {
+        // Two processes starting at once must not trip over each other's migrations (the advisory
+        // lock). SQLite serialises them by BEGIN IMMEDIATE; two connections in ONE process would
+        // block each other's synchronous busy wait, so that case is not run here.
+        const second = testDb.open();
+        await Promise.all([migrate(db, outboxMigrations), migrate(second, outboxMigrations)]);
+        await second.close();
+      }
+      await migrate(db, outboxMigrations); // and running them again changes nothing
+      store = openOutboxStore(db);
+    });
+    after(async () => {
+      await db.close();
+      await testDb.drop();
+    });
+
+    // Each test leaves nothing unsent behind, so the next one starts from an empty queue.
+    async function drain(relayId = 'drain'): Promise<void> {
+      for (let rows = await claim(store, relayId, 1000); rows.length > 0; rows = await claim(store, relayId, 1000)) {
+        await store.markSent(relayId, rows.map((r) => r.seq));
+      }
+      assert.equal(await store.backlog(), 0);
+    }
+
+    test('rows come out in append order and, once marked sent, never again', async () => {
+      const order = randomUUID();
+      for (const type of ['A', 'B', 'C']) await db.transaction((tx) => appendEvent(tx, event(order, type)));
+      assert.equal(await store.backlog(), 3);
+      assert.ok((await store.oldestUnsentAgeMs()) >= 0);
+      const rows = await claim(store, 'r1');
+      assert.deepEqual(rows.map((r) => r.type), ['A', 'B', 'C']);
+      assert.equal(rows[0]?.msgKey, order);
+      assert.equal(rows[0]?.topic, 'trapeze.orders');
+      assert.equal(await store.markSent('r1', rows.map((r) => r.seq)), 3);
+      assert.deepEqual(await claim(store, 'r1'), []);
+      assert.equal(await store.backlog(), 0);
+      assert.equal(await store.oldestUnsentAgeMs(), 0);
+    });
+
+    test('an append retried under the same idempotency key is one row', async () => {
+      const e = event(randomUUID(), 'OrderSubmitted');
+      await db.transaction((tx) => appendEvent(tx, e));
+      await db.transaction((tx) => appendEvent(tx, e));
+      assert.equal(await store.backlog(), 1);
+      await drain();
+    });
+
+    test("a key's later rows wait while an earlier one is held by another relay; other keys go", async () => {
+      const [k1, k2] = [randomUUID(), randomUUID()];
+      await db.transaction(async (tx) => {
+        await appendEvent(tx, event(k1, 'A'));
+        await appendEvent(tx, event(k2, 'A'));
+        await appendEvent(tx, event(k1, 'B'));
+        await appendEvent(tx, event(k2, 'B'));
+      });
+      const first = await claim(store, 'r1', 1);
+      assert.deepEqual(first.map((r) => [r.msgKey, r.type]), [[k1, 'A']]);
+      const second = await claim(store, 'r2');
+      assert.deepEqual(second.map((r) => [r.msgKey, r.type]), [[k2, 'A'], [k2, 'B']]);
+      await store.markSent('r2', second.map((r) => r.seq));
+      assert.deepEqual(await claim(store, 'r2'), [], 'k1/B must wait for k1/A');
+      await store.markSent('r1', first.map((r) => r.seq));
+      const last = await claim(store, 'r2');
+      assert.deepEqual(last.map((r) => [r.msgKey, r.type]), [[k1, 'B']]);
+      await store.markSent('r2', last.map((r) => r.seq));
+    });
+
+    test('a failed batch comes back after its retry time and blocks its keys until then', async () => {
+      const k = randomUUID();
+      for (const type of ['A', 'B']) await db.transaction((tx) => appendEvent(tx, event(k, type)));
+      const rows = await claim(store, 'r1', 1);
+      const now = Date.now();
+      await store.recordFailure('r1', rows.map((r) => r.seq), 'broker down', now + 5_000);
+      assert.deepEqual(await claim(store, 'r2', 100, { now: now + 1_000 }), [], 'neither A (backing off) nor B (behind A)');
+      const retried = await claim(store, 'r2', 100, { now: now + 5_000 });
+      assert.deepEqual(retried.map((r) => r.type), ['A', 'B']);
+      assert.equal(retried[0]?.attempts, 1);
+      await store.markSent('r2', retried.map((r) => r.seq));
+    });
+
+    test("a lapsed claim is taken over, and the old holder can no longer mark it", async () => {
+      await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'A')));
+      const now = Date.now();
+      const held = await claim(store, 'dead', 100, { leaseMs: 1_000, now });
+      assert.equal(held.length, 1);
+      assert.deepEqual(await claim(store, 'alive', 100, { now: now + 500 }), []);
+      const taken = await claim(store, 'alive', 100, { now: now + 1_001 });
+      assert.deepEqual(taken.map((r) => r.seq), held.map((r) => r.seq));
+      assert.equal(await store.markSent('dead', held.map((r) => r.seq)), 0);
+      assert.equal(await store.markSent('alive', taken.map((r) => r.seq)), 1);
+    });
+
+    test('a released claim is handed out again at once', async () => {
+      await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'A')));
+      const rows = await claim(store, 'r1');
+      await store.release('r1', rows.map((r) => r.seq));
+      const again = await claim(store, 'r2');
+      assert.deepEqual(again.map((r) => r.seq), rows.map((r) => r.seq));
+      await store.markSent('r2', again.map((r) => r.seq));
+    });
+
+    test('a paused topic keeps its events in the outbox until resumed; other topics flow', async () => {
+      const k = randomUUID();
+      await db.transaction(async (tx) => {
+        await appendEvent(tx, event(k, 'PaymentAuthorized', 'payments'));
+        await appendEvent(tx, event(k, 'OrderSubmitted', 'orders'));
+      });
+      await store.pause('trapeze.payments', 'incident 42');
+      assert.deepEqual((await store.paused()).map((p) => [p.topic, p.reason]), [['trapeze.payments', 'incident 42']]);
+      const flowing = await claim(store, 'r1');
+      assert.deepEqual(flowing.map((r) => r.topic), ['trapeze.orders']);
+      await store.markSent('r1', flowing.map((r) => r.seq));
+      assert.deepEqual(await claim(store, 'r1'), []);
+      assert.equal(await store.backlog(), 1);
+      await store.resume('trapeze.payments');
+      assert.deepEqual(await store.paused(), []);
+      const resumed = await claim(store, 'r1');
+      assert.deepEqual(resumed.map((r) => r.type), ['PaymentAuthorized']);
+      await store.markSent('r1', resumed.map((r) => r.seq));
+    });
+
+    test('a batch is bounded by rows and by bytes, and one row always fits', async () => {
+      const k = randomUUID();
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 5; i++) await appendEvent(tx, event(k, `T${i}`, 'orders', { pad: 'x'.repeat(1_000) }));
+      });
+      const two = await claim(store, 'r1', 2);
+      assert.equal(two.length, 2);
+      await store.markSent('r1', two.map((r) => r.seq));
+      await drain('r1');
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 5; i++) await appendEvent(tx, event(k, `U${i}`, 'orders', { pad: 'x'.repeat(1_000) }));
+      });
+      const byBytes = await claim(store, 'r2', 100, { maxBytes: 3_500 });
+      assert.equal(byBytes.length, 2);
+      await store.markSent('r2', byBytes.map((r) => r.seq));
+      await drain('r2');
+      await db.transaction((tx) => appendEvent(tx, event(k, 'V', 'orders', { pad: 'x'.repeat(5_000) })));
+      const big = await claim(store, 'r3', 100, { maxBytes: 10 });
+      assert.equal(big.length, 1);
+      await store.markSent('r3', big.map((r) => r.seq));
+    });
+
+    test('sent rows older than the retention are pruned; unsent ones never', async () => {
+      await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'A')));
+      await drain();
+      await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'B')));
+      assert.ok((await store.pruneSent(Date.now() + 1)) >= 1);
+      assert.equal(await store.backlog(), 1);
+      await drain();
+    });
+
+    test('concurrent relays never share a row and each key goes out in order', async () => {
+      const keys = Array.from({ length: 20 }, () => randomUUID());
+      const expected = new Map(keys.map((k) => [k, [] as string[]]));
+      for (let i = 0; i < 10; i++) {
+        await db.transaction(async (tx) => {
+          for (const k of keys) {
+            const env = await appendEvent(tx, event(k, `T${i}`));
+            expected.get(k)?.push(env.id);
+          }
+        });
+      }
+      // "published" is recorded before the sent mark is written: a claim that sees a row sent
+      // must find it published already.
+      const published = new Map(keys.map((k) => [k, [] as string[]]));
+      const handedOut = new Set<string>();
+      const violations: string[] = [];
+      const relay = async (relayId: string) => {
+        for (let idle = 0; idle < 20; ) {
+          const rows = await claim(store, relayId, 7);
+          if (rows.length === 0) {
+            idle += 1;
+            await new Promise((r) => setImmediate(r));
+            continue;
+          }
+          idle = 0;
+          for (const row of rows) {
+            if (handedOut.has(row.id)) violations.push(`${row.id} handed out twice`);
+            handedOut.add(row.id);
+            const sent = published.get(row.msgKey) ?? [];
+            const position = expected.get(row.msgKey)?.indexOf(row.id) ?? -1;
+            if (position !== sent.length) violations.push(`${row.msgKey}: row ${position} claimed with ${sent.length} published`);
+            sent.push(row.id);
+          }
+          await store.markSent(relayId, rows.map((r) => r.seq));
+        }
+      };
+      await Promise.all(['a', 'b', 'c', 'd'].map(relay));
+      assert.deepEqual(violations, []);
+      assert.deepEqual(published, expected);
+      assert.equal(await store.backlog(), 0);
+    });
+
+    if (kind === 'postgres') {
+      test('a row committed before an earlier-numbered one of its key waits for it', async () => {
+        const k = randomUUID();
+        let letGo!: () => void;
+        const gate = new Promise<void>((resolve) => (letGo = resolve));
+        let appended!: () => void;
+        const firstAppended = new Promise<void>((resolve) => (appended = resolve));
+        // The first transaction takes the smaller seq, then stays open while the second commits.
+        const slow = db.transaction(async (tx) => {
+          await appendEvent(tx, event(k, 'First'));
+          appended();
+          await gate;
+        });
+        await firstAppended;
+        await db.transaction((tx) => appendEvent(tx, event(k, 'Second')));
+        assert.deepEqual(await claim(store, 'r1'), [], 'Second must not overtake the uncommitted First');
+        letGo();
+        await slow;
+        const both = await claim(store, 'r1');
+        assert.deepEqual(both.map((r) => r.type), ['First', 'Second']);
+        await store.markSent('r1', both.map((r) => r.seq));
+      });
+    }
+  });
+}

@@ -1,0 +1,164 @@
+import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import pino, { type Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { topicFor } from '../events/envelope';
+import type { EventCatalog } from '../events/catalog-model';
+import type { ConsumerContract } from '../events/consumer-contracts';
+import { UnreadableEvent } from '../events/unreadable';
+import type { ReadEvent, Upcasters } from '../events/upcasting';
+import { capped } from '../outbox/backoff';
+import type { Database, Sql } from '../outbox/database';
+import { deadLetterTopic, sendToDeadLetter } from './dead-letter';
+import { recordProcessed, type Origin } from './processed-events';
+import { decodeEnvelope, readEvent } from './read-message';
+
+/** What a consumer does with one event, inside the transaction that also records it as processed. */
+export type ApplyEvent = (tx: Sql, event: ReadEvent, origin: Origin) => Promise<void>;
+
+export interface EventConsumerOptions {
+  /** The consumer's name: its contract, its processed-events table, its metrics label. */
+  name: string;
+  kafka: Kafka;
+  db: Database;
+  catalog: EventCatalog;
+  upcasters: Upcasters;
+  /** What it reads: also decides which topics it subscribes to and which types it ignores. */
+  contract: ConsumerContract;
+  apply: ApplyEvent;
+  groupId?: string;
+  /** Maps a context topic to the Kafka topic; tests use it to isolate runs on a shared broker. */
+  route?: (topic: string) => string;
+  log?: Logger;
+  registry?: Registry;
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+export interface EventConsumerStatus {
+  running: boolean;
+  /** Joined its group and not stuck retrying an effect. */
+  ready: boolean;
+  applied: number;
+  duplicates: number;
+  ignored: number;
+  deadLettered: number;
+  consecutiveFailures: number;
+  lastError?: string;
+}
+
+export interface EventConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): EventConsumerStatus;
+}
+
+type Outcome = 'applied' | 'duplicate' | 'ignored' | 'dead_lettered';
+
+/**
+ * A Kafka consumer group member that reads events the safe way: decode and validate the envelope,
+ * upcast to the newest version, ignore unknown fields and event types it does not read, apply the
+ * effect and record the event id in one transaction (so redelivery and replay change nothing),
+ * park poison messages in the dead-letter topic and go on. A failing effect (the database is
+ * down) is retried in place with backoff: skipping it would break per-order order.
+ */
+export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
+  const { name, kafka, db, catalog, upcasters, contract, apply, route = (t: string) => t } = options;
+  const groupId = options.groupId ?? `trapeze.${name}`;
+  const log = (options.log ?? pino({ name })).child({ consumer: name, groupId });
+  const reads = new Set(contract.reads.map((r) => r.type));
+  const topics = [...new Set(contract.reads.map((r) => catalog[r.type]?.context).filter((c) => c !== undefined))].map((c) => route(topicFor(c)));
+  const backoff = capped({ initialMs: 100, maxMs: 5_000, ...options.backoff });
+  const state: EventConsumerStatus = { running: false, ready: false, applied: 0, duplicates: 0, ignored: 0, deadLettered: 0, consecutiveFailures: 0 };
+  const registers = options.registry ? [options.registry] : [];
+  // Several consumers may share one process and registry: the metric is shared, the label differs.
+  const counter = (metric: string, help: string, labelNames: string[]) =>
+    (options.registry?.getSingleMetric(metric) as Counter | undefined) ?? new Counter({ name: metric, help, labelNames, registers });
+  const events = counter('trapeze_consumer_events_total', 'Events handled by a consumer, by outcome', ['consumer', 'outcome']);
+  const failures = counter('trapeze_consumer_apply_failures_total', 'Failed attempts to apply an event (each is retried)', ['consumer']);
+  let consumer: Consumer | undefined;
+  let producer: Producer | undefined;
+  let stopping = false;
+
+  const count = (outcome: Outcome) => {
+    events.inc({ consumer: name, outcome });
+    if (outcome === 'applied') state.applied += 1;
+    else if (outcome === 'duplicate') state.duplicates += 1;
+    else if (outcome === 'ignored') state.ignored += 1;
+    else state.deadLettered += 1;
+  };
+
+  async function handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const origin: Origin = { topic, partition, offset: message.offset };
+    let event: ReadEvent;
+    try {
+      const envelope = decodeEnvelope(message);
+      if (!reads.has(envelope.type)) return count('ignored');
+      event = readEvent(catalog, upcasters, envelope);
+    } catch (err) {
+      if (!(err instanceof UnreadableEvent)) throw err;
+      await sendToDeadLetter(producer as Producer, name, { topic, partition, message }, err);
+      log.warn({ topic, partition, offset: message.offset, reason: err.reason, detail: err.detail }, 'poison event sent to the dead-letter topic');
+      return count('dead_lettered');
+    }
+    for (;;) {
+      try {
+        const applied = await db.transaction(async (tx) => {
+          if (!(await recordProcessed(tx, name, event.envelope.id, event.type, origin))) return false;
+          await apply(tx, event, origin);
+          return true;
+        });
+        backoff.reset();
+        state.consecutiveFailures = 0;
+        state.ready = true;
+        return count(applied ? 'applied' : 'duplicate');
+      } catch (err) {
+        if (stopping) throw err; // the offset stays uncommitted: the next member applies it
+        const delay = backoff.next();
+        state.consecutiveFailures = backoff.failures;
+        state.lastError = (err as Error).message;
+        state.ready = false;
+        failures.inc({ consumer: name });
+        log.warn({ eventId: event.envelope.id, type: event.type, err: state.lastError, retryInMs: delay }, 'applying the event failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        await heartbeat();
+      }
+    }
+  }
+
+  return {
+    async start() {
+      stopping = false;
+      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      await producer.connect();
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        // The dead-letter topics exist before the first poison message; source topics are the relay's.
+        await admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ topic: deadLetterTopic(t), numPartitions: 1 })) });
+      } finally {
+        await admin.disconnect();
+      }
+      consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true, retry: { restartOnFailure: async () => !stopping } });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        state.ready = state.consecutiveFailures === 0;
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        state.ready = false;
+        state.lastError = String(e.payload.error);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({ autoCommitInterval: 500, eachMessage: handle });
+      state.running = true;
+      log.info({ topics }, 'consumer started');
+    },
+    async stop() {
+      stopping = true;
+      await consumer?.disconnect();
+      await producer?.disconnect();
+      state.running = false;
+      state.ready = false;
+      log.info({ applied: state.applied, duplicates: state.duplicates, deadLettered: state.deadLettered }, 'consumer stopped');
+    },
+    status: () => ({ ...state }),
+  };
+}

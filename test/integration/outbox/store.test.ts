@@ -187,7 +187,7 @@ for (const { kind, create } of bothStores) {
     });
 
     test('concurrent relays never share a row and each key goes out in order', async () => {
-      const keys = Array.from({ length: 20 }, () => randomUUID());
+      const keys: string[] = Array.from({ length: 20 }, () => randomUUID());
       const expected = new Map(keys.map((k) => [k, [] as string[]]));
       for (let i = 0; i < 10; i++) {
         await db.transaction(async (tx) => {

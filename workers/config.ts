@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/**
+ * Every process reads its configuration here, from the environment, validated once at start:
+ * a typo in a variable fails the process loudly instead of running with a silent default.
+ * Tests do not read it; they wire factories explicitly.
+ */
+const port = z.coerce.number().int().min(0).max(65_535);
+const positive = z.coerce.number().int().positive();
+
+const Environment = z.object({
+  DATABASE_URL: z.string().min(1).default('sqlite:.data/trapeze.db'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RELAY_HTTP_PORT: port.default(9464),
+  RELAY_BATCH_SIZE: positive.default(500),
+  RELAY_MAX_BATCH_BYTES: positive.default(4 * 1024 * 1024),
+  RELAY_POLL_MS: positive.default(50),
+  RELAY_LEASE_MS: positive.default(60_000),
+  RELAY_BACKOFF_MAX_MS: positive.default(10_000),
+  RELAY_TOPIC_PARTITIONS: positive.default(6),
+  RELAY_RETENTION_HOURS: positive.default(168),
+});
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env) {
+  const e = Environment.parse(env);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    kafka: { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) },
+    relay: {
+      httpPort: e.RELAY_HTTP_PORT,
+      batchSize: e.RELAY_BATCH_SIZE,
+      maxBatchBytes: e.RELAY_MAX_BATCH_BYTES,
+      pollMs: e.RELAY_POLL_MS,
+      leaseMs: e.RELAY_LEASE_MS,
+      backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
+      partitions: e.RELAY_TOPIC_PARTITIONS,
+      retentionHours: e.RELAY_RETENTION_HOURS,
+    },
+  };
+}
+export type Config = ReturnType<typeof readConfig>;

@@ -1,0 +1,28 @@
+// Invariant: every captured history of every released saga version (open and closed, at every wait
+// point) replays against the current workflow code; a nondeterministic change fails here, naming
+// the history file and the event, instead of failing running sagas in production.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bundleWorkflows, corpus, replayCorpus, sagaWorkflowsPath, type ReplayOutcome } from '../../../versioning/replay';
+
+const entries = corpus();
+let outcomes: Promise<Map<string, ReplayOutcome>> | undefined;
+// One replay worker over the whole corpus: bundling the saga once is most of the cost.
+const replayed = () =>
+  (outcomes ??= bundleWorkflows(sagaWorkflowsPath())
+    .then((bundle) => replayCorpus(bundle, entries))
+    .then((list) => new Map(list.map((o) => [o.entry.file, o]))));
+
+test('the corpus holds the released versions, with sagas open at each wait point', () => {
+  const releases = new Set(entries.map((e) => e.release));
+  assert.ok(releases.has('1.0'), 'release 1.0 histories are committed');
+  assert.ok(entries.some((e) => e.release === '1.0' && e.scenario.startsWith('open-')), 'open sagas are part of the corpus');
+});
+
+for (const entry of entries) {
+  test(`${entry.release}/${entry.scenario} replays on the current code`, async () => {
+    const outcome = (await replayed()).get(entry.file);
+    assert.ok(outcome, `no replay result for ${entry.file}`);
+    if (outcome.error) assert.fail(outcome.error);
+  });
+}

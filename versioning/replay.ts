@@ -1,0 +1,83 @@
+import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+
+/**
+ * The replay corpus: histories of real saga runs, per release, under versioning/histories/<release>/.
+ * Replaying one against the current workflow code re-runs the code over the recorded events with
+ * no server; a change that would issue different commands than the history holds is reported as
+ * nondeterminism, naming the history file and the event.
+ */
+export const corpusRoot = join(__dirname, 'histories');
+
+export interface CorpusEntry {
+  release: string;
+  scenario: string;
+  file: string;
+}
+
+/** Every history file, ordered by release then scenario. */
+export function corpus(root = corpusRoot): CorpusEntry[] {
+  if (!existsSync(root)) return [];
+  const entries: CorpusEntry[] = [];
+  for (const release of readdirSync(root).sort(compareReleases)) {
+    const dir = join(root, release);
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+      entries.push({ release, scenario: basename(name, '.json'), file: join(dir, name) });
+    }
+  }
+  return entries;
+}
+
+function compareReleases(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return a.localeCompare(b);
+}
+
+/**
+ * Loads a history in the proto3 JSON form both `temporal workflow show --output json` and
+ * `historyToJSON(handle.fetchHistory())` write.
+ */
+export function loadHistory(file: string): History {
+  return historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+export interface ReplayOutcome {
+  entry: CorpusEntry;
+  /** Undefined when the history replayed cleanly. */
+  error?: string;
+}
+
+const quiet = new DefaultLogger('ERROR');
+
+export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, logger: quiet });
+}
+
+/** Replays every entry against one bundle of workflow code; one worker serves them all. */
+export async function replayCorpus(workflowBundle: WorkflowBundle, entries: CorpusEntry[], repoRoot = join(__dirname, '..')): Promise<ReplayOutcome[]> {
+  const byId = new Map<string, CorpusEntry>(entries.map((entry) => [`replay-${entry.release}-${entry.scenario}`, entry]));
+  const outcomes: ReplayOutcome[] = [];
+  const histories = [...byId].map(([workflowId, entry]) => ({ workflowId, history: loadHistory(entry.file) }));
+  for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'corpus' }, histories)) {
+    const entry = byId.get(result.workflowId);
+    if (!entry) throw new Error(`replay returned an unknown workflow id ${result.workflowId}`);
+    outcomes.push(result.error ? { entry, error: describe(entry, result.error, repoRoot) } : { entry });
+  }
+  return outcomes;
+}
+
+function describe(entry: CorpusEntry, error: Error, repoRoot: string): string {
+  // Core wraps the useful line ("[TMPRL1100] Nondeterminism error: … HistoryEvent(id: 9, …)") in a
+  // debug dump of the failure; lift it out so the report names the event in one line.
+  const core = /message: "((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1];
+  const event = /HistoryEvent\(id: (\d+), (\w+)/.exec(core ?? error.message);
+  const at = event ? ` at event ${event[1]} (${event[2]})` : '';
+  return `${relative(repoRoot, entry.file)}: ${error.name}${at}: ${core ?? error.message}`;
+}
+
+/** The module that exports the saga workflows, as workers load it. */
+export const sagaWorkflowsPath = (repoRoot = join(__dirname, '..')) => require.resolve(join(repoRoot, 'workflows'));

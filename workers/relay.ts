@@ -1,0 +1,92 @@
+import { Kafka, logLevel } from 'kafkajs';
+import pino, { type Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { openDatabase, type Database } from '../outbox/database';
+import { migrate, outboxMigrations } from '../outbox/migrations';
+import { createRelay, type Relay } from '../outbox/relay';
+import { createRelayMetrics } from '../outbox/relay-metrics';
+import { openOutboxStore } from '../outbox/store';
+import { readConfig, type Config } from './config';
+import { serveHealth, shutdownOnSignals, type HealthServer } from './health';
+import { kafkaLogs } from './kafka-logging';
+
+/**
+ * The outbox relay process: migrates the outbox, relays it to Kafka, prunes old sent rows, and
+ * serves /healthz (the loop comes round), /readyz (Kafka answers) and /metrics.
+ * Run several against one PostgreSQL for availability; against SQLite run one per database file.
+ */
+export interface RelayWorker {
+  relay: Relay;
+  health: HealthServer;
+  stop(): Promise<void>;
+}
+
+export async function startRelayWorker({
+  config,
+  log = pino({ name: 'relay', level: config.logLevel }),
+  db: shared,
+}: {
+  config: Config;
+  log?: Logger;
+  /** In-process use (npm start): share the process's one Database, SQLite above all. */
+  db?: Database;
+}): Promise<RelayWorker> {
+  const db = shared ?? openDatabase(config.databaseUrl);
+  await migrate(db, outboxMigrations);
+  const store = openOutboxStore(db);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const kafka = new Kafka({ clientId: 'trapeze-relay', brokers: config.kafka.brokers, logLevel: logLevel.WARN, logCreator: kafkaLogs(log) });
+  const { relay: r } = config;
+  const relay = createRelay({
+    store,
+    kafka,
+    log,
+    metrics: createRelayMetrics(registry, store),
+    batchSize: r.batchSize,
+    maxBatchBytes: r.maxBatchBytes,
+    pollMs: r.pollMs,
+    leaseMs: r.leaseMs,
+    backoff: { maxMs: r.backoffMaxMs },
+    partitions: r.partitions,
+  });
+  const loop = relay.start();
+  // A live loop comes round at least every backoff cap or send timeout; a minute means it is stuck.
+  const health = await serveHealth({
+    port: r.httpPort,
+    registry,
+    live: () => Date.now() - relay.status().lastLoopAt < 60_000,
+    ready: () => relay.status().running && relay.status().kafkaHealthy,
+  });
+  const prune = setInterval(() => {
+    store
+      .pruneSent(Date.now() - r.retentionHours * 3_600_000)
+      .then((n) => n > 0 && log.info({ pruned: n }, 'pruned sent outbox rows'))
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'prune failed'));
+  }, 600_000);
+  prune.unref();
+  log.info({ port: health.port, brokers: config.kafka.brokers }, 'relay worker up');
+  return {
+    relay,
+    health,
+    async stop() {
+      clearInterval(prune);
+      await relay.stop();
+      await loop;
+      await health.close();
+      if (!shared) await db.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = readConfig();
+  const log = pino({ name: 'relay', level: config.logLevel });
+  startRelayWorker({ config, log }).then(
+    (worker) => shutdownOnSignals(log, [worker.stop]),
+    (err: unknown) => {
+      log.fatal({ err: String(err) }, 'relay worker failed to start');
+      process.exit(1);
+    },
+  );
+}

@@ -43,7 +43,7 @@ export function renderCatalogPage(input: {
   }
   lines.push('', '## Consumers', '', '| consumer | reads |', '|---|---|');
   for (const c of contracts) {
-    lines.push(`| ${c.consumer} | ${c.reads.map((r) => `${r.type} v${r.version}+ (${Object.keys(r.fields).map((f) => `\`${f}\``).join(', ')})`).join('; ')} |`);
+    lines.push(`| ${c.consumer} | ${c.reads.map((r) => `${r.type} v${r.version}+ (${Object.keys(r.fields).map((f) => `\`${f}\``).join(', ') || 'envelope only'})`).join('; ')} |`);
   }
 
   for (const type of types) {

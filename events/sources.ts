@@ -1,0 +1,17 @@
+import { join } from 'node:path';
+import { consumerContracts } from '../consumers/contracts';
+import { catalog } from './catalog';
+import { upcasters } from './upcasters';
+
+/** Where the project's contract sources and generated artefacts live, for the CLI and the tests. */
+const here = __dirname;
+
+export const eventSources = {
+  catalog,
+  upcasters,
+  contracts: consumerContracts,
+  snapshotsDir: join(here, 'snapshots'),
+  examplesDir: join(here, 'examples'),
+  catalogPage: join(here, 'CATALOG.md'),
+  catalogSchema: join(here, 'catalog.schema.json'),
+};

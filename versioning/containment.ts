@@ -8,8 +8,10 @@ import type { WorkerOptions } from '@temporalio/worker';
  */
 const FATAL = new Set(['NondeterminismError', 'DeterminismViolationError', 'Error']);
 
-export function nondeterminismEscapes(options: Pick<WorkerOptions, 'workflowFailureErrorTypes'>, workflowTypes: string[]): string[] {
-  const configured = options.workflowFailureErrorTypes ?? {};
+type FailureTypes = Pick<WorkerOptions, 'workflowFailureErrorTypes'> | { workflowFailureErrorTypes?: Partial<Record<string, string[]>> };
+
+export function nondeterminismEscapes(options: FailureTypes, workflowTypes: string[]): string[] {
+  const configured: Partial<Record<string, string[]>> = options.workflowFailureErrorTypes ?? {};
   const problems: string[] = [];
   for (const key of ['*', ...workflowTypes]) {
     for (const type of configured[key] ?? []) {
@@ -19,7 +21,7 @@ export function nondeterminismEscapes(options: Pick<WorkerOptions, 'workflowFail
   return problems;
 }
 
-export function assertNondeterminismContained(options: Pick<WorkerOptions, 'workflowFailureErrorTypes'>, workflowTypes: string[]): void {
+export function assertNondeterminismContained(options: FailureTypes, workflowTypes: string[]): void {
   const problems = nondeterminismEscapes(options, workflowTypes);
   if (problems.length > 0) throw new Error(problems.join('; '));
 }

@@ -11,7 +11,7 @@ export interface BuildOutcomes {
   completed: number;
   /** Closed sagas that ended by compensating (declined, no stock, cancelled, refunded, exhausted retries). */
   compensated: number;
-  /** Executions that failed, timed out or were terminated: the saga itself broke. */
+  /** Executions that failed, timed out or were terminated, or sagas that ended FAILED (a step exhausted its retries). */
   failed: number;
   /** Open sagas. */
   running: number;

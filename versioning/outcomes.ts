@@ -18,8 +18,13 @@ export interface OutcomeQuery {
   now?: Date;
 }
 
-/** The SagaStatus values of a saga that delivered the order; every other closed saga compensated. */
+/**
+ * SagaStatus (workflows/definitions.ts) of a closed saga: COMPLETED delivered the order, FAILED
+ * means a step kept failing technically (a failure of the build, even though it compensated), and
+ * REJECTED / CANCELLED are compensations the business asked for.
+ */
 export const DELIVERED_STATUSES = new Set(['COMPLETED']);
+export const FAILED_STATUSES = new Set(['FAILED']);
 
 function sagaStatus(info: WorkflowExecutionInfo): string | undefined {
   const value = info.searchAttributes?.SagaStatus;
@@ -43,6 +48,7 @@ export async function buildOutcomes(client: Client, q: OutcomeQuery): Promise<Bu
         break;
       case 'COMPLETED':
         if (DELIVERED_STATUSES.has(sagaStatus(info) ?? '')) out.completed++;
+        else if (FAILED_STATUSES.has(sagaStatus(info) ?? '')) out.failed++;
         else out.compensated++;
         break;
       default:

@@ -22,6 +22,13 @@ const Environment = z.object({
   RELAY_BACKOFF_MAX_MS: positive.default(10_000),
   RELAY_TOPIC_PARTITIONS: positive.default(6),
   RELAY_RETENTION_HOURS: positive.default(168),
+  // Consumers keep their own state; by default in the main database, in their own tables.
+  NOTIFICATIONS_DATABASE_URL: z.string().min(1).optional(),
+  NOTIFICATIONS_HTTP_PORT: port.default(9465),
+  /** `on` holds every notification back (recorded as suppressed, resendable) whatever the database switch says. */
+  NOTIFICATIONS_KILL_SWITCH: z.enum(['on', 'off']).default('off'),
+  ORDER_VIEW_DATABASE_URL: z.string().min(1).optional(),
+  ORDER_VIEW_HTTP_PORT: port.default(9466),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -41,6 +48,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       partitions: e.RELAY_TOPIC_PARTITIONS,
       retentionHours: e.RELAY_RETENTION_HOURS,
     },
+    notifications: {
+      databaseUrl: e.NOTIFICATIONS_DATABASE_URL ?? e.DATABASE_URL,
+      httpPort: e.NOTIFICATIONS_HTTP_PORT,
+      killSwitchForced: e.NOTIFICATIONS_KILL_SWITCH === 'on',
+    },
+    orderView: { databaseUrl: e.ORDER_VIEW_DATABASE_URL ?? e.DATABASE_URL, httpPort: e.ORDER_VIEW_HTTP_PORT },
   };
 }
 export type Config = ReturnType<typeof readConfig>;

@@ -1,0 +1,75 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { catalog } from '../events/catalog';
+import type { ConsumerContract } from '../events/consumer-contracts';
+import { upcasters } from '../events/upcasters';
+import { createEventConsumer, type ApplyEvent, type EventConsumer } from '../consumers/event-consumer';
+import { openDatabase, type Database } from '../outbox/database';
+import { migrate, type Migration } from '../outbox/migrations';
+import { serveHealth, type HealthServer } from './health';
+import { kafkaLogs } from './kafka-logging';
+
+/**
+ * What every consumer process shares: its database and migrations, a Kafka consumer group, and
+ * /healthz (the group member runs), /readyz (joined and not stuck on an effect), /metrics.
+ */
+export interface ConsumerWorker {
+  db: Database;
+  consumer: EventConsumer;
+  health: HealthServer;
+  stop(): Promise<void>;
+}
+
+export async function startConsumerWorker(options: {
+  name: string;
+  contract: ConsumerContract;
+  migrations: Migration[];
+  apply: (db: Database) => ApplyEvent;
+  databaseUrl: string;
+  brokers: string[];
+  httpPort: number;
+  log: Logger;
+  /** In-process use (npm start): share the process's one Database, SQLite above all. */
+  db?: Database;
+  groupId?: string;
+  route?: (topic: string) => string;
+}): Promise<ConsumerWorker> {
+  const { name, log } = options;
+  const db = options.db ?? openDatabase(options.databaseUrl);
+  await migrate(db, options.migrations);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const kafka = new Kafka({ clientId: `trapeze-${name}`, brokers: options.brokers, logLevel: logLevel.WARN, logCreator: kafkaLogs(log) });
+  const consumer = createEventConsumer({
+    name,
+    kafka,
+    db,
+    catalog,
+    upcasters,
+    contract: options.contract,
+    apply: options.apply(db),
+    log,
+    registry,
+    ...(options.groupId ? { groupId: options.groupId } : {}),
+    ...(options.route ? { route: options.route } : {}),
+  });
+  await consumer.start();
+  const health = await serveHealth({
+    port: options.httpPort,
+    registry,
+    live: () => consumer.status().running,
+    ready: () => consumer.status().ready,
+  });
+  log.info({ port: health.port }, `${name} worker up`);
+  return {
+    db,
+    consumer,
+    health,
+    async stop() {
+      await consumer.stop();
+      await health.close();
+      if (!options.db) await db.close();
+    },
+  };
+}

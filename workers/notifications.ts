@@ -1,0 +1,52 @@
+import pino, { type Logger } from 'pino';
+import { notificationsContract } from '../consumers/notifications/contract';
+import { killSwitch } from '../consumers/notifications/kill-switch';
+import { notificationsMigrations } from '../consumers/notifications/migrations';
+import { notifyOnEvents } from '../consumers/notifications/notify';
+import { mailboxSender, type NotificationSender } from '../consumers/notifications/sender';
+import type { Database } from '../outbox/database';
+import { readConfig, type Config } from './config';
+import { startConsumerWorker, type ConsumerWorker } from './consumer-worker';
+import { shutdownOnSignals } from './health';
+
+/**
+ * The notifications process: tells the customer their order is confirmed, on OrderConfirmed only.
+ * NOTIFICATIONS_KILL_SWITCH=on (or `npm run notifications -- pause`) holds sending back; the events
+ * are still consumed and recorded as suppressed, and `npm run notifications -- resend` sends them.
+ */
+export function startNotificationsWorker({
+  config,
+  log = pino({ name: 'notifications', level: config.logLevel }),
+  db,
+  sender = mailboxSender(log),
+}: {
+  config: Config;
+  log?: Logger;
+  db?: Database;
+  sender?: NotificationSender;
+}): Promise<ConsumerWorker> {
+  const { notifications: n } = config;
+  return startConsumerWorker({
+    name: 'notifications',
+    contract: notificationsContract,
+    migrations: notificationsMigrations,
+    apply: () => notifyOnEvents({ sender, killSwitch: killSwitch(sender.channel, n.killSwitchForced), log }),
+    databaseUrl: n.databaseUrl,
+    brokers: config.kafka.brokers,
+    httpPort: n.httpPort,
+    log,
+    ...(db ? { db } : {}),
+  });
+}
+
+if (require.main === module) {
+  const config = readConfig();
+  const log = pino({ name: 'notifications', level: config.logLevel });
+  startNotificationsWorker({ config, log }).then(
+    (worker) => shutdownOnSignals(log, [worker.stop]),
+    (err: unknown) => {
+      log.fatal({ err: String(err) }, 'notifications worker failed to start');
+      process.exit(1);
+    },
+  );
+}

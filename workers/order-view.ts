@@ -1,0 +1,43 @@
+import pino, { type Logger } from 'pino';
+import { orderViewContract } from '../consumers/order-view/contract';
+import { orderViewMigrations } from '../consumers/order-view/migrations';
+import { projectOrderView } from '../consumers/order-view/projection';
+import type { Database } from '../outbox/database';
+import { readConfig, type Config } from './config';
+import { startConsumerWorker, type ConsumerWorker } from './consumer-worker';
+import { shutdownOnSignals } from './health';
+
+/** The order view process: keeps the customer-care projection of every order up to date. */
+export function startOrderViewWorker({
+  config,
+  log = pino({ name: 'order-view', level: config.logLevel }),
+  db,
+}: {
+  config: Config;
+  log?: Logger;
+  db?: Database;
+}): Promise<ConsumerWorker> {
+  return startConsumerWorker({
+    name: 'order-view',
+    contract: orderViewContract,
+    migrations: orderViewMigrations,
+    apply: (database) => projectOrderView(database.dialect),
+    databaseUrl: config.orderView.databaseUrl,
+    brokers: config.kafka.brokers,
+    httpPort: config.orderView.httpPort,
+    log,
+    ...(db ? { db } : {}),
+  });
+}
+
+if (require.main === module) {
+  const config = readConfig();
+  const log = pino({ name: 'order-view', level: config.logLevel });
+  startOrderViewWorker({ config, log }).then(
+    (worker) => shutdownOnSignals(log, [worker.stop]),
+    (err: unknown) => {
+      log.fatal({ err: String(err) }, 'order view worker failed to start');
+      process.exit(1);
+    },
+  );
+}

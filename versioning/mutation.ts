@@ -1,7 +1,7 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mutations, type Mutation } from './mutations';
+import { repoRoot, scratchRepo } from './releases';
 import { bundleWorkflows, corpus, replayCorpus, type CorpusEntry } from './replay';
 
 /**
@@ -11,19 +11,6 @@ import { bundleWorkflows, corpus, replayCorpus, type CorpusEntry } from './repla
  * is replayed against it. A mutation is caught when at least one history fails replay.
  * The last line is `caught <n> of <m> mutations`.
  */
-const repoRoot = join(__dirname, '..');
-
-/** A scratch repository: workflows/ copied, every other top-level entry linked. */
-function scratchRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'trapeze-mutant-'));
-  for (const name of readdirSync(repoRoot)) {
-    if (name === 'workflows' || name === '.git') continue;
-    symlinkSync(join(repoRoot, name), join(dir, name));
-  }
-  cpSync(join(repoRoot, 'workflows'), join(dir, 'workflows'), { recursive: true });
-  return dir;
-}
-
 export function applyMutation(root: string, mutation: Mutation): void {
   const path = join(root, 'workflows', mutation.file);
   const before = readFileSync(path, 'utf8');
@@ -39,10 +26,10 @@ export interface MutationResult {
 }
 
 export async function runMutation(mutation: Mutation, entries: CorpusEntry[]): Promise<MutationResult> {
-  const root = scratchRepo();
+  const scratch = scratchRepo();
   try {
-    applyMutation(root, mutation);
-    const bundle = await bundleWorkflows(require.resolve(join(root, 'workflows')));
+    applyMutation(scratch.root, mutation);
+    const bundle = await bundleWorkflows(scratch.workflowsPath);
     const outcomes = await replayCorpus(bundle, entries, repoRoot);
     const failed = outcomes.filter((o) => o.error);
     return {
@@ -54,7 +41,7 @@ export async function runMutation(mutation: Mutation, entries: CorpusEntry[]): P
     // A mutant that does not even bundle proves nothing about replay: it counts as not caught.
     return { mutation, caught: false, detail: `not run: ${(err as Error).message.split('\n')[0]}` };
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 

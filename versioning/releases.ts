@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/**
+ * The commit whose workflows/ each release shipped. Tests that need an older release's saga code
+ * (mid-flight tests: sagas started on 1.0, finished on 1.1) materialise it from git, so the
+ * release is exactly what was committed, not a hand-kept copy that could drift.
+ */
+export const releaseCommits: Record<string, string> = {};
+
+export const repoRoot = join(__dirname, '..');
+
+export interface ScratchRepo {
+  root: string;
+  /** The workflows module path to hand to a Worker or the bundler. */
+  workflowsPath: string;
+  remove(): void;
+}
+
+/**
+ * A scratch copy of the repository where only workflows/ is real (copied from the working tree, or
+ * from a commit) and every other top-level entry is linked, so imports resolve exactly as in the
+ * repository while edits stay private.
+ */
+export function scratchRepo(from: { commit: string } | 'working-tree' = 'working-tree'): ScratchRepo {
+  const root = mkdtempSync(join(tmpdir(), 'trapeze-workflows-'));
+  for (const name of readdirSync(repoRoot)) {
+    if (name === 'workflows' || name === '.git') continue;
+    symlinkSync(join(repoRoot, name), join(root, name));
+  }
+  if (from === 'working-tree') {
+    cpSync(join(repoRoot, 'workflows'), join(root, 'workflows'), { recursive: true });
+  } else {
+    const git = (args: string[]) => execFileSync('git', args, { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
+    const files = git(['ls-tree', '-r', '--name-only', from.commit, 'workflows/']).toString().split('\n').filter(Boolean);
+    if (files.length === 0) throw new Error(`commit ${from.commit} has no workflows/`);
+    for (const file of files) {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      writeFileSync(join(root, file), git(['show', `${from.commit}:${file}`]));
+    }
+  }
+  return {
+    root,
+    workflowsPath: require.resolve(join(root, 'workflows')),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** The workflow code of a released version, e.g. `releaseWorkflows('1.0')`. */
+export function releaseWorkflows(release: string): ScratchRepo {
+  const commit = releaseCommits[release];
+  if (!commit) throw new Error(`release ${release} has no recorded commit in versioning/releases.ts`);
+  return scratchRepo({ commit });
+}

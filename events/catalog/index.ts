@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { EventCatalog } from '../catalog-model';
+import { fraudEvents } from './fraud';
 import { inventoryEvents } from './inventory';
 import { ordersEvents } from './orders';
 import { paymentsEvents } from './payments';
@@ -15,6 +16,7 @@ export const catalog = {
   ...paymentsEvents,
   ...inventoryEvents,
   ...shippingEvents,
+  ...fraudEvents,
 } as const satisfies EventCatalog;
 
 export type EventType = keyof typeof catalog;
@@ -42,6 +44,7 @@ export const producedVersion = {
   ShipmentUndeliverable: 1,
   ShipmentCancelled: 1,
   ShipmentDispatched: 1,
+  FraudScreened: 1,
 } as const satisfies Record<EventType, number>;
 
 type Versions<T extends EventType> = (typeof catalog)[T]['versions'];

@@ -9,7 +9,7 @@ import type { ReadEvent, Upcasters } from '../events/upcasting';
 import { capped } from '../outbox/backoff';
 import type { Database, Sql } from '../outbox/database';
 import { deadLetterTopic, sendToDeadLetter } from './dead-letter';
-import { recordProcessed, type Origin } from './processed-events';
+import { processedEventsTable, recordProcessed, type Origin } from './processed-events';
 import { decodeEnvelope, readEvent } from './read-message';
 
 /** What a consumer does with one event, inside the transaction that also records it as processed. */
@@ -95,7 +95,11 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       event = readEvent(catalog, upcasters, envelope);
     } catch (err) {
       if (!(err instanceof UnreadableEvent)) throw err;
+      // Poison has no trustworthy id: its position is its identity, so a replay does not park it twice.
+      const poisonId = `poison:${topic}/${partition}/${message.offset}`;
+      if (await db.get(`SELECT 1 AS seen FROM ${processedEventsTable(name)} WHERE event_id = ?`, [poisonId])) return count('duplicate');
       await sendToDeadLetter(producer as Producer, name, { topic, partition, message }, err);
+      await db.transaction((tx) => recordProcessed(tx, name, poisonId, `(${err.reason})`, origin));
       log.warn({ topic, partition, offset: message.offset, reason: err.reason, detail: err.detail }, 'poison event sent to the dead-letter topic');
       return count('dead_lettered');
     }

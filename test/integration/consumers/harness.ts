@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Kafka, logLevel, type IHeaders, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { catalog } from '../../../events/catalog';
@@ -9,12 +6,11 @@ import { envelope, topicFor, type Envelope } from '../../../events/envelope';
 import { readExamples } from '../../../events/examples';
 import { toKafkaMessage } from '../../../events/kafka-binding';
 import { eventSources } from '../../../events/sources';
-import { openDatabase, type Database } from '../../../outbox/database';
 import { kafkaBrokers } from '../../env';
 
 /**
  * Builders for consumer tests: a run-private copy of the context topics on the shared broker
- * (`route`), a throwaway SQLite database, and saga events made from the stored examples.
+ * (`route`), and saga events made from the stored examples.
  */
 export const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -35,10 +31,6 @@ export async function createTopics(kafka: Kafka, route: (t: string) => string): 
     topics: ['orders', 'payments', 'inventory', 'shipping'].map((c) => ({ topic: route(`trapeze.${c}`), numPartitions: 3 })),
   });
   await admin.disconnect();
-}
-
-export function tempDatabase(): Database {
-  return openDatabase(`sqlite:${join(mkdtempSync(join(tmpdir(), 'consumers-')), 'state.db')}`);
 }
 
 const exampleData = new Map(readExamples(eventSources.examplesDir).map((e) => [`${e.type}.v${e.version}`, (e.envelope as Envelope).data as Record<string, unknown>]));

@@ -19,10 +19,13 @@ export function startNotificationsWorker({
   log = pino({ name: 'notifications', level: config.logLevel }),
   db,
   sender = mailboxSender(log),
+  isolation,
 }: {
   config: Config;
   log?: Logger;
   db?: Database;
+  /** Tests isolate their run on a shared broker with their own group and topic names. */
+  isolation?: { groupId: string; route: (topic: string) => string };
   sender?: NotificationSender;
 }): Promise<ConsumerWorker> {
   const { notifications: n } = config;
@@ -36,6 +39,7 @@ export function startNotificationsWorker({
     httpPort: n.httpPort,
     log,
     ...(db ? { db } : {}),
+    ...isolation,
   });
 }
 

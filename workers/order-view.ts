@@ -12,10 +12,13 @@ export function startOrderViewWorker({
   config,
   log = pino({ name: 'order-view', level: config.logLevel }),
   db,
+  isolation,
 }: {
   config: Config;
   log?: Logger;
   db?: Database;
+  /** Tests isolate their run on a shared broker with their own group and topic names. */
+  isolation?: { groupId: string; route: (topic: string) => string };
 }): Promise<ConsumerWorker> {
   return startConsumerWorker({
     name: 'order-view',
@@ -27,6 +30,7 @@ export function startOrderViewWorker({
     httpPort: config.orderView.httpPort,
     log,
     ...(db ? { db } : {}),
+    ...isolation,
   });
 }
 

@@ -215,13 +215,13 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   async function run(): Promise<void> {
-    state.running = true;
-    log.info({ batchSize, pollMs, leaseMs }, 'relay started');
     // The bounded contexts' topics exist before the first event, with the partitions we choose;
     // a broker that is down now is retried with the first batch.
     await ensureTopics(BoundedContext.options.map((c) => route(topicFor(c)))).catch((err: unknown) =>
       log.warn({ err: String(err) }, 'could not create topics yet'),
     );
+    state.running = true;
+    log.info({ batchSize, pollMs, leaseMs }, 'relay started');
     while (!stopping) {
       try {
         await turn();

@@ -48,8 +48,10 @@ const progress: Record<string, [status: string, rank: number]> = {
   StockReserved: ['STOCK_RESERVED', 30],
   ShipmentAllocated: ['SHIPMENT_ALLOCATED', 40],
   OrderConfirmed: ['CONFIRMED', 50],
+  // Capture happens at confirmation or at dispatch (the order says which); dispatch is what the
+  // customer asks about, so it outranks capture whichever came first.
+  PaymentCaptured: ['PAYMENT_CAPTURED', 55],
   ShipmentDispatched: ['DISPATCHED', 60],
-  PaymentCaptured: ['PAYMENT_CAPTURED', 70],
   // A refusal: the saga is undoing what it took and will end the order.
   PaymentDeclined: ['COMPENSATING', 80],
   StockUnavailable: ['COMPENSATING', 80],

@@ -29,6 +29,11 @@ const Environment = z.object({
   NOTIFICATIONS_KILL_SWITCH: z.enum(['on', 'off']).default('off'),
   ORDER_VIEW_DATABASE_URL: z.string().min(1).optional(),
   ORDER_VIEW_HTTP_PORT: port.default(9466),
+  SAGA_HTTP_PORT: port.default(9463),
+  SAGA_TASK_QUEUE: z.string().min(1).default('trapeze-sagas'),
+  // off: the worker polls unversioned (embedded stack, demo). on: it registers as a version of the
+  // trapeze-sagas worker deployment (BUILD_ID, SAGA_VERSIONING_BEHAVIOR) and needs a rollout.
+  SAGA_WORKER_VERSIONING: z.enum(['on', 'off']).default('off'),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -38,6 +43,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: e.LOG_LEVEL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
     kafka: { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) },
+    saga: { httpPort: e.SAGA_HTTP_PORT, taskQueue: e.SAGA_TASK_QUEUE, versioning: e.SAGA_WORKER_VERSIONING === 'on' },
     relay: {
       httpPort: e.RELAY_HTTP_PORT,
       batchSize: e.RELAY_BATCH_SIZE,

@@ -1,0 +1,108 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerDeploymentOptions } from '@temporalio/worker';
+import pino, { type Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { activitiesOf, createParticipants, participantMigrations, type Faults } from '../activities';
+import { openDatabase, type Database } from '../outbox/database';
+import { migrate } from '../outbox/migrations';
+import { sagaDeploymentOptions } from '../versioning/deployment';
+import { TASK_QUEUE } from '../workflows/definitions';
+import { readConfig, type Config } from './config';
+import { serveHealth, shutdownOnSignals, type HealthServer } from './health';
+
+/**
+ * The saga worker: runs the order saga (workflows/) and its participants (activities/) on the
+ * `trapeze-sagas` task queue, against the ledgers+outbox database. Serves /healthz, /readyz
+ * (the worker is polling) and /metrics; SIGTERM/SIGINT drain in-flight tasks, then exit.
+ */
+export interface SagaWorkerOptions {
+  connection: NativeConnection;
+  db: Database;
+  namespace?: string;
+  taskQueue?: string;
+  /** A prebuilt bundle (tests build one per file); otherwise workflows/ is bundled at start. */
+  workflowBundle?: { code: string };
+  workerDeploymentOptions?: WorkerDeploymentOptions;
+  faults?: Faults;
+  identity?: string;
+}
+
+/** The Worker alone, wired to the given connection and database (tests, in-process use). */
+export async function createSagaWorker(o: SagaWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: o.taskQueue ?? TASK_QUEUE,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: activitiesOf(createParticipants(o.db, o.faults ? { faults: o.faults } : {})),
+    ...(o.workerDeploymentOptions ? { workerDeploymentOptions: o.workerDeploymentOptions } : {}),
+    ...(o.identity ? { identity: o.identity } : {}),
+  });
+}
+
+export interface SagaWorker {
+  worker: Worker;
+  health: HealthServer;
+  stop(): Promise<void>;
+}
+
+/** The whole role: database migrated, worker running, health endpoints served. */
+export async function startSagaWorker({
+  config,
+  log = pino({ name: 'saga-worker', level: config.logLevel }),
+  db: shared,
+  faults,
+}: {
+  config: Config;
+  log?: Logger;
+  /** In-process use (npm start): share the process's one Database, SQLite above all. */
+  db?: Database;
+  faults?: Faults;
+}): Promise<SagaWorker> {
+  const db = shared ?? openDatabase(config.databaseUrl);
+  await migrate(db, participantMigrations);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createSagaWorker({
+    connection,
+    db,
+    namespace: config.temporal.namespace,
+    taskQueue: config.saga.taskQueue,
+    ...(config.saga.versioning ? { workerDeploymentOptions: sagaDeploymentOptions() } : {}),
+    ...(faults ? { faults } : {}),
+  });
+  const done = worker.run();
+  done.catch((err: unknown) => log.error({ err: String(err) }, 'saga worker stopped with an error'));
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const health = await serveHealth({
+    port: config.saga.httpPort,
+    registry,
+    live: () => worker.getState() !== 'FAILED',
+    ready: () => worker.getState() === 'RUNNING',
+  });
+  log.info({ taskQueue: config.saga.taskQueue, temporal: config.temporal.address, port: health.port }, 'saga worker up');
+  return {
+    worker,
+    health,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done.catch(() => undefined);
+      await health.close();
+      await connection.close();
+      if (!shared) await db.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = readConfig();
+  const log = pino({ name: 'saga-worker', level: config.logLevel });
+  const sdkLevel = ({ fatal: 'ERROR', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'ERROR' } as const)[config.logLevel];
+  Runtime.install({ logger: new DefaultLogger(sdkLevel) });
+  startSagaWorker({ config, log }).then(
+    (w) => shutdownOnSignals(log, [w.stop]),
+    (err: unknown) => {
+      log.fatal({ err: String(err) }, 'saga worker failed to start');
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,2 @@
+/** The workflows the saga worker registers. */
+export { orderFulfillment } from './order-fulfillment';

@@ -1,4 +1,4 @@
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { topicFor } from '../events/envelope';
@@ -128,6 +128,26 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     }
   }
 
+  /**
+   * The relay creates the context topics with the partitions it chooses; a consumer started first
+   * waits for them (creating them itself would fix their partition count by accident).
+   */
+  async function topicsReady(admin: Admin, needed: string[]): Promise<void> {
+    const wait = capped({ initialMs: 100, maxMs: 2_000 });
+    for (;;) {
+      const existing = new Set(await admin.listTopics());
+      const missing = needed.filter((t) => !existing.has(t));
+      if (missing.length === 0) {
+        const meta = await admin.fetchTopicMetadata({ topics: needed }).catch(() => ({ topics: [] }));
+        const led = meta.topics.filter((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+        if (led.length === needed.length) return;
+      }
+      if (stopping) throw new Error('stopped while waiting for topics');
+      if (wait.failures === 0 || wait.failures % 10 === 0) log.info({ missing }, 'waiting for the context topics (the relay creates them)');
+      await new Promise((resolve) => setTimeout(resolve, wait.next()));
+    }
+  }
+
   return {
     async start() {
       stopping = false;
@@ -137,7 +157,9 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       await admin.connect();
       try {
         // The dead-letter topics exist before the first poison message; source topics are the relay's.
-        await admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ topic: deadLetterTopic(t), numPartitions: 1 })) });
+        // (No waitForLeaders: KRaft may briefly answer "unknown topic" for a topic it just created.)
+        await admin.createTopics({ waitForLeaders: false, topics: topics.map((t) => ({ topic: deadLetterTopic(t), numPartitions: 1 })) });
+        await topicsReady(admin, [...topics, ...topics.map(deadLetterTopic)]);
       } finally {
         await admin.disconnect();
       }

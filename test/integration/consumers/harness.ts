@@ -7,6 +7,7 @@ import { readExamples } from '../../../events/examples';
 import { toKafkaMessage } from '../../../events/kafka-binding';
 import { eventSources } from '../../../events/sources';
 import { kafkaBrokers } from '../../env';
+import { waitUntil } from '../../wait';
 
 /**
  * Builders for consumer tests: a run-private copy of the context topics on the shared broker
@@ -26,10 +27,13 @@ export function isolatedRoute(): { prefix: string; route: (topic: string) => str
 export async function createTopics(kafka: Kafka, route: (t: string) => string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: ['orders', 'payments', 'inventory', 'shipping'].map((c) => ({ topic: route(`trapeze.${c}`), numPartitions: 3 })),
-  });
+  const topics = ['orders', 'payments', 'inventory', 'shipping'].map((c) => route(`trapeze.${c}`));
+  // Not waitForLeaders: KRaft may briefly answer "unknown topic" for a topic it just created.
+  await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
+  await waitUntil(async () => {
+    const meta = await admin.fetchTopicMetadata({ topics });
+    return meta.topics.every((t) => t.partitions.length === 3 && t.partitions.every((p) => p.leader >= 0));
+  }, { what: 'the test topics to have leaders' });
   await admin.disconnect();
 }
 

@@ -1,0 +1,154 @@
+// Invariant: every event a completed (or refused) saga writes to the outbox reaches the order
+// view exactly once in effect, and one order's events of one topic are applied in the order they
+// were written, on both stores; a relay that publishes everything again changes nothing.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { participantMigrations } from '../../../activities';
+import { restock } from '../../../activities/inventory/ledger';
+import { OrderInput } from '../../../api/order';
+import { catalog } from '../../../events/catalog';
+import { upcasters } from '../../../events/upcasters';
+import { createEventConsumer, type EventConsumer } from '../../../consumers/event-consumer';
+import { orderViewContract } from '../../../consumers/order-view/contract';
+import { orderViewMigrations } from '../../../consumers/order-view/migrations';
+import { projectOrderView } from '../../../consumers/order-view/projection';
+import { findOrderView } from '../../../consumers/order-view/query';
+import type { Database } from '../../../outbox/database';
+import { migrate } from '../../../outbox/migrations';
+import { createRelay, type Relay } from '../../../outbox/relay';
+import { openOutboxStore } from '../../../outbox/store';
+import { createSagaWorker } from '../../../workers/saga-worker';
+import { confirmDispatchUpdate, sagaQuery, WORKFLOW_TYPE, workflowIdFor, type SagaResult } from '../../../workflows/definitions';
+import { bothStores, type TestDatabase } from '../../databases';
+import { temporalAddress } from '../../env';
+import { waitUntil } from '../../wait';
+import { isolatedRoute, kafkaClient, quiet } from './harness';
+
+Runtime.install({ logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+
+const read = new Set<string>(orderViewContract.reads.map((r) => r.type));
+let bundle: { code: string };
+
+before(async () => {
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../../workflows'), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+});
+
+const anOrder = (orderId: string, methodToken: string, capture: 'at-dispatch' | 'at-confirmation') =>
+  OrderInput.parse({
+    orderId,
+    customer: { id: `cus-${orderId}`, name: 'Ada Example', email: 'ada@example.com' },
+    lines: [
+      { sku: 'TEA-GREEN-100', quantity: 2, unitPrice: { amount: 650, currency: 'EUR' } },
+      { sku: 'MUG-STONE', quantity: 1, unitPrice: { amount: 1800, currency: 'EUR' } },
+    ],
+    shippingAddress: { name: 'Ada Example', line1: '1 Example Street', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    payment: { methodToken, capture },
+  });
+
+for (const { kind, create } of bothStores) {
+  describe(`saga → outbox → Kafka → order view on ${kind}`, () => {
+    const { route } = isolatedRoute();
+    const kafka = kafkaClient('saga-to-view');
+    const taskQueue = `saga-to-view-${randomUUID()}`;
+    let sagaStore: TestDatabase;
+    let viewStore: TestDatabase;
+    let db: Database;
+    let viewDb: Database;
+    let connection: NativeConnection;
+    let worker: Worker;
+    let running: Promise<void>;
+    let client: Client;
+    let relay: Relay;
+    let consumer: EventConsumer;
+
+    before(async () => {
+      sagaStore = await create();
+      viewStore = await create();
+      db = sagaStore.open();
+      viewDb = viewStore.open();
+      await migrate(db, participantMigrations);
+      await db.transaction((tx) => restock(tx, { 'TEA-GREEN-100': 1_000, 'MUG-STONE': 1_000 }));
+      await migrate(viewDb, orderViewMigrations);
+      connection = await NativeConnection.connect({ address: temporalAddress() });
+      worker = await createSagaWorker({ connection, db, taskQueue, workflowBundle: bundle });
+      running = worker.run();
+      client = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+      relay = createRelay({ store: openOutboxStore(db), kafka, route, partitions: 3, log: quiet });
+      void relay.start();
+      consumer = createEventConsumer({ name: 'order-view', kafka, db: viewDb, catalog, upcasters, contract: orderViewContract, apply: projectOrderView(kind), route, log: quiet, groupId: `view-${taskQueue}` });
+      await consumer.start();
+    });
+
+    after(async () => {
+      await consumer?.stop();
+      await relay?.stop();
+      worker?.shutdown();
+      await running;
+      await connection?.close();
+      await client?.connection.close();
+      await db?.close();
+      await viewDb?.close();
+      await sagaStore?.drop();
+      await viewStore?.drop();
+    });
+
+    test('every event of every saga is applied once, per-order order kept, replay changes nothing', async () => {
+      const orders = [
+        ...Array.from({ length: 6 }, (_, i) => anOrder(`ok-${i}-${randomUUID().slice(0, 8)}`, 'tok_visa', i % 2 ? 'at-confirmation' : 'at-dispatch')),
+        ...Array.from({ length: 2 }, (_, i) => anOrder(`declined-${i}-${randomUUID().slice(0, 8)}`, 'tok_decline', 'at-dispatch')),
+      ];
+      const results = await Promise.all(
+        orders.map(async (order) => {
+          const handle = await client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: workflowIdFor(order.orderId), args: [order] });
+          if (order.payment.methodToken !== 'tok_decline') {
+            await waitUntil(async () => (await handle.query(sagaQuery)).status === 'AWAITING_DISPATCH', { what: `${order.orderId} to await dispatch` });
+            await handle.executeUpdate(confirmDispatchUpdate, { args: [{ trackingNumber: `TRK-${order.orderId}` }] });
+          }
+          return (await handle.result()) as SagaResult;
+        }),
+      );
+      assert.deepEqual(results.map((r) => r.status), [...Array(6).fill('COMPLETED'), 'REJECTED', 'REJECTED']);
+
+      const ids = orders.map((o) => o.orderId);
+      const written = (await db.all<{ id: string; topic: string; msg_key: string; type: string }>(
+        `SELECT id, topic, msg_key, type FROM outbox WHERE msg_key IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`,
+        ids,
+      )).filter((row) => read.has(row.type));
+      assert.ok(written.length >= 6 * 8 + 2 * 3, `the sagas wrote their events (${written.length})`);
+      const applied = async () =>
+        viewDb.all<{ event_id: string; order_id: string; topic: string; type: string }>(
+          `SELECT event_id, order_id, topic, type FROM order_view_steps WHERE order_id IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`,
+          ids,
+        );
+      await waitUntil(async () => (await applied()).length >= written.length, { what: `${written.length} events to reach the view`, timeoutMs: 60_000 });
+
+      const steps = await applied();
+      assert.deepEqual(steps.map((s) => s.event_id).sort(), written.map((w) => w.id).sort(), 'each written event applied exactly once');
+      for (const id of ids) {
+        for (const topic of new Set(written.map((w) => w.topic))) {
+          const wrote = written.filter((w) => w.msg_key === id && w.topic === topic).map((w) => w.type);
+          const got = steps.filter((s) => s.order_id === id && s.topic === route(topic)).map((s) => s.type);
+          assert.deepEqual(got, wrote, `${id} on ${topic}: applied in written order`);
+        }
+      }
+      for (const r of results) {
+        const view = await findOrderView(viewDb, r.orderId);
+        assert.equal(view?.status, r.status, r.orderId);
+        if (r.status === 'COMPLETED') assert.deepEqual(view?.amounts, { currency: 'EUR', total: 3100, authorized: 3100, voided: 0, captured: 3100, refunded: 0 });
+      }
+
+      // The relay lost its bookkeeping and publishes everything again: effects must not change.
+      const before = await viewDb.all('SELECT * FROM order_view ORDER BY order_id');
+      const duplicatesBefore = consumer.status().duplicates;
+      await db.run('UPDATE outbox SET sent_at = NULL, claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL');
+      const everything = Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox'))?.n);
+      await waitUntil(async () => Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NOT NULL'))?.n) === everything, { what: 'the relay to publish again' });
+      await waitUntil(() => consumer.status().duplicates - duplicatesBefore >= written.length, { what: 'the redeliveries to be seen', timeoutMs: 60_000 });
+      assert.deepEqual(await viewDb.all('SELECT * FROM order_view ORDER BY order_id'), before);
+      assert.equal((await applied()).length, written.length);
+    });
+  });
+}

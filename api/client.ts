@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { rootMessage } from '../workflows/compensation';
 import {
   cancelUpdate,
@@ -55,18 +55,29 @@ function summaries(order: Order) {
   };
 }
 
-async function answer<T>(run: () => Promise<T>): Promise<Answer<T>> {
+async function answer<T>(run: () => Promise<T>, ended: () => Promise<string | undefined>): Promise<Answer<T>> {
   try {
     return { accepted: true, ...(await run()) };
   } catch (err) {
     // A validator's refusal (e.g. cancel after dispatch) is an answer, not an error.
     if (err instanceof WorkflowUpdateFailedError) return { accepted: false, reason: rootMessage(err) };
+    // An ended saga takes no updates; say how it ended. An unknown order stays an error.
+    if (err instanceof WorkflowNotFoundError) {
+      const status = await ended();
+      if (status) return { accepted: false, reason: `the order is already ${status}` };
+    }
     throw err;
   }
 }
 
 export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: OrderClientOptions = {}) {
   const handle = (orderId: string) => client.workflow.getHandle<typeof orderFulfillment>(workflowIdFor(orderId));
+  /** The final SagaStatus of a closed saga, or undefined when it is open or does not exist. */
+  const ended = (orderId: string) => async (): Promise<string | undefined> => {
+    const d = await handle(orderId).describe().catch(() => undefined);
+    if (!d || d.status.name === 'RUNNING') return undefined;
+    return d.typedSearchAttributes.get(SagaStatusAttribute) ?? d.status.name;
+  };
 
   return {
     /** Validates and starts the order's saga, or returns the saga this order already has. */
@@ -112,7 +123,7 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
       return answer(async () => {
         const { status } = await handle(orderId).executeUpdate(cancelUpdate, { args: [{ reason }] });
         return { status };
-      });
+      }, ended(orderId));
     },
 
     /** The warehouse confirms the parcel left; refused when the order is not awaiting dispatch. */
@@ -120,7 +131,7 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
       return answer(async () => {
         await handle(orderId).executeUpdate(confirmDispatchUpdate, { args: [confirmation] });
         return {};
-      });
+      }, ended(orderId));
     },
 
     /** The payment provider's webhook for an asynchronous authorization. */

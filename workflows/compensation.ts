@@ -29,6 +29,7 @@ export type CompensationMode = 'sequential' | 'parallel';
 
 export class Compensations {
   private readonly entries: Entry[] = [];
+  private started = 0;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly initialDelayMs: number;
   private readonly maxDelayMs: number;
@@ -72,6 +73,7 @@ export class Compensations {
 
   private async untilDone(entry: Entry): Promise<void> {
     let delay = this.initialDelayMs;
+    entry.record.sequence ??= ++this.started;
     for (;;) {
       entry.record.state = entry.record.rounds === 0 ? 'running' : 'retrying';
       entry.record.rounds += 1;

@@ -97,6 +97,8 @@ export interface StepRecord {
 export interface CompensationRecord {
   name: string;
   state: 'registered' | 'running' | 'retrying' | 'done';
+  /** 1 for the first undo that ran, 2 for the next, …: undos run newest first. */
+  sequence?: number;
   /** Rounds tried (each round is one activity call with its own retry policy). */
   rounds: number;
   result?: unknown;

@@ -1,6 +1,7 @@
 // Invariant: every event a completed (or refused) saga writes to the outbox reaches the order
 // view exactly once in effect, and one order's events of one topic are applied in the order they
-// were written, on both stores; a relay that publishes everything again changes nothing.
+// were written, on both stores; a relay that publishes everything again changes nothing. The
+// customer of each confirmed order is notified once, the customer of a refused order never.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +13,11 @@ import { OrderInput } from '../../../api/order';
 import { catalog } from '../../../events/catalog';
 import { upcasters } from '../../../events/upcasters';
 import { createEventConsumer, type EventConsumer } from '../../../consumers/event-consumer';
+import { notificationsContract } from '../../../consumers/notifications/contract';
+import { killSwitch } from '../../../consumers/notifications/kill-switch';
+import { notificationsMigrations } from '../../../consumers/notifications/migrations';
+import { notifyOnEvents } from '../../../consumers/notifications/notify';
+import { mailboxSender } from '../../../consumers/notifications/sender';
 import { orderViewContract } from '../../../consumers/order-view/contract';
 import { orderViewMigrations } from '../../../consumers/order-view/migrations';
 import { projectOrderView } from '../../../consumers/order-view/projection';
@@ -63,6 +69,7 @@ for (const { kind, create } of bothStores) {
     let client: Client;
     let relay: Relay;
     let consumer: EventConsumer;
+    let notifications: EventConsumer;
 
     before(async () => {
       sagaStore = await create();
@@ -72,6 +79,7 @@ for (const { kind, create } of bothStores) {
       await migrate(db, participantMigrations);
       await db.transaction((tx) => restock(tx, { 'TEA-GREEN-100': 1_000, 'MUG-STONE': 1_000 }));
       await migrate(viewDb, orderViewMigrations);
+      await migrate(viewDb, notificationsMigrations);
       connection = await NativeConnection.connect({ address: temporalAddress() });
       worker = await createSagaWorker({ connection, db, taskQueue, workflowBundle: bundle });
       running = worker.run();
@@ -80,9 +88,16 @@ for (const { kind, create } of bothStores) {
       void relay.start();
       consumer = createEventConsumer({ name: 'order-view', kafka, db: viewDb, catalog, upcasters, contract: orderViewContract, apply: projectOrderView(kind), route, log: quiet, groupId: `view-${taskQueue}` });
       await consumer.start();
+      const sender = mailboxSender(quiet);
+      notifications = createEventConsumer({
+        name: 'notifications', kafka, db: viewDb, catalog, upcasters, contract: notificationsContract,
+        apply: notifyOnEvents({ sender, killSwitch: killSwitch(sender.channel), log: quiet }), route, log: quiet, groupId: `notify-${taskQueue}`,
+      });
+      await notifications.start();
     });
 
     after(async () => {
+      await notifications?.stop();
       await consumer?.stop();
       await relay?.stop();
       worker?.shutdown();
@@ -140,6 +155,12 @@ for (const { kind, create } of bothStores) {
         if (r.status === 'COMPLETED') assert.deepEqual(view?.amounts, { currency: 'EUR', total: 3100, authorized: 3100, voided: 0, captured: 3100, refunded: 0 });
       }
 
+      const notified = async () =>
+        viewDb.all<{ order_id: string; status: string }>(`SELECT order_id, status FROM notifications WHERE order_id IN (${ids.map(() => '?').join(', ')}) ORDER BY order_id`, ids);
+      const completed = results.filter((r) => r.status === 'COMPLETED').map((r) => r.orderId).sort();
+      await waitUntil(async () => (await notified()).length >= completed.length, { what: 'the confirmed customers to be notified' });
+      assert.deepEqual(await notified(), completed.map((order_id) => ({ order_id, status: 'sent' })), 'confirmed orders only, once each');
+
       // The relay lost its bookkeeping and publishes everything again: effects must not change.
       const before = await viewDb.all('SELECT * FROM order_view ORDER BY order_id');
       const duplicatesBefore = consumer.status().duplicates;
@@ -149,6 +170,9 @@ for (const { kind, create } of bothStores) {
       await waitUntil(() => consumer.status().duplicates - duplicatesBefore >= written.length, { what: 'the redeliveries to be seen', timeoutMs: 60_000 });
       assert.deepEqual(await viewDb.all('SELECT * FROM order_view ORDER BY order_id'), before);
       assert.equal((await applied()).length, written.length);
+      await waitUntil(() => notifications.status().duplicates >= completed.length, { what: 'notifications to see the redelivered confirmations' });
+      assert.deepEqual(await notified(), completed.map((order_id) => ({ order_id, status: 'sent' })));
+      assert.equal(Number((await viewDb.get<{ n: number }>('SELECT COUNT(*) AS n FROM notification_mailbox'))?.n), completed.length);
     });
   });
 }

@@ -22,6 +22,7 @@ import { orderViewContract } from '../../../consumers/order-view/contract';
 import { orderViewMigrations } from '../../../consumers/order-view/migrations';
 import { projectOrderView } from '../../../consumers/order-view/projection';
 import { findOrderView } from '../../../consumers/order-view/query';
+import { formatTrail, orderEventTrail } from '../../../consumers/trail';
 import type { Database } from '../../../outbox/database';
 import { migrate } from '../../../outbox/migrations';
 import { createRelay, type Relay } from '../../../outbox/relay';
@@ -173,6 +174,12 @@ for (const { kind, create } of bothStores) {
       await waitUntil(() => notifications.status().duplicates >= completed.length, { what: 'notifications to see the redelivered confirmations' });
       assert.deepEqual(await notified(), completed.map((order_id) => ({ order_id, status: 'sent' })));
       assert.equal(Number((await viewDb.get<{ n: number }>('SELECT COUNT(*) AS n FROM notification_mailbox'))?.n), completed.length);
+
+      // The trail `npm start` prints: every event published, applied, and the confirmation notified.
+      const trail = await orderEventTrail({ outbox: db, consumers: viewDb }, completed[0] as string);
+      assert.ok(trail.every((e) => e.published && (e.inOrderView || !read.has(e.type))));
+      assert.deepEqual(trail.filter((e) => e.notification).map((e) => `${e.type}:${e.notification}`), ['OrderConfirmed:sent']);
+      assert.match(formatTrail(completed[0] as string, trail), /OrderConfirmed\s+outbox #\d+ → .*trapeze\.orders p\d+@\d+ → order view, notification sent/);
     });
   });
 }

@@ -46,6 +46,8 @@ export interface EventConsumerStatus {
 }
 
 export interface EventConsumer {
+  /** The Kafka topics it subscribes to. */
+  readonly topics: readonly string[];
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): EventConsumerStatus;
@@ -149,6 +151,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   }
 
   return {
+    topics,
     async start() {
       stopping = false;
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });

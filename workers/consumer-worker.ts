@@ -1,6 +1,6 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { catalog } from '../events/catalog';
 import type { ConsumerContract } from '../events/consumer-contracts';
 import { upcasters } from '../events/upcasters';
@@ -55,6 +55,7 @@ export async function startConsumerWorker(options: {
     ...(options.route ? { route: options.route } : {}),
   });
   await consumer.start();
+  const lag = await watchLag(kafka, registry, name, options.groupId ?? `trapeze.${name}`, consumer.topics);
   const health = await serveHealth({
     port: options.httpPort,
     registry,
@@ -68,8 +69,37 @@ export async function startConsumerWorker(options: {
     health,
     async stop() {
       await consumer.stop();
+      await lag.disconnect();
       await health.close();
       if (!options.db) await db.close();
     },
   };
+}
+
+/**
+ * Consumer lag per topic (messages published but not yet committed by the group), read from
+ * Kafka at scrape time: the number that says whether customer care sees the present.
+ */
+async function watchLag(kafka: Kafka, registry: Registry, consumer: string, groupId: string, topics: readonly string[]): Promise<Admin> {
+  const admin = kafka.admin();
+  await admin.connect();
+  new Gauge({
+    name: 'trapeze_consumer_lag_messages',
+    help: 'Messages in the topic not yet committed by the consumer group',
+    labelNames: ['consumer', 'topic'],
+    registers: [registry],
+    async collect() {
+      const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      for (const topic of topics) {
+        const high = await admin.fetchTopicOffsets(topic);
+        const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+        const lag = high.reduce((sum, p) => {
+          const offset = Number(done.find((d) => d.partition === p.partition)?.offset ?? -1);
+          return sum + Number(p.high) - (offset < 0 ? Number(p.low) : offset);
+        }, 0);
+        this.set({ consumer, topic }, lag);
+      }
+    },
+  });
+  return admin;
 }

@@ -2,6 +2,7 @@
 // committed snapshot, every older version upcasts to the newest on its stored example, every
 // consumer's declared reads hold, and the generated catalog page and JSON Schema are current.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { catalog } from '../../../events/catalog';
@@ -16,6 +17,12 @@ import { upcasters } from '../../../events/upcasters';
 
 test('the committed catalog passes the contract check (npm run events:check)', () => {
   assert.deepEqual(projectProblems(), []);
+});
+
+test('the CLI exits 0 on the committed tree and says what it checked', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'events/cli.ts', 'check'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^event contracts hold: \d+ event types, \d+ versions, 2 consumers$/m);
 });
 
 test('every stored example reads as the newest version of its event', () => {

@@ -92,11 +92,11 @@ export function anOrder(overrides: Partial<OrderRequest> & { orderId: string }):
 
 export const DEFAULT_STOCK = { beans: 100, mug: 10, grinder: 1 };
 
-export async function statusOf(h: SagaHarness, orderId: string): Promise<SagaLedger | undefined> {
+export async function statusOf(h: Pick<SagaHarness, 'orders'>, orderId: string): Promise<SagaLedger | undefined> {
   return h.orders.getOrder(orderId).catch(() => undefined);
 }
 
-export async function reaches(h: SagaHarness, orderId: string, status: SagaStatus, timeoutMs = 30_000): Promise<SagaLedger> {
+export async function reaches(h: Pick<SagaHarness, 'orders'>, orderId: string, status: SagaStatus, timeoutMs = 30_000): Promise<SagaLedger> {
   return waitUntil(async () => {
     const l = await statusOf(h, orderId);
     return l?.status === status ? l : undefined;

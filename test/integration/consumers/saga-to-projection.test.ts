@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import { participantMigrations } from '../../../activities';
 import { restock } from '../../../activities/inventory/ledger';
 import { OrderInput } from '../../../api/order';
@@ -34,13 +34,12 @@ import { temporalAddress } from '../../env';
 import { waitUntil } from '../../wait';
 import { isolatedRoute, kafkaClient, quiet } from './harness';
 
-Runtime.install({ logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
-
 const read = new Set<string>(orderViewContract.reads.map((r) => r.type));
 let bundle: { code: string };
 
 before(async () => {
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../../workflows'), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  const silent = () => undefined;
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../../workflows'), logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent } });
 });
 
 const anOrder = (orderId: string, methodToken: string, capture: 'at-dispatch' | 'at-confirmation') =>

@@ -18,7 +18,8 @@ export function decodeEnvelope(message: { value: Buffer | null; headers?: IHeade
     if (err instanceof ZodError) {
       throw new UnreadableEvent('invalid-envelope', err.issues.map((i) => `${i.path.join('.') || '(envelope)'}: ${i.message}`).join('; '));
     }
-    throw new UnreadableEvent('undecodable', `value is not JSON: ${(err as Error).message}`);
+    // Not the parser's message: it quotes the start of the value, which may be personal data.
+    throw new UnreadableEvent('undecodable', `value is not JSON (${message.value?.length ?? 0} bytes): ${(err as Error).name}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mutations, type Mutation } from './mutations';
@@ -59,6 +60,8 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
+  // Replay workers report every nondeterminism they meet at WARN; the summary lines say it better.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -1,6 +1,8 @@
 /**
  * Edits that break replay of running sagas, applied to a copy of workflows/ by versioning/mutation.ts.
- * Each names the kind of change a developer might make without a patch.
+ * Each is a change a developer could make without a patch; the replay corpus must catch every one.
+ * Edits are anchored on source text: an anchor that no longer exists throws, so a refactor of the
+ * saga shows up as a stale mutation instead of a silently passing one.
  */
 export interface Mutation {
   name: string;
@@ -9,4 +11,113 @@ export interface Mutation {
   apply(source: string): string;
 }
 
-export const mutations: Mutation[] = [];
+function at(source: string, anchor: string): number {
+  const i = source.indexOf(anchor);
+  if (i < 0) throw new Error(`anchor not found: ${anchor}`);
+  if (source.indexOf(anchor, i + 1) >= 0) throw new Error(`anchor not unique: ${anchor}`);
+  return i;
+}
+
+const replace = (anchor: string, by: string) => (s: string) => {
+  const i = at(s, anchor);
+  return s.slice(0, i) + by + s.slice(i + anchor.length);
+};
+
+const insertBefore = (anchor: string, text: string) => (s: string) => {
+  const i = at(s, anchor);
+  return s.slice(0, i) + text + s.slice(i);
+};
+
+/** Cuts [from, to) out and pastes it before `before`. */
+const move = (from: string, to: string, before: string) => (s: string) => {
+  const start = at(s, from);
+  const end = at(s, to);
+  if (end <= start) throw new Error(`block end before its start: ${to}`);
+  const block = s.slice(start, end);
+  const rest = s.slice(0, start) + s.slice(end);
+  const i = at(rest, before);
+  return rest.slice(0, i) + block + rest.slice(i);
+};
+
+const chain = (...edits: ((s: string) => string)[]) => (s: string) => edits.reduce((acc, edit) => edit(acc), s);
+
+const importing = (name: string) => replace('  condition,\n', `  condition,\n  ${name},\n`);
+
+const SAGA = 'order-fulfillment.ts';
+const RESERVE = "    saga.add('releaseStock',";
+const ALLOCATE = "    saga.add('cancelShipment',";
+const CONFIRM = "    await step('confirmOrder',";
+const PAYMENT_WAIT = "    if (authorization.status === 'pending') {";
+const DISPATCH_WAIT = '    const shipment = await step(\'awaitDispatch\',';
+
+export const mutations: Mutation[] = [
+  {
+    name: 'add an activity (an extra stock check before reserving)',
+    file: SAGA,
+    apply: insertBefore(RESERVE, "    await call(inventory.releaseStock, undoOptions, 'pre-check', { ...ref('preCheck'), reserveKey: key('reserveStock') });\n"),
+  },
+  {
+    name: 'remove an activity (skip the shipment allocation)',
+    file: SAGA,
+    apply: replace("    await step('allocateShipment', () =>", "    if ((order.orderId as string) === '') await step('allocateShipment', () =>"),
+  },
+  {
+    name: 'reorder activities (allocate the shipment before reserving stock)',
+    file: SAGA,
+    apply: move(RESERVE, ALLOCATE, CONFIRM),
+  },
+  {
+    name: 'change an activity type (reserveStock becomes releaseStock)',
+    file: SAGA,
+    apply: replace('call(inventory.reserveStock,', 'call(inventory.releaseStock,'),
+  },
+  {
+    name: 'add an activity at the end (a follow-up after completion)',
+    file: SAGA,
+    apply: insertBefore("    outcome = { status: 'COMPLETED' };", "    await call(orders.escalateOrder, ordersOptions, 'follow-up', { ...ref('follow-up'), waitingFor: 'dispatch', slaSeconds: 0 });\n"),
+  },
+  {
+    name: 'remove a compensation (no void of the authorization)',
+    file: SAGA,
+    apply: replace("    saga.add('voidAuthorization', () =>", "    if ((order.orderId as string) === '') saga.add('voidAuthorization', () =>"),
+  },
+  {
+    // Parallel instead of sequential undo is NOT one: the commands keep their order, replay accepts it.
+    name: 'reorder compensations (undo in registration order, not reverse)',
+    file: 'compensation.ts',
+    apply: replace(".filter((e) => e.record.state !== 'done').reverse();", ".filter((e) => e.record.state !== 'done');"),
+  },
+  {
+    name: 'add a timer (a cooling-off pause before reserving stock)',
+    file: SAGA,
+    apply: chain(importing('sleep'), insertBefore(RESERVE, "    await sleep('1 second');\n")),
+  },
+  {
+    name: 'remove a timer (waits without an SLA timer)',
+    file: SAGA,
+    apply: replace('!(await condition(settled, slaSeconds * 1000))', '!(await condition(settled).then(() => true))'),
+  },
+  {
+    name: 'add a child workflow (reserve stock through a child saga)',
+    file: SAGA,
+    apply: chain(
+      importing('startChild'),
+      insertBefore(RESERVE, "    await startChild('orderFulfillment', { workflowId: `${workflowId}-reservation`, args: [order] });\n"),
+    ),
+  },
+  {
+    name: 'move a signal wait (await the payment webhook after reserving stock)',
+    file: SAGA,
+    apply: move(PAYMENT_WAIT, RESERVE, ALLOCATE),
+  },
+  {
+    name: 'move a signal wait (await dispatch before confirming the order)',
+    file: SAGA,
+    apply: move(DISPATCH_WAIT, '    dispatched = true;', CONFIRM),
+  },
+  {
+    name: 'reorder a wait and a step (capture before the payment webhook is in)',
+    file: SAGA,
+    apply: move("    if (order.payment.capture === 'at-confirmation') {", DISPATCH_WAIT, PAYMENT_WAIT),
+  },
+];

@@ -1,0 +1,151 @@
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { participantMigrations, type Faults } from '../activities';
+import { restock } from '../activities/inventory/ledger';
+import { createOrderClient, type OrderRequest } from '../api/client';
+import { timeSkippingServer } from '../infra/temporal';
+import { openDatabase, type Database } from '../outbox/database';
+import { migrate } from '../outbox/migrations';
+import { createSagaWorker } from '../workers/saga-worker';
+import { workflowIdFor } from '../workflows/definitions';
+import { corpusRoot, bundleWorkflows, sagaWorkflowsPath } from './replay';
+import { scenarios, type Scenario } from './scenarios';
+
+/**
+ * `npm run capture -- --release 1.1 [--only <scenario,…>]`
+ * Runs every saga scenario with the current workflow code, on the Temporal server at
+ * TEMPORAL_ADDRESS (and, for scenarios that outlive an SLA, on the time-skipping test server), and
+ * writes each history to versioning/histories/<release>/<scenario>.json. Open scenarios are
+ * exported while the saga waits, then terminated. Run it once per release, before the next
+ * release changes the saga, and commit the folder.
+ */
+const STOCK = { beans: 100_000, mug: 100_000, grinder: 1 };
+
+const aBaseOrder = (orderId: string): OrderRequest => ({
+  orderId,
+  customer: { id: 'cust-capture', name: 'Ada Lovelace', email: 'ada@example.com' },
+  shippingAddress: { name: 'Ada Lovelace', line1: '12 St James Sq', city: 'London', postalCode: 'SW1Y 4JH', country: 'DE' },
+  lines: [
+    { sku: 'beans', quantity: 2, unitPrice: { amount: 1500, currency: 'EUR' } },
+    { sku: 'mug', quantity: 1, unitPrice: { amount: 800, currency: 'EUR' } },
+  ],
+  payment: { methodToken: 'tok_visa' },
+});
+
+const compareReleases = (a: string, b: string) => {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
+  return a1 - b1 || a2 - b2;
+};
+
+interface Environment {
+  client: Client;
+  native: NativeConnection;
+  sleep(ms: number): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+async function realServer(address: string): Promise<Environment> {
+  const connection = await Connection.connect({ address });
+  const native = await NativeConnection.connect({ address });
+  return {
+    client: new Client({ connection }),
+    native,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    teardown: async () => {
+      await native.close();
+      await connection.close();
+    },
+  };
+}
+
+async function skippingServer(): Promise<Environment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: timeSkippingServer() } } });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(['OrderId', 'CustomerId', 'SagaStep', 'SagaStatus'].map((n) => [n, 2 /* KEYWORD */])),
+  });
+  return { client: env.client, native: env.nativeConnection, sleep: (ms) => env.sleep(ms), teardown: () => env.teardown() };
+}
+
+async function runScenario(env: Environment, taskQueue: string, scenario: Scenario, orderId: string, outFile: string): Promise<string> {
+  const orders = createOrderClient(env.client, { taskQueue });
+  await orders.startOrder({ ...aBaseOrder(orderId), ...scenario.order });
+  await scenario.drive({ orders, orderId, sleep: (ms) => env.sleep(ms) });
+  const handle = env.client.workflow.getHandle(workflowIdFor(orderId));
+  let status: string;
+  if (scenario.open) {
+    status = `open at ${scenario.open}`;
+  } else {
+    const result = await orders.orderOutcome(orderId);
+    if (scenario.ends && result.status !== scenario.ends) throw new Error(`${scenario.name} ended ${result.status}, expected ${scenario.ends}`);
+    status = result.status;
+  }
+  writeFileSync(outFile, `${historyToJSON(await handle.fetchHistory())}\n`);
+  if (scenario.open) await handle.terminate('captured for the replay corpus');
+  return status;
+}
+
+export async function capture({ release, only, address }: { release: string; only?: string[]; address: string }): Promise<void> {
+  const chosen = scenarios.filter((s) => (!s.since || compareReleases(s.since, release) <= 0) && (!only || only.includes(s.name)));
+  const dir = join(corpusRoot, release);
+  mkdirSync(dir, { recursive: true });
+  const suffix = randomBytes(3).toString('hex');
+  const failing = new Map<string, string>();
+  const faults: Faults = {
+    afterCommit: (operation, key) => {
+      for (const [orderId, op] of failing) if (op === operation && key.startsWith(`${workflowIdFor(orderId)}/`)) throw new Error(`${op} is down (capture fault)`);
+    },
+  };
+  const db: Database = openDatabase(':memory:');
+  await migrate(db, participantMigrations);
+  await db.transaction((tx) => restock(tx, STOCK));
+  const workflowBundle = await bundleWorkflows(sagaWorkflowsPath());
+
+  for (const clock of ['real', 'skipping'] as const) {
+    const batch = chosen.filter((s) => s.clock === clock);
+    if (batch.length === 0) continue;
+    const env = clock === 'real' ? await realServer(address) : await skippingServer();
+    const taskQueue = `capture-${release}-${clock}-${suffix}`;
+    const worker: Worker = await createSagaWorker({ connection: env.native, db, taskQueue, workflowBundle, faults });
+    try {
+      await worker.runUntil(async () => {
+        // Real-clock scenarios run side by side; time-skipping ones one at a time (they share one clock).
+        const run = async (s: Scenario) => {
+          const orderId = `cap-${release.replace('.', '_')}-${s.name}-${suffix}`;
+          if (s.failing) failing.set(orderId, s.failing);
+          const file = join(dir, `${s.name}.json`);
+          const status = await runScenario(env, taskQueue, s, orderId, file);
+          console.log(`${relative(process.cwd(), file)}  ${status}`);
+        };
+        if (clock === 'real') await Promise.all(batch.map(run));
+        else for (const s of batch) await run(s);
+      });
+    } finally {
+      await env.teardown();
+    }
+  }
+  await db.close();
+}
+
+if (require.main === module) {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const { values } = parseArgs({ options: { release: { type: 'string' }, only: { type: 'string' } } });
+  if (!values.release || !/^\d+\.\d+$/.test(values.release)) {
+    console.error('usage: npm run capture -- --release <major.minor> [--only <scenario,…>]');
+    process.exit(2);
+  }
+  capture({ release: values.release, address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233', ...(values.only ? { only: values.only.split(',') } : {}) }).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,4 +1,10 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { describeStack, startStack, stopOnSignal } from '../infra/stack';
+import { openDatabase } from '../outbox/database';
+import { readConfig } from './config';
+import { runDemo } from './demo';
+import { startSagaWorker } from './saga-worker';
 
 /**
  * `npm start`: the embedded stack, then every Trapeze role in this one process, then the demo
@@ -9,7 +15,33 @@ async function main(): Promise<void> {
   const stack = await startStack();
   Object.assign(process.env, stack.env);
   console.log(`stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s:\n${describeStack(stack)}`);
-  stopOnSignal(stack.stop);
+  const config = readConfig();
+  // One Database for every in-process role: SQLite wants a single writer connection.
+  const db = openDatabase(config.databaseUrl);
+  const roles: Array<{ stop(): Promise<void> }> = [];
+  const stop = async () => {
+    for (const role of roles.reverse()) await role.stop();
+    await db.close();
+    await stack.stop();
+  };
+  stopOnSignal(stop);
+
+  // --- saga worker and demo orders ---
+  // Expected refusals (declines, shortages) are SDK warnings; the demo prints its own outcomes.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  roles.push(await startSagaWorker({ config, db }));
+  const connection = await Connection.connect({ address: config.temporal.address });
+  roles.push({ stop: () => connection.close() });
+  const outcomes = await runDemo({
+    client: new Client({ connection, namespace: config.temporal.namespace }),
+    db,
+    taskQueue: config.saga.taskQueue,
+    namespace: config.temporal.namespace,
+    ...(stack.temporal.uiUrl ? { uiBaseUrl: stack.temporal.uiUrl } : {}),
+    stayUp: true,
+  });
+  if (!outcomes.every((o) => o.ok)) console.log('some demo orders ended unexpectedly (see above)');
+
   console.log('Ctrl-C stops it.');
 }
 

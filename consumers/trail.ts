@@ -49,3 +49,22 @@ export function formatTrail(orderId: string, entries: TrailEntry[]): string {
   });
   return [`order ${orderId}:`, ...lines].join('\n');
 }
+
+/**
+ * The trails of some orders once they have settled: every written event published and, where the
+ * order view reads it, applied (or the deadline passed: the trail then shows what is missing).
+ */
+export async function settledTrails(
+  stores: { outbox: Database; consumers: Database },
+  orderIds: readonly string[],
+  { timeoutMs = 20_000, readsType = (): boolean => true }: { timeoutMs?: number; readsType?: (type: string) => boolean } = {},
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  const settled = (trail: TrailEntry[]) => trail.every((e) => e.published && (e.inOrderView || !readsType(e.type)));
+  let trails = await Promise.all(orderIds.map((id) => orderEventTrail(stores, id)));
+  while (!trails.every(settled) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    trails = await Promise.all(orderIds.map((id) => orderEventTrail(stores, id)));
+  }
+  return orderIds.map((id, i) => formatTrail(id, trails[i] ?? [])).join('\n');
+}

@@ -22,7 +22,7 @@ import { orderViewContract } from '../../../consumers/order-view/contract';
 import { orderViewMigrations } from '../../../consumers/order-view/migrations';
 import { projectOrderView } from '../../../consumers/order-view/projection';
 import { findOrderView } from '../../../consumers/order-view/query';
-import { formatTrail, orderEventTrail } from '../../../consumers/trail';
+import { formatTrail, orderEventTrail, settledTrails } from '../../../consumers/trail';
 import type { Database } from '../../../outbox/database';
 import { migrate } from '../../../outbox/migrations';
 import { createRelay, type Relay } from '../../../outbox/relay';
@@ -179,6 +179,9 @@ for (const { kind, create } of bothStores) {
       assert.ok(trail.every((e) => e.published && (e.inOrderView || !read.has(e.type))));
       assert.deepEqual(trail.filter((e) => e.notification).map((e) => `${e.type}:${e.notification}`), ['OrderConfirmed:sent']);
       assert.match(formatTrail(completed[0] as string, trail), /OrderConfirmed\s+outbox #\d+ → .*trapeze\.orders p\d+@\d+ → order view, notification sent/);
+      const printed = await settledTrails({ outbox: db, consumers: viewDb }, ids, { readsType: (t) => read.has(t) });
+      assert.equal(printed.split('\n').filter((l) => l.startsWith('order ')).length, ids.length);
+      assert.doesNotMatch(printed, /waiting in the outbox/);
     });
   });
 }

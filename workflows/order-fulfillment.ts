@@ -238,10 +238,11 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
   publish();
 
   try {
-    // `outcome` is read when the undo runs, so the cancellation event carries the real reason.
-    saga.add('cancelOrder', () =>
-      call(orders.cancelOrder, undoOptions, `cancel order (${outcome?.status ?? 'FAILED'})`, { ...ref('cancelOrder'), outcome: outcomeOrFailed().status as 'REJECTED' | 'CANCELLED' | 'FAILED', reason: outcomeOrFailed().reason ?? '' }),
-    );
+    // Read when the undo runs (after `classify`), so the order records why it ended.
+    saga.add('cancelOrder', () => {
+      const ended = unfulfilled();
+      return call(orders.cancelOrder, undoOptions, `cancel order: ${ended.outcome}`, { ...ref('cancelOrder'), ...ended });
+    });
     await step('submitOrder', () =>
       call(orders.submitOrder, ordersOptions, `submit order ${order.orderId}: ${order.lines.length} line(s), ${money(total)}`, {
         ...ref('submitOrder'),
@@ -337,8 +338,9 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
   setStatus(outcome.status);
   return { orderId: order.orderId, status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}), ledger };
 
-  function outcomeOrFailed(): { status: TerminalStatus; reason?: string } {
-    return outcome ?? { status: 'FAILED', reason: 'unknown' };
+  function unfulfilled(): { outcome: 'REJECTED' | 'CANCELLED' | 'FAILED'; reason: string } {
+    const status = outcome?.status;
+    return { outcome: status === 'REJECTED' || status === 'CANCELLED' ? status : 'FAILED', reason: outcome?.reason ?? 'unknown' };
   }
 
   function classify(err: unknown): { status: TerminalStatus; reason: string } {

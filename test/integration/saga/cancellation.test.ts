@@ -1,9 +1,11 @@
 // Invariant: a customer cancellation is accepted at every wait point until dispatch and undoes
-// everything taken so far (voided authorization, released stock, cancelled shipment); after
+// everything taken so far (voided authorization, released stock, cancelled shipment), as does an
+// operator cancelling the workflow; after
 // capture it refunds the charged amount; after dispatch it is refused and changes nothing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
+import { workflowIdFor } from '../../../workflows/definitions';
 import { anOrder, authorizationOf, eventsOf, reaches, startHarness, stockOf, undoneInOrder, uniqueId, type SagaHarness } from './harness';
 
 let h: SagaHarness;
@@ -101,4 +103,20 @@ test('cancel after dispatch is refused and changes nothing', async () => {
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'COMPLETED');
   assert.equal(result.ledger.cancellation, undefined);
+});
+
+test('an operator cancelling the workflow undoes the saga too', async () => {
+  const { orderId, sku, lines } = await orderWithStock('operator');
+  await h.orders.startOrder(anOrder({ orderId, lines }));
+  await reaches(h, orderId, 'AWAITING_DISPATCH');
+  const handle = h.client.workflow.getHandle(workflowIdFor(orderId));
+  // While it waits, the UI's current details say what for.
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  assert.match(metadata.currentDetails ?? '', /Waiting for the warehouse to dispatch/);
+  await handle.cancel();
+  const result = await h.orders.orderOutcome(orderId);
+  assert.equal(result.status, 'CANCELLED');
+  assert.match(result.reason ?? '', /operator/);
+  assert.deepEqual(await stockOf(h.db, sku), { onHand: 10, reserved: 0 });
+  assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
 });

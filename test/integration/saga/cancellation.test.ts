@@ -1,7 +1,7 @@
 // Invariant: a customer cancellation is accepted at every wait point until dispatch and undoes
 // everything taken so far (voided authorization, released stock, cancelled shipment), as does an
-// operator cancelling the workflow; after
-// capture it refunds the charged amount; after dispatch it is refused and changes nothing.
+// operator cancelling the workflow; after capture it refunds the charged amount; after dispatch
+// it is refused and changes nothing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';

@@ -134,6 +134,9 @@ export async function runDemo({
     const orderId = `${run}-waiting`;
     await orders.startOrder({ ...sampleOrders()[0]?.order, orderId });
     print(`… ${'awaiting dispatch'.padEnd(21)} left mid-flight: look at its current details and saga query\n    ${url(orderId)}`);
+    print(
+      `    play the warehouse: temporal workflow update execute --workflow-id ${workflowIdFor(orderId)} --name confirmDispatch --input '{"trackingNumber":"TRK-1"}'`,
+    );
   }
   return outcomes;
 }

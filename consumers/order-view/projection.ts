@@ -206,20 +206,17 @@ export function projectOrderView(dialect: 'sqlite' | 'postgres'): ApplyEvent {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [event.envelope.id, e.orderId, e.type, event.writtenVersion, e.time, origin.topic, origin.partition, origin.offset, summarize(e), Date.now()],
     );
-    const current = await tx.get<OrderViewRow>(`SELECT * FROM order_view WHERE order_id = ?${lock}`, [e.orderId]);
-    const next = { ...foldOrderView(current ? numeric(current) : emptyOrderView(e.orderId, e.time), e), updated_at: Date.now() };
-    await save(tx, next, current !== undefined);
+    // The row exists before it is locked, so two members seeing a new order do not both insert it.
+    const empty = emptyOrderView(e.orderId, e.time);
+    await tx.run(`INSERT INTO order_view (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (order_id) DO NOTHING`, columns.map((c) => empty[c]));
+    const current = (await tx.get<OrderViewRow>(`SELECT * FROM order_view WHERE order_id = ?${lock}`, [e.orderId])) as OrderViewRow;
+    await save(tx, { ...foldOrderView(numeric(current), e), updated_at: Date.now() });
   };
 }
 
-async function save(tx: Sql, row: OrderViewRow, exists: boolean): Promise<void> {
-  const values = columns.map((c) => row[c]);
-  if (exists) {
-    const set = columns.slice(1).map((c) => `${c} = ?`).join(', ');
-    await tx.run(`UPDATE order_view SET ${set} WHERE order_id = ?`, [...values.slice(1), row.order_id]);
-  } else {
-    await tx.run(`INSERT INTO order_view (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values);
-  }
+async function save(tx: Sql, row: OrderViewRow): Promise<void> {
+  const set = columns.slice(1).map((c) => `${c} = ?`).join(', ');
+  await tx.run(`UPDATE order_view SET ${set} WHERE order_id = ?`, [...columns.slice(1).map((c) => row[c]), row.order_id]);
 }
 
 /** SQLite and pg agree on numbers here (BIGINT parses to number), but be explicit about it. */

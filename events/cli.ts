@@ -16,7 +16,7 @@ import { eventSources as s } from './sources';
 export function generatedArtefacts(): Array<{ path: string; text: string }> {
   const examples = readExamples(s.examplesDir);
   return [
-    { path: s.catalogPage, text: renderCatalogPage({ catalog: s.catalog, upcasters: s.upcasters, contracts: s.contracts, examples }) },
+    { path: s.catalogPage, text: renderCatalogPage({ catalog: s.catalog, upcasters: s.upcasters, contracts: s.contracts, examples, produced: s.producedVersion }) },
     { path: s.catalogSchema, text: renderJson(catalogJsonSchema(s.catalog)) },
   ];
 }

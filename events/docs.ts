@@ -12,8 +12,10 @@ export function renderCatalogPage(input: {
   upcasters: Upcasters;
   contracts: readonly ConsumerContract[];
   examples: readonly StoredExample[];
+  /** The version producers write, per type, when it is not the newest (readers upgrade first). */
+  produced?: Readonly<Record<string, number>>;
 }): string {
-  const { catalog, upcasters, contracts, examples } = input;
+  const { catalog, upcasters, contracts, examples, produced = {} } = input;
   const types = Object.keys(catalog).sort();
   const lines: string[] = [
     '# Event catalog',
@@ -55,6 +57,7 @@ export function renderCatalogPage(input: {
     for (const v of versionsOf(def).reverse()) {
       const schema = wireSchema(def.versions[v] as z.ZodType);
       const notes = [v === newest ? 'newest' : `upcast to v${v + 1}${upcasters[type]?.[v] ? '' : ' (missing!)'}`];
+      if ((produced[type] ?? newest) === v) notes.push('producers write it');
       lines.push('', `### ${type} v${v} (${notes.join(', ')})`, '');
       if (schema.description) lines.push(schema.description, '');
       lines.push('| field | type | required |', '|---|---|---|');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { consumerContracts } from '../consumers/contracts';
-import { catalog } from './catalog';
+import { catalog, producedVersion } from './catalog';
 import { upcasters } from './upcasters';
 
 /** Where the project's contract sources and generated artefacts live, for the CLI and the tests. */
@@ -8,6 +8,7 @@ const here = __dirname;
 
 export const eventSources = {
   catalog,
+  producedVersion: producedVersion as Readonly<Record<string, number>>,
   upcasters,
   contracts: consumerContracts,
   snapshotsDir: join(here, 'snapshots'),

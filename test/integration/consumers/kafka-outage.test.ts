@@ -1,5 +1,5 @@
 // Invariant: a consumer outlives a Kafka outage: it does not give up while the broker is gone,
-// and once the broker is back it applies what was published meanwhile, each event once.
+// and once the broker is back it applies what is published then, nothing applied twice.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';

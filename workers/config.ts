@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SagaVersioningBehavior } from '../versioning/deployment';
 
 /**
  * Every process reads its configuration here, from the environment, validated once at start:
@@ -34,6 +35,10 @@ const Environment = z.object({
   // off: the worker polls unversioned (embedded stack, demo). on: it registers as a version of the
   // trapeze-sagas worker deployment (BUILD_ID, SAGA_VERSIONING_BEHAVIOR) and needs a rollout.
   SAGA_WORKER_VERSIONING: z.enum(['on', 'off']).default('off'),
+  /** PINNED: a saga finishes on the build it started on. AUTO_UPGRADE: it moves to the current build (patches keep it safe). */
+  SAGA_VERSIONING_BEHAVIOR: SagaVersioningBehavior.default('PINNED'),
+  /** The build id a CI pipeline stamps; by default package version + git commit (versioning/deployment.ts). */
+  BUILD_ID: z.string().trim().min(1).optional(),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -43,7 +48,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: e.LOG_LEVEL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
     kafka: { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) },
-    saga: { httpPort: e.SAGA_HTTP_PORT, taskQueue: e.SAGA_TASK_QUEUE, versioning: e.SAGA_WORKER_VERSIONING === 'on' },
+    saga: {
+      httpPort: e.SAGA_HTTP_PORT,
+      taskQueue: e.SAGA_TASK_QUEUE,
+      versioning: e.SAGA_WORKER_VERSIONING === 'on',
+      versioningBehavior: e.SAGA_VERSIONING_BEHAVIOR,
+      buildId: e.BUILD_ID,
+    },
     relay: {
       httpPort: e.RELAY_HTTP_PORT,
       batchSize: e.RELAY_BATCH_SIZE,

@@ -11,7 +11,7 @@ import { upcast, type Upcasters } from './upcasting';
  * The contract check that CI runs: current schemas against their published snapshots, the
  * upcaster chain of every event, the stored examples, and every consumer's declared reads.
  */
-export type ProblemKind = 'breach' | 'unpublished' | 'withdrawn' | 'upcaster' | 'example' | 'contract';
+export type ProblemKind = 'breach' | 'unpublished' | 'withdrawn' | 'upcaster' | 'example' | 'contract' | 'produced';
 
 export interface Problem {
   kind: ProblemKind;
@@ -25,10 +25,15 @@ export interface EventsUnderCheck {
   contracts: readonly ConsumerContract[];
   snapshots: ReadonlyMap<string, JsonSchema>;
   examples: readonly StoredExample[];
+  /** The version producers write, per type; it must be a published version of the catalog. */
+  produced?: Readonly<Record<string, number>>;
 }
 
 export function checkEvents(input: EventsUnderCheck): Problem[] {
   return [
+    ...Object.entries(input.produced ?? {})
+      .filter(([type, v]) => !input.catalog[type]?.versions[v])
+      .map(([type, v]) => ({ kind: 'produced' as const, message: `${type}: producers write v${v}, which the catalog does not have` })),
     ...checkSnapshots(input.catalog, input.snapshots),
     ...checkUpcasters(input.catalog, input.upcasters),
     ...checkExamples(input),

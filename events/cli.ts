@@ -40,6 +40,7 @@ export function projectProblems(): string[] {
     contracts: s.contracts,
     snapshots: readSnapshots(s.snapshotsDir),
     examples: readExamples(s.examplesDir),
+    produced: s.producedVersion,
   }).map((p) => p.message);
   return [...problems, ...staleArtefacts().map((path) => `${path} is stale: run npm run events:docs`)];
 }

@@ -62,6 +62,11 @@ test('dropping a field a consumer reads fails both the snapshot rule and that co
   );
 });
 
+test('producers may only write a version the catalog has', () => {
+  const problems = checkEvents({ catalog, upcasters, contracts: [], snapshots: readSnapshots(eventSources.snapshotsDir), examples: [], produced: { ShipmentDispatched: 3 } });
+  assert.deepEqual(problems.filter((p) => p.kind === 'produced').map((p) => p.message), ['ShipmentDispatched: producers write v3, which the catalog does not have']);
+});
+
 test('an additive optional field on a published event passes', () => {
   const v1 = catalog.OrderConfirmed.versions[1].extend({ locale: z.string().optional() });
   const edited = { ...catalog, OrderConfirmed: { ...catalog.OrderConfirmed, versions: { 1: v1 } } };

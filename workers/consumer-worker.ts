@@ -54,14 +54,23 @@ export async function startConsumerWorker(options: {
     ...(options.groupId ? { groupId: options.groupId } : {}),
     ...(options.route ? { route: options.route } : {}),
   });
-  await consumer.start();
-  const lag = await watchLag(kafka, registry, name, options.groupId ?? `trapeze.${name}`, consumer.topics);
+  // Health first: a consumer waiting for its topics (relay not up yet) is alive, just not ready.
+  let starting = true;
   const health = await serveHealth({
     port: options.httpPort,
     registry,
-    live: () => consumer.status().running,
+    live: () => starting || consumer.status().running,
     ready: () => consumer.status().ready,
   });
+  try {
+    await consumer.start();
+  } catch (err) {
+    await health.close();
+    throw err;
+  } finally {
+    starting = false;
+  }
+  const lag = await watchLag(kafka, registry, name, options.groupId ?? `trapeze.${name}`, consumer.topics);
   log.info({ port: health.port }, `${name} worker up`);
   return {
     db,

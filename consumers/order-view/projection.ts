@@ -182,8 +182,10 @@ export function summarize(e: OrderEvent): string {
       return `shipment allocated with ${String(d.carrier)}`;
     case 'ShipmentDispatched':
       return `dispatched, tracking ${String(d.trackingNumber)}`;
-    default:
-      return d.amount ? `${e.type} ${money()}` : e.type;
+    default: {
+      const words = e.type.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+      return d.amount ? `${words}, ${money()}` : words;
+    }
   }
 }
 

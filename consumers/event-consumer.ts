@@ -1,4 +1,4 @@
-import type { Admin, Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { topicFor } from '../events/envelope';
@@ -31,6 +31,8 @@ export interface EventConsumerOptions {
   log?: Logger;
   registry?: Registry;
   backoff?: { initialMs?: number; maxMs?: number };
+  /** Events applied per database transaction at most (one partition's consecutive events). */
+  chunkSize?: number;
 }
 
 export interface EventConsumerStatus {
@@ -69,6 +71,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   const reads = new Set(contract.reads.map((r) => r.type));
   const topics = [...new Set(contract.reads.map((r) => catalog[r.type]?.context).filter((c) => c !== undefined))].map((c) => route(topicFor(c)));
   const backoff = capped({ initialMs: 100, maxMs: 5_000, ...options.backoff });
+  const chunkSize = options.chunkSize ?? 100;
   const state: EventConsumerStatus = { running: false, ready: false, applied: 0, duplicates: 0, ignored: 0, deadLettered: 0, consecutiveFailures: 0 };
   const registers = options.registry ? [options.registry] : [];
   // Several consumers may share one process and registry: the metric is shared, the label differs.
@@ -88,42 +91,85 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     else state.deadLettered += 1;
   };
 
-  async function handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
-    const origin: Origin = { topic, partition, offset: message.offset };
-    let event: ReadEvent;
-    try {
-      const envelope = decodeEnvelope(message);
-      if (!reads.has(envelope.type)) return count('ignored');
-      event = readEvent(catalog, upcasters, envelope);
-    } catch (err) {
-      if (!(err instanceof UnreadableEvent)) throw err;
-      // Poison has no trustworthy id: its position is its identity, so a replay does not park it twice.
-      const poisonId = `poison:${topic}/${partition}/${message.offset}`;
-      if (await db.get(`SELECT 1 AS seen FROM ${processedEventsTable(name)} WHERE event_id = ?`, [poisonId])) return count('duplicate');
-      await sendToDeadLetter(producer as Producer, name, { topic, partition, message }, err);
-      await db.transaction((tx) => recordProcessed(tx, name, poisonId, `(${err.reason})`, origin));
-      log.warn({ topic, partition, offset: message.offset, reason: err.reason, detail: err.detail }, 'poison event sent to the dead-letter topic');
-      return count('dead_lettered');
+  type Readable = { event: ReadEvent; origin: Origin };
+
+  /**
+   * One Kafka batch of one partition, in order. Readable events are applied in chunks, one
+   * transaction per chunk (the dedupe rows commit with the effects, so a chunk is all-or-nothing);
+   * a poison message first flushes the chunk before it, then goes to the dead-letter topic.
+   * Offsets are resolved only after what they cover has committed.
+   */
+  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    let chunk: Readable[] = [];
+    let covered: string | undefined; // the last offset the pending chunk accounts for
+    const flush = async () => {
+      if (chunk.length > 0) await applyChunk(chunk, heartbeat);
+      if (covered !== undefined) resolveOffset(covered);
+      chunk = [];
+      covered = undefined;
+      await heartbeat();
+    };
+    for (const message of batch.messages) {
+      // Rebalanced away or stopping: what is not resolved is read again by the next owner.
+      if (!isRunning() || isStale()) return;
+      const origin: Origin = { topic, partition, offset: message.offset };
+      try {
+        const envelope = decodeEnvelope(message);
+        if (reads.has(envelope.type)) chunk.push({ event: readEvent(catalog, upcasters, envelope), origin });
+        else count('ignored');
+        covered = message.offset;
+      } catch (err) {
+        if (!(err instanceof UnreadableEvent)) throw err;
+        await flush();
+        await deadLetter(topic, partition, message, err, origin);
+        resolveOffset(message.offset);
+        continue;
+      }
+      if (chunk.length >= chunkSize) await flush();
     }
+    await flush();
+  }
+
+  async function deadLetter(topic: string, partition: number, message: KafkaMessage, why: UnreadableEvent, origin: Origin): Promise<void> {
+    // Poison has no trustworthy id: its position is its identity, so a replay does not park it twice.
+    const poisonId = `poison:${topic}/${partition}/${message.offset}`;
+    if (await db.get(`SELECT 1 AS seen FROM ${processedEventsTable(name)} WHERE event_id = ?`, [poisonId])) return count('duplicate');
+    await sendToDeadLetter(producer as Producer, name, { topic, partition, message }, why);
+    await db.transaction((tx) => recordProcessed(tx, name, poisonId, `(${why.reason})`, origin));
+    log.warn({ topic, partition, offset: message.offset, reason: why.reason, detail: why.detail }, 'poison event sent to the dead-letter topic');
+    count('dead_lettered');
+  }
+
+  async function applyChunk(chunk: Readable[], heartbeat: () => Promise<void>): Promise<void> {
     for (;;) {
       try {
-        const applied = await db.transaction(async (tx) => {
-          if (!(await recordProcessed(tx, name, event.envelope.id, event.type, origin))) return false;
-          await apply(tx, event, origin);
-          return true;
+        const outcomes = await db.transaction(async (tx) => {
+          const done: Outcome[] = [];
+          for (const { event, origin } of chunk) {
+            if (!(await recordProcessed(tx, name, event.envelope.id, event.type, origin))) {
+              done.push('duplicate');
+              continue;
+            }
+            await apply(tx, event, origin);
+            done.push('applied');
+          }
+          return done;
         });
         backoff.reset();
         state.consecutiveFailures = 0;
         state.ready = true;
-        return count(applied ? 'applied' : 'duplicate');
+        outcomes.forEach(count);
+        return;
       } catch (err) {
-        if (stopping) throw err; // the offset stays uncommitted: the next member applies it
+        if (stopping) throw err; // the offsets stay unresolved: the next member applies them
         const delay = backoff.next();
         state.consecutiveFailures = backoff.failures;
         state.lastError = (err as Error).message;
         state.ready = false;
         failures.inc({ consumer: name });
-        log.warn({ eventId: event.envelope.id, type: event.type, err: state.lastError, retryInMs: delay }, 'applying the event failed; retrying');
+        const first = chunk[0]?.event;
+        log.warn({ eventId: first?.envelope.id, type: first?.type, events: chunk.length, err: state.lastError, retryInMs: delay }, 'applying events failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay));
         await heartbeat();
       }
@@ -176,7 +222,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       });
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
-      await consumer.run({ autoCommitInterval: 500, eachMessage: handle });
+      await consumer.run({ autoCommitInterval: 500, eachBatchAutoResolve: false, eachBatch: handleBatch });
       state.running = true;
       log.info({ topics }, 'consumer started');
     },

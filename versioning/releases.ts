@@ -8,7 +8,10 @@ import { dirname, join } from 'node:path';
  * (mid-flight tests: sagas started on 1.0, finished on 1.1) materialise it from git, so the
  * release is exactly what was committed, not a hand-kept copy that could drift.
  */
-export const releaseCommits: Record<string, string> = {};
+export const releaseCommits: Record<string, string> = {
+  // The saga as finished by the saga engineer ([saga-ready]); its histories are versioning/histories/1.0/.
+  '1.0': '0543fc695f0815a2c244c061dbc2886b5fd466c9',
+};
 
 export const repoRoot = join(__dirname, '..');
 

@@ -107,6 +107,9 @@ function clientSql(client: Pool | PoolClient): Sql {
 
 function openPostgres(url: string): Database {
   const pool = new Pool({ connectionString: url, max: 10 });
+  // An idle connection the server closes (restart, failover, admin) is dropped from the pool and
+  // replaced on next use; unhandled, its 'error' event would crash the whole process.
+  pool.on('error', () => undefined);
   return {
     dialect: 'postgres',
     ...clientSql(pool),

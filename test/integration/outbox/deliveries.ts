@@ -52,16 +52,23 @@ export function assertDeliveredInOrder(deliveries: Deliveries, expected: Map<str
   assert.equal(lost, 0);
 }
 
-/** Appends `perOrder` events for each order, one transaction per event (as saga steps would). */
+/**
+ * Appends one event per type for each order, one transaction per event (as saga steps would):
+ * step by step across all orders, or (`orderByOrder`) all of one order's events back to back,
+ * which puts a key's events next to each other in the outbox, where relays split them.
+ */
 export async function appendOrders(
   db: Database,
   orders: string[],
   types: string[],
   expected: Map<string, string[]>,
-  context: NewEvent['context'] = 'orders',
+  { context = 'orders', orderByOrder = false }: { context?: NewEvent['context']; orderByOrder?: boolean } = {},
 ): Promise<void> {
-  for (const type of types) {
-    for (const orderId of orders) {
+  const steps = orderByOrder
+    ? orders.flatMap((orderId) => types.map((type) => ({ orderId, type })))
+    : types.flatMap((type) => orders.map((orderId) => ({ orderId, type })));
+  {
+    for (const { orderId, type } of steps) {
       const env = await db.transaction((tx) =>
         appendEvent(tx, {
           context,

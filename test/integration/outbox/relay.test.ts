@@ -70,8 +70,8 @@ for (const { kind, create } of bothStores) {
       await store.pause('trapeze.payments', 'test: downstream incident');
       const expectedPayments = new Map<string, string[]>();
       const expectedOrders = new Map<string, string[]>();
-      await appendOrders(db, orders, ['PaymentAuthorized', 'PaymentCaptured'], expectedPayments, 'payments');
-      await appendOrders(db, orders, ['OrderSubmitted'], expectedOrders, 'orders');
+      await appendOrders(db, orders, ['PaymentAuthorized', 'PaymentCaptured'], expectedPayments, { context: 'payments' });
+      await appendOrders(db, orders, ['OrderSubmitted'], expectedOrders);
       // The orders topic keeps flowing, which also shows the relay has passed the paused rows by.
       await waitUntil(() => orders.every((o) => deliveries.byKey.get(o)?.length === 1), { what: 'order events to flow' });
       assert.equal(await store.backlog(), 20);

@@ -61,7 +61,7 @@ async function main(): Promise<number> {
 
 if (require.main === module) {
   // Replay workers report every nondeterminism they meet at WARN; the summary lines say it better.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -1,5 +1,7 @@
 import type { Database } from '../outbox/database';
 import { outboxMigrations, type Migration } from '../outbox/migrations';
+import { createFraudActivities } from './fraud/operations';
+import { fraudMigrations } from './fraud/schema';
 import { createInventoryActivities } from './inventory/operations';
 import { inventoryMigrations } from './inventory/schema';
 import { createOrderActivities } from './orders/operations';
@@ -21,16 +23,17 @@ export function createParticipants(db: Database, { faults = noFaults }: { faults
     payments: createPaymentActivities(db, faults),
     inventory: createInventoryActivities(db, faults),
     shipping: createShippingActivities(db, faults),
+    fraud: createFraudActivities(db, faults),
   };
 }
 export type Participants = ReturnType<typeof createParticipants>;
 
 /** The activity functions as the worker registers them (names are unique across contexts). */
 export function activitiesOf(participants: Participants) {
-  return { ...participants.orders, ...participants.payments, ...participants.inventory, ...participants.shipping };
+  return { ...participants.orders, ...participants.payments, ...participants.inventory, ...participants.shipping, ...participants.fraud };
 }
 
 /** The outbox and every participant's tables, in the order they must be applied. */
-export const participantMigrations: Migration[] = [...outboxMigrations, ...ordersMigrations, ...paymentsMigrations, ...inventoryMigrations, ...shippingMigrations];
+export const participantMigrations: Migration[] = [...outboxMigrations, ...ordersMigrations, ...paymentsMigrations, ...inventoryMigrations, ...shippingMigrations, ...fraudMigrations];
 
 export type { Faults } from './step';

@@ -116,6 +116,11 @@ export const mutations: Mutation[] = [
     apply: move(DISPATCH_WAIT, '    dispatched = true;', CONFIRM),
   },
   {
+    name: 'drop a patch guard (fraud screening for every saga, also those past submission)',
+    file: SAGA,
+    apply: replace("if (patched('fraud-screening')) {", 'if (true as boolean) {'),
+  },
+  {
     name: 'reorder a wait and a step (capture before the payment webhook is in)',
     file: SAGA,
     apply: move("    if (order.payment.capture === 'at-confirmation') {", DISPATCH_WAIT, PAYMENT_WAIT),

@@ -25,4 +25,11 @@ export const PatchEntry = z.object({
 export type PatchEntry = z.infer<typeof PatchEntry>;
 
 export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
+  {
+    id: 'fraud-screening',
+    phase: 'patched',
+    release: '1.1',
+    workflow: 'orderFulfillment',
+    change: 'screen the order for fraud (FraudScreened) between submission and payment authorization; a rejection compensates and ends REJECTED',
+  },
 ]);

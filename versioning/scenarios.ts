@@ -87,6 +87,11 @@ export const scenarios: Scenario[] = [
     order: { shippingAddress: { name: 'Penguin', line1: '1 Ice Shelf', city: 'McMurdo', postalCode: '0000', country: 'AQ' } },
     drive: async () => undefined,
   },
+  {
+    name: 'rejected-fraud-suspected', clock: 'real', since: '1.1', ends: 'REJECTED',
+    order: { payment: { methodToken: 'tok_fraud' } },
+    drive: async () => undefined,
+  },
   { name: 'failed-stock-service-down', clock: 'real', order: {}, failing: 'reserveStock', ends: 'FAILED', drive: async () => undefined },
   {
     name: 'cancelled-awaiting-payment', clock: 'real', order: asyncPayment, ends: 'CANCELLED',

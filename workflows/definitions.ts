@@ -17,6 +17,8 @@ export type OrderSagaInput = Order;
 /** The forward steps, in order; each name is also the last part of its idempotency key. */
 export const STEPS = [
   'submitOrder',
+  /** Release 1.1, behind patched('fraud-screening'). */
+  'screenOrder',
   'authorizePayment',
   'awaitPaymentResult',
   'reserveStock',
@@ -59,6 +61,8 @@ export const Refusal = {
   PaymentDeclined: 'PaymentDeclined',
   StockUnavailable: 'StockUnavailable',
   AddressUndeliverable: 'AddressUndeliverable',
+  /** Release 1.1: fraud screening rejected the order before any money was held. */
+  FraudSuspected: 'FraudSuspected',
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];
 

@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -54,6 +55,10 @@ const inventoryOptions: ActivityOptions = {
   startToCloseTimeout: '5s',
   retry: { ...backoff, maximumAttempts: 5, nonRetryableErrorTypes: [Refusal.StockUnavailable] },
 };
+const fraudOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { ...backoff, maximumAttempts: 5, nonRetryableErrorTypes: [Refusal.FraudSuspected] },
+};
 const shippingOptions: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { ...backoff, maximumAttempts: 5, nonRetryableErrorTypes: [Refusal.AddressUndeliverable] },
@@ -67,6 +72,7 @@ const orders = proxyActivities<Participants['orders']>(ordersOptions);
 const payments = proxyActivities<Participants['payments']>(paymentsOptions);
 const inventory = proxyActivities<Participants['inventory']>(inventoryOptions);
 const shipping = proxyActivities<Participants['shipping']>(shippingOptions);
+const fraud = proxyActivities<Participants['fraud']>(fraudOptions);
 
 /** Calls an activity with its step's options and a one-line summary for the UI. */
 function call<A, R>(fn: { executeWithOptions(options: ActivityOptions, args: [A]): Promise<R> }, options: ActivityOptions, summary: string, arg: A): Promise<R> {
@@ -251,6 +257,21 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
         total,
       }),
     );
+
+    // Release 1.1: screen for fraud before any money is held. A saga that passed this point on 1.0
+    // replays without the marker and skips the step; every saga reaching it on 1.1 is screened.
+    if (patched('fraud-screening')) {
+      ledger.patches.push('fraud-screening');
+      await step('screenOrder', () =>
+        call(fraud.screenOrder, fraudOptions, `screen order ${order.orderId} for fraud`, {
+          ...ref('screenOrder'),
+          customerId: order.customer.id,
+          total,
+          methodToken: order.payment.methodToken,
+          shippingCountry: order.shippingAddress.country,
+        }),
+      );
+    }
 
     saga.add('voidAuthorization', () => call(payments.voidAuthorization, undoOptions, `void authorization of ${money(total)}`, { ...ref('voidAuthorization'), authorizeKey: key('authorizePayment') }));
     const authorization = await step('authorizePayment', () =>

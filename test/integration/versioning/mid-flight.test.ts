@@ -1,0 +1,212 @@
+// Invariant: a deployment never breaks a saga already running. Sagas started by release 1.0's
+// workflow code and waiting (for dispatch, for the payment webhook) finish on their old path once
+// release 1.1 (fraud screening behind patched('fraud-screening')) serves them, while new sagas take
+// the fraud screening path. AUTO_UPGRADE sagas move to the 1.1 build and rely on the patch; PINNED
+// sagas stay on the 1.0 build until they finish, and the 1.0 build drains.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { participantMigrations } from '../../../activities';
+import { restock } from '../../../activities/inventory/ledger';
+import { createOrderClient, type OrderClient } from '../../../api/client';
+import type { Database } from '../../../outbox/database';
+import { migrate } from '../../../outbox/migrations';
+import { buildOutcomes } from '../../../versioning/outcomes';
+import { releaseWorkflows, repoRoot, type ScratchRepo } from '../../../versioning/releases';
+import { bundleWorkflows, sagaWorkflowsPath } from '../../../versioning/replay';
+import { Rollout } from '../../../versioning/rollout';
+import type { SagaVersioningBehavior } from '../../../versioning/deployment';
+import { createSagaWorker } from '../../../workers/saga-worker';
+import { workflowIdFor, type SagaStatus } from '../../../workflows/definitions';
+import { sqliteDatabase, type TestDatabase } from '../../databases';
+import { temporalAddress } from '../../env';
+import { waitUntil } from '../../wait';
+import { anOrder, eventsOf, uniqueId } from '../saga/harness';
+
+let store: TestDatabase;
+let db: Database;
+let connection: Connection;
+let native: NativeConnection;
+let client: Client;
+let release10: ScratchRepo;
+let bundle10: { code: string };
+let bundle11: { code: string };
+
+before(async () => {
+  store = sqliteDatabase();
+  db = store.open();
+  await migrate(db, participantMigrations);
+  await db.transaction((tx) => restock(tx, { beans: 1000, mug: 1000 }));
+  connection = await Connection.connect({ address: temporalAddress() });
+  native = await NativeConnection.connect({ address: temporalAddress() });
+  client = new Client({ connection });
+  // Release 1.0 exactly as committed, materialised from git; 1.1 is the working tree.
+  release10 = releaseWorkflows('1.0');
+  bundle10 = await bundleWorkflows(release10.workflowsPath);
+  bundle11 = await bundleWorkflows(sagaWorkflowsPath());
+});
+
+after(async () => {
+  release10.remove();
+  await native.close();
+  await connection.close();
+  await db.close();
+  await store.drop();
+});
+
+interface Deployment {
+  rollout: Rollout;
+  orders: OrderClient;
+  start(build: '1.0' | '1.1'): Promise<{ worker: Worker; stop(): Promise<void> }>;
+}
+
+function deployment(behavior: SagaVersioningBehavior): Deployment {
+  const deploymentName = uniqueId(`midflight-${behavior.toLowerCase()}`);
+  const taskQueue = deploymentName;
+  const rollout = new Rollout(connection, deploymentName);
+  return {
+    rollout,
+    orders: createOrderClient(client, { taskQueue }),
+    async start(build) {
+      const worker = await createSagaWorker({
+        connection: native,
+        db,
+        taskQueue,
+        workflowBundle: build === '1.0' ? bundle10 : bundle11,
+        workerDeploymentOptions: { useWorkerVersioning: true, version: { deploymentName, buildId: build }, defaultVersioningBehavior: behavior },
+      });
+      const running = worker.run();
+      // The build becomes a deployment version once its pollers reach the server; promote then.
+      await waitUntil(() => rollout.promote(build).then(() => true), { what: `build ${build} to be promotable`, intervalMs: 300 });
+      return {
+        worker,
+        async stop() {
+          worker.shutdown();
+          await running;
+        },
+      };
+    },
+  };
+}
+
+const status = (orders: OrderClient, orderId: string, s: SagaStatus) =>
+  waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === s, { what: `${orderId} to reach ${s}` });
+
+const buildOf = async (orderId: string) =>
+  (await client.workflow.getHandle(workflowIdFor(orderId)).describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId;
+
+async function finish(orders: OrderClient, orderId: string): Promise<string> {
+  const answer = await orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` });
+  assert.equal(answer.accepted, true, `dispatch of ${orderId} accepted`);
+  return (await orders.orderOutcome(orderId)).status;
+}
+
+/** The old path: no fraud screening, no patch marker in the saga ledger. */
+async function tookOldPath(orders: OrderClient, orderId: string) {
+  const events = await eventsOf(db, orderId);
+  assert.ok(!events.includes('FraudScreened'), `${orderId} was not screened: ${events.join(', ')}`);
+  assert.deepEqual((await orders.getOrder(orderId)).patches, []);
+  assert.equal(events.at(-1), 'OrderCompleted');
+}
+
+/** The new path: screened after submission, before any money was held. */
+async function tookFraudPath(orders: OrderClient, orderId: string) {
+  const events = await eventsOf(db, orderId);
+  assert.deepEqual(events.slice(0, 3), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorized']);
+  assert.deepEqual((await orders.getOrder(orderId)).patches, ['fraud-screening']);
+}
+
+test('AUTO_UPGRADE: sagas waiting on 1.0 finish on their old path under 1.1; new sagas are screened', async () => {
+  const d = deployment('AUTO_UPGRADE');
+  const v10 = await d.start('1.0');
+  const atDispatch = [uniqueId('mf-auto-dispatch'), uniqueId('mf-auto-dispatch')];
+  const atPayment = uniqueId('mf-auto-payment');
+  for (const orderId of atDispatch) await d.orders.startOrder(anOrder({ orderId }));
+  await d.orders.startOrder(anOrder({ orderId: atPayment, payment: { methodToken: 'tok_async' } }));
+  for (const orderId of atDispatch) await status(d.orders, orderId, 'AWAITING_DISPATCH');
+  await status(d.orders, atPayment, 'AWAITING_PAYMENT');
+  await v10.stop();
+
+  const v11 = await d.start('1.1');
+  try {
+    for (const orderId of atDispatch) {
+      assert.equal(await finish(d.orders, orderId), 'COMPLETED');
+      await tookOldPath(d.orders, orderId);
+      assert.equal(await buildOf(orderId), '1.1', 'the saga moved to the new build');
+    }
+    await d.orders.reportPaymentResult(atPayment, { authorizationId: `auth-${atPayment}`, approved: true });
+    await status(d.orders, atPayment, 'AWAITING_DISPATCH');
+    assert.equal(await finish(d.orders, atPayment), 'COMPLETED');
+    await tookOldPath(d.orders, atPayment);
+
+    const fresh = uniqueId('mf-auto-new');
+    await d.orders.startOrder(anOrder({ orderId: fresh }));
+    await status(d.orders, fresh, 'AWAITING_DISPATCH');
+    await tookFraudPath(d.orders, fresh);
+    assert.equal(await finish(d.orders, fresh), 'COMPLETED');
+
+    const fraud = uniqueId('mf-auto-fraud');
+    await d.orders.startOrder(anOrder({ orderId: fraud, payment: { methodToken: 'tok_fraud' } }));
+    const rejected = await d.orders.orderOutcome(fraud);
+    assert.equal(rejected.status, 'REJECTED');
+    assert.deepEqual(await eventsOf(db, fraud), ['OrderSubmitted', 'FraudScreened', 'OrderCancelled']);
+  } finally {
+    await v11.stop();
+  }
+});
+
+test('PINNED: sagas started on 1.0 stay on the 1.0 build until they finish; new sagas go to 1.1', async () => {
+  const d = deployment('PINNED');
+  const v10 = await d.start('1.0');
+  const old = [uniqueId('mf-pinned-old'), uniqueId('mf-pinned-old')];
+  for (const orderId of old) await d.orders.startOrder(anOrder({ orderId }));
+  for (const orderId of old) await status(d.orders, orderId, 'AWAITING_DISPATCH');
+  const since = new Date(Date.now() - 60_000);
+
+  const v11 = await d.start('1.1');
+  try {
+    const fresh = uniqueId('mf-pinned-new');
+    await d.orders.startOrder(anOrder({ orderId: fresh }));
+    await status(d.orders, fresh, 'AWAITING_DISPATCH');
+    assert.equal(await buildOf(fresh), '1.1');
+    await tookFraudPath(d.orders, fresh);
+    for (const orderId of old) assert.equal(await buildOf(orderId), '1.0', 'pinned to the build it started on');
+
+    const view = await d.rollout.status();
+    assert.equal(view.current, '1.1');
+    assert.equal(view.versions.find((v) => v.buildId === '1.0')?.openSagas, 2, 'the old build still has work: keep its workers');
+
+    // The 1.0 workers stay up while the build drains: the pinned sagas finish there, on the old path.
+    for (const orderId of old) {
+      assert.equal(await finish(d.orders, orderId), 'COMPLETED');
+      await tookOldPath(d.orders, orderId);
+      assert.equal(await buildOf(orderId), '1.0');
+    }
+    assert.equal(await finish(d.orders, fresh), 'COMPLETED');
+    await waitUntil(async () => (await d.rollout.status()).versions.find((v) => v.buildId === '1.0')?.openSagas === 0, {
+      what: 'the 1.0 build to have no open sagas left',
+    });
+
+    // The canary numbers come from the same visibility records: two completed on 1.0, one on 1.1.
+    const common = { deploymentName: d.rollout.deploymentName, workflowType: 'orderFulfillment', since, stuckAfterMs: 3_600_000 };
+    await waitUntil(async () => (await buildOutcomes(client, { ...common, buildId: '1.0' })).completed === 2, { what: 'visibility of 1.0 outcomes' });
+    const canary = await buildOutcomes(client, { ...common, buildId: '1.1' });
+    assert.equal(canary.completed, 1);
+    assert.equal(canary.failed + canary.stuck + canary.running, 0);
+
+    // The operator's command over the same data: one closed saga on the canary is too few to promote.
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'cli/canary.ts', '--baseline', '1.0', '--canary', '1.1', '--since', '10'], {
+      cwd: repoRoot,
+      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), SAGA_DEPLOYMENT_NAME: d.rollout.deploymentName },
+      encoding: 'utf8',
+    });
+    assert.equal(cli.status, 2, cli.stderr);
+    assert.match(cli.stdout, /only 1 closed sagas on 1\.1/);
+    assert.match(cli.stdout, /verdict: hold$/m);
+  } finally {
+    await v11.stop();
+    await v10.stop();
+  }
+});

@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path';
 export const releaseCommits: Record<string, string> = {
   // The saga as finished by the saga engineer ([saga-ready]); its histories are versioning/histories/1.0/.
   '1.0': '0543fc695f0815a2c244c061dbc2886b5fd466c9',
+  // Fraud screening behind patched('fraud-screening'); histories in versioning/histories/1.1/.
+  '1.1': '1958c405fff98daa3d9d816ea0e1c22a9c89913d',
 };
 
 export const repoRoot = join(__dirname, '..');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PayloadEnvironment, payloadSettings } from '../api/payloads/settings';
 import { SagaVersioningBehavior } from '../versioning/deployment';
 
 /**
@@ -39,6 +40,8 @@ const Environment = z.object({
   SAGA_VERSIONING_BEHAVIOR: SagaVersioningBehavior.default('PINNED'),
   /** The build id a CI pipeline stamps; by default package version + git commit (versioning/deployment.ts). */
   BUILD_ID: z.string().trim().min(1).optional(),
+  // PAYLOAD_KEYS (payload encryption) and CODEC_SERVER_* (api/payloads/settings.ts).
+  ...PayloadEnvironment.shape,
 });
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -70,6 +73,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       httpPort: e.NOTIFICATIONS_HTTP_PORT,
       killSwitchForced: e.NOTIFICATIONS_KILL_SWITCH === 'on',
     },
+    /** Payload encryption keyring (undefined: off) and the codec server for the UI. */
+    payloads: payloadSettings(e),
     orderView: { databaseUrl: e.ORDER_VIEW_DATABASE_URL ?? e.DATABASE_URL, httpPort: e.ORDER_VIEW_HTTP_PORT },
   };
 }

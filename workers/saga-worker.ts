@@ -1,13 +1,17 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerDeploymentOptions } from '@temporalio/worker';
-import pino, { type Logger } from 'pino';
+import type { DataConverter } from '@temporalio/common';
+import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { activitiesOf, createParticipants, participantMigrations, type Faults } from '../activities';
+import { dataConverter } from '../api/payloads/data-converter';
+import { describeKeyring } from '../api/payloads/keyring';
 import { openDatabase, type Database } from '../outbox/database';
 import { migrate } from '../outbox/migrations';
 import { sagaDeploymentOptions } from '../versioning/deployment';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { readConfig, type Config } from './config';
 import { serveHealth, shutdownOnSignals, type HealthServer } from './health';
+import { createLogger } from './log';
 
 /**
  * The saga worker: runs the order saga (workflows/) and its participants (activities/) on the
@@ -24,6 +28,8 @@ export interface SagaWorkerOptions {
   workerDeploymentOptions?: WorkerDeploymentOptions;
   faults?: Faults;
   identity?: string;
+  /** From dataConverter(keyring): encrypts what the worker sends, decrypts what it reads. Default: plain JSON. */
+  dataConverter?: DataConverter;
 }
 
 /** The Worker alone, wired to the given connection and database (tests, in-process use). */
@@ -36,6 +42,7 @@ export async function createSagaWorker(o: SagaWorkerOptions): Promise<Worker> {
     activities: activitiesOf(createParticipants(o.db, o.faults ? { faults: o.faults } : {})),
     ...(o.workerDeploymentOptions ? { workerDeploymentOptions: o.workerDeploymentOptions } : {}),
     ...(o.identity ? { identity: o.identity } : {}),
+    ...(o.dataConverter ? { dataConverter: o.dataConverter } : {}),
   });
 }
 
@@ -48,7 +55,7 @@ export interface SagaWorker {
 /** The whole role: database migrated, worker running, health endpoints served. */
 export async function startSagaWorker({
   config,
-  log = pino({ name: 'saga-worker', level: config.logLevel }),
+  log = createLogger('saga-worker', config.logLevel),
   db: shared,
   faults,
 }: {
@@ -68,7 +75,9 @@ export async function startSagaWorker({
     taskQueue: config.saga.taskQueue,
     ...(config.saga.versioning ? { workerDeploymentOptions: sagaDeploymentOptions() } : {}),
     ...(faults ? { faults } : {}),
+    dataConverter: dataConverter(config.payloads.keyring),
   });
+  log.info(describeKeyring(config.payloads.keyring));
   const done = worker.run();
   done.catch((err: unknown) => log.error({ err: String(err) }, 'saga worker stopped with an error'));
   const registry = new Registry();
@@ -95,7 +104,7 @@ export async function startSagaWorker({
 
 if (require.main === module) {
   const config = readConfig();
-  const log = pino({ name: 'saga-worker', level: config.logLevel });
+  const log = createLogger('saga-worker', config.logLevel);
   const sdkLevel = ({ fatal: 'ERROR', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'ERROR' } as const)[config.logLevel];
   Runtime.install({ logger: new DefaultLogger(sdkLevel) });
   startSagaWorker({ config, log }).then(

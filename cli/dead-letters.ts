@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { readDeadLetters, redriveDeadLetters } from '../consumers/dead-letter';
 import { readConfig } from '../workers/config';
 
@@ -28,7 +28,7 @@ async function main([command, topic, ...rest]: string[]): Promise<number> {
     console.log(`${letters.length} dead letter(s) in ${topic}.dlq`);
     return 0;
   }
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     console.log(`redrove ${await redriveDeadLetters(producer, letters)} dead letter(s) to ${topic}`);

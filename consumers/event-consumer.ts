@@ -1,4 +1,4 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { topicFor } from '../events/envelope';
@@ -200,7 +200,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     topics,
     async start() {
       stopping = false;
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
       await producer.connect();
       const admin = kafka.admin();
       await admin.connect();

@@ -47,7 +47,9 @@ export function launch(name: string, command: string, args: string[], options: S
   const logs = join(dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
   const log = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  // Its own process group: a Ctrl-C at the terminal reaches only us, and we stop the servers after
+  // the roles that use them have drained, not at the same instant.
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;

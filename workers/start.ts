@@ -3,7 +3,11 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { describeStack, startStack, stopOnSignal } from '../infra/stack';
 import { openDatabase } from '../outbox/database';
 import { readConfig } from './config';
+import { settledTrails } from '../consumers/trail';
 import { runDemo } from './demo';
+import { startNotificationsWorker } from './notifications';
+import { startOrderViewWorker } from './order-view';
+import { startRelayWorker } from './relay';
 import { startSagaWorker } from './saga-worker';
 
 /**
@@ -30,6 +34,10 @@ async function main(): Promise<void> {
   // Expected refusals (declines, shortages) are SDK warnings; the demo prints its own outcomes.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   roles.push(await startSagaWorker({ config, db }));
+  // The events' way out and their readers run before the demo, so its orders flow end to end.
+  roles.push(await startRelayWorker({ config, db }));
+  roles.push(await startOrderViewWorker({ config, db }));
+  roles.push(await startNotificationsWorker({ config, db }));
   const connection = await Connection.connect({ address: config.temporal.address });
   roles.push({ stop: () => connection.close() });
   const outcomes = await runDemo({
@@ -41,6 +49,7 @@ async function main(): Promise<void> {
     stayUp: true,
   });
   if (!outcomes.every((o) => o.ok)) console.log('some demo orders ended unexpectedly (see above)');
+  console.log(`\nwhere each order's events went:\n${await settledTrails({ outbox: db, consumers: db }, outcomes.map((o) => o.orderId))}`);
 
   console.log('Ctrl-C stops it.');
 }

@@ -1,4 +1,4 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerDeploymentOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerDeploymentOptions, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -7,8 +7,9 @@ import { dataConverter } from '../api/payloads/data-converter';
 import { describeKeyring } from '../api/payloads/keyring';
 import { openDatabase, type Database } from '../outbox/database';
 import { migrate } from '../outbox/migrations';
+import { assertNondeterminismContained } from '../versioning/containment';
 import { sagaDeploymentOptions } from '../versioning/deployment';
-import { TASK_QUEUE } from '../workflows/definitions';
+import { TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 import { readConfig, type Config } from './config';
 import { serveHealth, shutdownOnSignals, type HealthServer } from './health';
 import { createLogger } from './log';
@@ -34,7 +35,7 @@ export interface SagaWorkerOptions {
 
 /** The Worker alone, wired to the given connection and database (tests, in-process use). */
 export async function createSagaWorker(o: SagaWorkerOptions): Promise<Worker> {
-  return Worker.create({
+  const options: WorkerOptions = {
     connection: o.connection,
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue ?? TASK_QUEUE,
@@ -43,7 +44,10 @@ export async function createSagaWorker(o: SagaWorkerOptions): Promise<Worker> {
     ...(o.workerDeploymentOptions ? { workerDeploymentOptions: o.workerDeploymentOptions } : {}),
     ...(o.identity ? { identity: o.identity } : {}),
     ...(o.dataConverter ? { dataConverter: o.dataConverter } : {}),
-  });
+  };
+  // Nondeterminism after a bad deploy must stall the workflow task, never fail (and so strand) a saga.
+  assertNondeterminismContained(options, [WORKFLOW_TYPE]);
+  return Worker.create(options);
 }
 
 export interface SagaWorker {
@@ -73,7 +77,9 @@ export async function startSagaWorker({
     db,
     namespace: config.temporal.namespace,
     taskQueue: config.saga.taskQueue,
-    ...(config.saga.versioning ? { workerDeploymentOptions: sagaDeploymentOptions() } : {}),
+    ...(config.saga.versioning
+      ? { workerDeploymentOptions: sagaDeploymentOptions({ behavior: config.saga.versioningBehavior, ...(config.saga.buildId ? { buildId: config.saga.buildId } : {}) }) }
+      : {}),
     ...(faults ? { faults } : {}),
     dataConverter: dataConverter(config.payloads.keyring),
   });

@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { codecEndpoint } from '../api/payloads/settings';
 import { cacheDir, dataDir } from './paths';
 import { launch, onPath, reused, run, terminate, waitUntilReady, type Service } from './supervise';
 
@@ -116,6 +117,7 @@ export async function ensureTemporal({ port = 7233, uiPort = 8233 }: TemporalOpt
   }
   const dir = join(dataDir, 'temporal');
   mkdirSync(dir, { recursive: true });
+  const codec = codecEndpoint();
   const child = launch('temporal', temporalCli(), [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
@@ -127,6 +129,8 @@ export async function ensureTemporal({ port = 7233, uiPort = 8233 }: TemporalOpt
     '--namespace', namespace(),
     '--log-level', 'warn',
     '--ui-disable-news-fetch',
+    // Encrypted payloads: the UI asks the codec server (npm start runs it) to show them decoded.
+    ...(codec ? ['--ui-codec-endpoint', codec] : []),
     ...searchAttributes.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     // Worker deployment versions (pinned and auto-upgrade sagas) are off by default in the dev server.
     '--dynamic-config-value', 'system.enableDeploymentVersions=true',

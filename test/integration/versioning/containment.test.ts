@@ -6,7 +6,16 @@ import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { bundleWorkflows } from '../../../versioning/replay';
+import { participantMigrations } from '../../../activities';
+import { restock } from '../../../activities/inventory/ledger';
+import { createOrderClient } from '../../../api/client';
+import { migrate } from '../../../outbox/migrations';
+import { releaseWorkflows } from '../../../versioning/releases';
+import { bundleWorkflows, sagaWorkflowsPath } from '../../../versioning/replay';
+import { createSagaWorker } from '../../../workers/saga-worker';
+import { workflowIdFor } from '../../../workflows/definitions';
+import { sqliteDatabase } from '../../databases';
+import { anOrder, uniqueId } from '../saga/harness';
 import { temporalAddress } from '../../env';
 import { waitUntil } from '../../wait';
 
@@ -64,4 +73,52 @@ test('a nondeterministic deploy stalls the saga instead of failing it, and the f
   console.log(`resumed ${Date.now() - began} ms after the fix was deployed`);
   assert.equal(result, 'done');
   assert.equal((await handle.describe()).status.name, 'COMPLETED');
+});
+
+test('an order saga met by unpatched code waits, visible, and finishes once the patched build is deployed', async () => {
+  const store = sqliteDatabase();
+  const db = store.open();
+  await migrate(db, participantMigrations);
+  await db.transaction((tx) => restock(tx, { beans: 100, mug: 100 }));
+  const release10 = releaseWorkflows('1.0');
+  try {
+    const taskQueue = uniqueId('containment-saga');
+    const orders = createOrderClient(client, { taskQueue });
+    const worker = async (workflowsPath: string) =>
+      createSagaWorker({ connection: native, db, taskQueue, workflowBundle: await bundleWorkflows(workflowsPath) });
+    const orderId = uniqueId('contained');
+    const handle = client.workflow.getHandle(workflowIdFor(orderId));
+    const statusIs = async (s: string) => (await orders.getOrder(orderId).catch(() => undefined))?.status === s;
+
+    // Started on release 1.0, waiting for the payment provider's webhook.
+    await (await worker(release10.workflowsPath)).runUntil(async () => {
+      await orders.startOrder(anOrder({ orderId, payment: { methodToken: 'tok_async' } }));
+      await waitUntil(() => statusIs('AWAITING_PAYMENT'), { what: 'the saga to wait for the webhook on 1.0' });
+    });
+
+    // A bad deploy: 1.1's fraud screening without its patch guard.
+    await (await worker(require.resolve('../../fixtures/unpatched-1.1/order-fulfillment'))).runUntil(async () => {
+      await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
+      await waitUntil(async () => (await handle.fetchHistory()).events?.some(
+        (e) => e.workflowTaskFailedEventAttributes?.cause === Cause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
+      ), { what: 'the unpatched code to fail the workflow task as nondeterministic' });
+      await waitUntil(async () => ((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) > 1, { what: 'the task to be retried' });
+    });
+    const stalled = await handle.describe();
+    assert.equal(stalled.status.name, 'RUNNING', 'the saga is not failed');
+    assert.deepEqual(stalled.searchAttributes.SagaStatus, ['AWAITING_PAYMENT'], 'operators still find it where it stopped');
+
+    // The fix: the patched 1.1 build. The saga resumes on its old path and completes.
+    await (await worker(sagaWorkflowsPath())).runUntil(async () => {
+      await waitUntil(() => statusIs('AWAITING_DISPATCH'), { what: 'the saga to resume on the patched build', timeoutMs: 60_000 });
+      assert.equal((await orders.confirmDispatch(orderId, { trackingNumber: 'TRK-FIXED' })).accepted, true);
+      const outcome = await orders.orderOutcome(orderId);
+      assert.equal(outcome.status, 'COMPLETED');
+      assert.deepEqual(outcome.ledger.patches, [], 'it passed submission on 1.0: no fraud screening');
+    });
+  } finally {
+    release10.remove();
+    await db.close();
+    await store.drop();
+  }
 });

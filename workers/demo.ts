@@ -1,8 +1,11 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { OrderRequest } from '../api/order';
 import { createOrderClient, type OrderClient } from '../api/client';
+import { connectClient } from '../api/connect';
+import { dataConverter } from '../api/payloads/data-converter';
+import { describeKeyring } from '../api/payloads/keyring';
 import { participantMigrations } from '../activities';
 import { restock } from '../activities/inventory/ledger';
 import { TEST_TOKENS } from '../activities/payments/operations';
@@ -156,14 +159,17 @@ async function main(): Promise<number> {
   const db = openDatabase(config.databaseUrl);
   await migrate(db, participantMigrations);
   const native = await NativeConnection.connect({ address: config.temporal.address });
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const worker = await createSagaWorker({ connection: native, db, namespace: config.temporal.namespace, taskQueue: config.saga.taskQueue });
+  const { keyring } = config.payloads;
+  console.log(describeKeyring(keyring));
+  const client = await connectClient({ address: config.temporal.address, namespace: config.temporal.namespace, keyring });
+  const worker = await createSagaWorker({
+    connection: native, db, namespace: config.temporal.namespace, taskQueue: config.saga.taskQueue, dataConverter: dataConverter(keyring),
+  });
   try {
     const outcomes = await worker.runUntil(runDemo({ client, db, taskQueue: config.saga.taskQueue, namespace: config.temporal.namespace }));
     return outcomes.every((o) => o.ok) ? 0 : 1;
   } finally {
-    await connection.close();
+    await client.connection.close();
     await native.close();
     await db.close();
     await stopTemporal();

@@ -1,7 +1,8 @@
-import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { connectClient } from '../api/connect';
 import { describeStack, startStack, stopOnSignal } from '../infra/stack';
 import { openDatabase } from '../outbox/database';
+import { startCodecServer } from './codec-server';
 import { readConfig } from './config';
 import { settledTrails } from '../consumers/trail';
 import { runDemo } from './demo';
@@ -38,10 +39,15 @@ async function main(): Promise<void> {
   roles.push(await startRelayWorker({ config, db }));
   roles.push(await startOrderViewWorker({ config, db }));
   roles.push(await startNotificationsWorker({ config, db }));
-  const connection = await Connection.connect({ address: config.temporal.address });
-  roles.push({ stop: () => connection.close() });
+  // Encrypted payloads: the UI (started with --ui-codec-endpoint) decodes them through this server.
+  if (config.payloads.keyring) {
+    const codec = await startCodecServer({ keyring: config.payloads.keyring, ...config.payloads.codecServer });
+    roles.push({ stop: codec.close });
+  }
+  const client = await connectClient({ address: config.temporal.address, namespace: config.temporal.namespace, keyring: config.payloads.keyring });
+  roles.push({ stop: () => client.connection.close() });
   const outcomes = await runDemo({
-    client: new Client({ connection, namespace: config.temporal.namespace }),
+    client,
     db,
     taskQueue: config.saga.taskQueue,
     namespace: config.temporal.namespace,

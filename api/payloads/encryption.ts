@@ -90,12 +90,13 @@ function decrypt(payload: Payload, keyring: Keyring | undefined): Payload {
 export class EncryptionCodec implements PayloadCodec {
   constructor(private readonly keyring: Keyring | undefined) {}
 
-  encode(payloads: Payload[]): Promise<Payload[]> {
+  // async: a refusal must reject the promise, not throw before there is one.
+  async encode(payloads: Payload[]): Promise<Payload[]> {
     const key = this.keyring?.current;
-    return Promise.resolve(key ? payloads.map((p) => encrypt(p, key)) : payloads);
+    return key ? payloads.map((p) => encrypt(p, key)) : payloads;
   }
 
-  decode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(payloads.map((p) => (isEncrypted(p) ? decrypt(p, this.keyring) : p)));
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => (isEncrypted(p) ? decrypt(p, this.keyring) : p));
   }
 }

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { participantMigrations, type Faults } from '../../../activities';
@@ -32,7 +33,16 @@ export interface SagaHarness {
 
 export const uniqueId = (label: string) => `${label}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 
-export async function startHarness({ stock = {}, store }: { stock?: Record<string, number>; store?: TestDatabase } = {}): Promise<SagaHarness> {
+export async function startHarness({
+  stock = {},
+  store,
+  dataConverter,
+}: {
+  stock?: Record<string, number>;
+  store?: TestDatabase;
+  /** The client's and worker's converter (e.g. dataConverter(keyring) to encrypt payloads); default plain JSON. */
+  dataConverter?: DataConverter;
+} = {}): Promise<SagaHarness> {
   const testDb = store ?? sqliteDatabase();
   const db = testDb.open();
   await migrate(db, participantMigrations);
@@ -46,8 +56,8 @@ export async function startHarness({ stock = {}, store }: { stock?: Record<strin
   };
   const native = await NativeConnection.connect({ address: temporalAddress() });
   const connection = await Connection.connect({ address: temporalAddress() });
-  const client = new Client({ connection });
-  const worker: Worker = await createSagaWorker({ connection: native, db, taskQueue, faults, workflowBundle: await bundle() });
+  const client = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
+  const worker: Worker = await createSagaWorker({ connection: native, db, taskQueue, faults, workflowBundle: await bundle(), ...(dataConverter ? { dataConverter } : {}) });
   const running = worker.run();
   return {
     db,

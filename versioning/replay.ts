@@ -2,6 +2,9 @@ import { historyFromJSON, type History } from '@temporalio/common/lib/proto-util
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { dataConverter } from '../api/payloads/data-converter';
+import type { Keyring } from '../api/payloads/keyring';
+import { PayloadEnvironment } from '../api/payloads/settings';
 
 /**
  * The replay corpus: histories of real saga runs, per release, under versioning/histories/<release>/.
@@ -58,11 +61,17 @@ export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBu
 }
 
 /** Replays every entry against one bundle of workflow code; one worker serves them all. */
-export async function replayCorpus(workflowBundle: WorkflowBundle, entries: CorpusEntry[], repoRoot = join(__dirname, '..')): Promise<ReplayOutcome[]> {
+// A history exported from a server that encrypts payloads replays with PAYLOAD_KEYS set; plain ones need no key.
+export async function replayCorpus(
+  workflowBundle: WorkflowBundle,
+  entries: CorpusEntry[],
+  repoRoot = join(__dirname, '..'),
+  keyring: Keyring | undefined = PayloadEnvironment.parse(process.env).PAYLOAD_KEYS,
+): Promise<ReplayOutcome[]> {
   const byId = new Map<string, CorpusEntry>(entries.map((entry) => [`replay-${entry.release}-${entry.scenario}`, entry]));
   const outcomes: ReplayOutcome[] = [];
   const histories = [...byId].map(([workflowId, entry]) => ({ workflowId, history: loadHistory(entry.file) }));
-  for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'corpus' }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'corpus', dataConverter: dataConverter(keyring) }, histories)) {
     const entry = byId.get(result.workflowId);
     if (!entry) throw new Error(`replay returned an unknown workflow id ${result.workflowId}`);
     outcomes.push(result.error ? { entry, error: describe(entry, result.error, repoRoot) } : { entry });

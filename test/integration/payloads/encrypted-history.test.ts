@@ -4,6 +4,7 @@
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -13,7 +14,7 @@ import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../../a
 import { parseKeyring } from '../../../api/payloads/keyring';
 import { workflowIdFor } from '../../../workflows/definitions';
 import { temporalNamespace } from '../../env';
-import { anOrder, DEFAULT_STOCK, reaches, startHarness, uniqueId, type SagaHarness } from '../saga/harness';
+import { anOrder, bundle, DEFAULT_STOCK, reaches, startHarness, uniqueId, type SagaHarness } from '../saga/harness';
 
 const keyring = parseKeyring(`k7:${randomBytes(32).toString('base64')},k6:${randomBytes(32).toString('base64')}`);
 let h: SagaHarness;
@@ -81,4 +82,8 @@ test('the saga input is stored encrypted; the saga completes and reads back deco
   // A client without the keys (the UI without the codec server) reads ciphertext, not the order.
   const keyless = new Client({ connection: h.client.connection, namespace: temporalNamespace() });
   await assert.rejects(keyless.workflow.getHandle(workflowIdFor(orderId)).result());
+
+  // The encrypted history replays against the workflow code when the replayer holds the keys.
+  const history = await h.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
+  await Worker.runReplayHistory({ workflowBundle: await bundle(), dataConverter: dataConverter(keyring), replayName: 'encrypted' }, history, workflowIdFor(orderId));
 });

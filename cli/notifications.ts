@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { killSwitch, setKillSwitch } from '../consumers/notifications/kill-switch';
 import { notificationsMigrations } from '../consumers/notifications/migrations';
 import { resendSuppressed } from '../consumers/notifications/resend';
@@ -6,6 +5,7 @@ import { mailboxSender } from '../consumers/notifications/sender';
 import { openDatabase } from '../outbox/database';
 import { migrate } from '../outbox/migrations';
 import { readConfig } from '../workers/config';
+import { createLogger } from '../workers/log';
 
 /**
  * Operator commands for the notifications kill switch:
@@ -16,7 +16,7 @@ import { readConfig } from '../workers/config';
  */
 async function main([command, ...args]: string[]): Promise<number> {
   const config = readConfig();
-  const log = pino({ name: 'notifications-cli', level: config.logLevel });
+  const log = createLogger('notifications-cli', config.logLevel);
   const db = openDatabase(config.notifications.databaseUrl);
   try {
     await migrate(db, notificationsMigrations);

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { notificationsContract } from '../consumers/notifications/contract';
 import { killSwitch } from '../consumers/notifications/kill-switch';
 import { notificationsMigrations } from '../consumers/notifications/migrations';
@@ -8,6 +8,7 @@ import type { Database } from '../outbox/database';
 import { readConfig, type Config } from './config';
 import { startConsumerWorker, type ConsumerWorker } from './consumer-worker';
 import { shutdownOnSignals } from './health';
+import { createLogger } from './log';
 
 /**
  * The notifications process: tells the customer their order is confirmed, on OrderConfirmed only.
@@ -16,7 +17,7 @@ import { shutdownOnSignals } from './health';
  */
 export function startNotificationsWorker({
   config,
-  log = pino({ name: 'notifications', level: config.logLevel }),
+  log = createLogger('notifications', config.logLevel),
   db,
   sender = mailboxSender(log),
   isolation,
@@ -45,7 +46,7 @@ export function startNotificationsWorker({
 
 if (require.main === module) {
   const config = readConfig();
-  const log = pino({ name: 'notifications', level: config.logLevel });
+  const log = createLogger('notifications', config.logLevel);
   startNotificationsWorker({ config, log }).then(
     (worker) => shutdownOnSignals(log, [worker.stop]),
     (err: unknown) => {

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { orderViewContract } from '../consumers/order-view/contract';
 import { orderViewMigrations } from '../consumers/order-view/migrations';
 import { projectOrderView } from '../consumers/order-view/projection';
@@ -6,11 +6,12 @@ import type { Database } from '../outbox/database';
 import { readConfig, type Config } from './config';
 import { startConsumerWorker, type ConsumerWorker } from './consumer-worker';
 import { shutdownOnSignals } from './health';
+import { createLogger } from './log';
 
 /** The order view process: keeps the customer-care projection of every order up to date. */
 export function startOrderViewWorker({
   config,
-  log = pino({ name: 'order-view', level: config.logLevel }),
+  log = createLogger('order-view', config.logLevel),
   db,
   isolation,
 }: {
@@ -36,7 +37,7 @@ export function startOrderViewWorker({
 
 if (require.main === module) {
   const config = readConfig();
-  const log = pino({ name: 'order-view', level: config.logLevel });
+  const log = createLogger('order-view', config.logLevel);
   startOrderViewWorker({ config, log }).then(
     (worker) => shutdownOnSignals(log, [worker.stop]),
     (err: unknown) => {

@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openDatabase, type Database } from '../outbox/database';
 import { migrate, outboxMigrations } from '../outbox/migrations';
@@ -9,6 +9,7 @@ import { openOutboxStore } from '../outbox/store';
 import { readConfig, type Config } from './config';
 import { serveHealth, shutdownOnSignals, type HealthServer } from './health';
 import { kafkaLogs } from './kafka-logging';
+import { createLogger } from './log';
 
 /**
  * The outbox relay process: migrates the outbox, relays it to Kafka, prunes old sent rows, and
@@ -23,7 +24,7 @@ export interface RelayWorker {
 
 export async function startRelayWorker({
   config,
-  log = pino({ name: 'relay', level: config.logLevel }),
+  log = createLogger('relay', config.logLevel),
   db: shared,
 }: {
   config: Config;
@@ -81,7 +82,7 @@ export async function startRelayWorker({
 
 if (require.main === module) {
   const config = readConfig();
-  const log = pino({ name: 'relay', level: config.logLevel });
+  const log = createLogger('relay', config.logLevel);
   startRelayWorker({ config, log }).then(
     (worker) => shutdownOnSignals(log, [worker.stop]),
     (err: unknown) => {

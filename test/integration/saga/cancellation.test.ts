@@ -31,7 +31,7 @@ test('cancel while waiting for the payment webhook voids the pending authorizati
   assert.equal(result.status, 'CANCELLED');
   assert.equal(result.reason, 'changed my mind');
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
-  assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'PaymentAuthorizationPending', 'PaymentVoided', 'OrderCancelled']);
+  assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorizationPending', 'PaymentVoided', 'OrderCancelled']);
   // A late webhook changes nothing: the saga has ended.
   await h.orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true }).catch(() => undefined);
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
@@ -81,6 +81,7 @@ test('cancel after capture refunds the charged amount', async () => {
   assert.deepEqual(await stockOf(h.db, sku), { onHand: 10, reserved: 0 });
   assert.deepEqual(await eventsOf(h.db, orderId), [
     'OrderSubmitted',
+    'FraudScreened',
     'PaymentAuthorized',
     'StockReserved',
     'ShipmentAllocated',

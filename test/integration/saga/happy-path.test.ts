@@ -36,12 +36,13 @@ test('an order runs every step once and completes', async () => {
   assert.equal(result.status, 'COMPLETED');
   assert.deepEqual(
     result.ledger.steps.map((s) => [s.name, s.state]),
-    ['submitOrder', 'authorizePayment', 'reserveStock', 'allocateShipment', 'confirmOrder', 'awaitDispatch', 'capturePayment', 'completeOrder'].map((n) => [n, 'done']),
+    ['submitOrder', 'screenOrder', 'authorizePayment', 'reserveStock', 'allocateShipment', 'confirmOrder', 'awaitDispatch', 'capturePayment', 'completeOrder'].map((n) => [n, 'done']),
   );
   assert.deepEqual(result.ledger.compensations.map((c) => c.state), ['registered', 'registered', 'registered', 'registered'], 'no undo ran');
 
   assert.deepEqual(await eventsOf(h.db, orderId), [
     'OrderSubmitted',
+    'FraudScreened',
     'PaymentAuthorized',
     'StockReserved',
     'ShipmentAllocated',

@@ -24,7 +24,7 @@ test('a declined card rejects the order and undoes in reverse', async () => {
   assert.deepEqual(result.ledger.compensations.map((c) => c.name), ['cancelOrder', 'voidAuthorization']);
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'declined');
   // Nothing was authorized, so the void found nothing to undo and published nothing.
-  assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'PaymentDeclined', 'OrderCancelled']);
+  assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentDeclined', 'OrderCancelled']);
   const order = await h.db.get<{ status: string; reason: string }>('SELECT status, reason FROM orders WHERE order_id = ?', [orderId]);
   assert.equal(order?.status, 'REJECTED');
 });
@@ -50,7 +50,7 @@ test('a stock shortage voids the payment and releases every reserved line', asyn
   assert.deepEqual(await stockOf(h.db, plenty), { onHand: 10, reserved: 0 });
   assert.deepEqual(await stockOf(h.db, scarce), { onHand: 1, reserved: 0 });
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
-  assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'PaymentAuthorized', 'StockUnavailable', 'PaymentVoided', 'OrderCancelled']);
+  assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorized', 'StockUnavailable', 'PaymentVoided', 'OrderCancelled']);
 });
 
 test('an undeliverable address releases stock and voids the payment', async () => {
@@ -72,6 +72,7 @@ test('an undeliverable address releases stock and voids the payment', async () =
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
   assert.deepEqual(await eventsOf(h.db, orderId), [
     'OrderSubmitted',
+    'FraudScreened',
     'PaymentAuthorized',
     'StockReserved',
     'ShipmentUndeliverable',

@@ -82,6 +82,7 @@ test('SIGKILL after a committed effect: the restarted worker completes the saga,
   }
   assert.deepEqual(await eventsOf(db, orderId), [
     'OrderSubmitted',
+    'FraudScreened',
     'PaymentAuthorized',
     'StockReserved',
     'ShipmentAllocated',

@@ -60,7 +60,7 @@ test('late payment and late dispatch escalate, then the saga completes', async (
   assert.equal(ledger.status, 'ESCALATED');
   assert.equal(ledger.currentStep, 'awaitPaymentResult');
   assert.deepEqual(ledger.escalations, [{ waitingFor: 'payment', slaSeconds: SLA_SECONDS.paymentResult }]);
-  assert.deepEqual(await eventsOf(db, orderId), ['OrderSubmitted', 'PaymentAuthorizationPending', 'OrderEscalated']);
+  assert.deepEqual(await eventsOf(db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorizationPending', 'OrderEscalated']);
 
   await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
   await env.sleep(1000);

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { participantMigrations } from '../activities';
 import { restock } from '../activities/inventory/ledger';
 import { createOrderClient } from '../api/client';
+import { dataConverter } from '../api/payloads/data-converter';
+import { describeKeyring } from '../api/payloads/keyring';
+import { PayloadEnvironment } from '../api/payloads/settings';
 import { openDatabase } from '../outbox/database';
 import { migrate } from '../outbox/migrations';
 import { createSagaWorker } from '../workers/saga-worker';
@@ -14,7 +17,8 @@ import { createSagaWorker } from '../workers/saga-worker';
  * `npm run bench:saga [runs]`: end-to-end duration of one order saga on a real Temporal server
  * (TEMPORAL_ADDRESS, default localhost:7233) with an in-process saga worker and SQLite ledgers.
  * One saga at a time: start → five steps → awaiting dispatch → the warehouse confirms → capture →
- * completed. Prints median, p95 and max of the whole saga and of its two halves.
+ * completed. Prints median, p95 and max of the whole saga and of its two halves. With PAYLOAD_KEYS
+ * set, every payload is encrypted as in production (the codec's cost is in the numbers).
  */
 const runs = Number(process.argv[2] ?? 100);
 const warmup = 5;
@@ -35,8 +39,9 @@ async function main(): Promise<void> {
   const native = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const taskQueue = `bench-${Date.now().toString(36)}`;
-  const worker = await createSagaWorker({ connection: native, db, taskQueue });
-  const orders = createOrderClient(new Client({ connection }), { taskQueue });
+  const keyring = PayloadEnvironment.parse(process.env).PAYLOAD_KEYS;
+  const worker = await createSagaWorker({ connection: native, db, taskQueue, dataConverter: dataConverter(keyring) });
+  const orders = createOrderClient(new Client({ connection, dataConverter: dataConverter(keyring) }), { taskQueue });
   const total: number[] = [];
   const toDispatch: number[] = [];
   const afterDispatch: number[] = [];
@@ -66,7 +71,7 @@ async function main(): Promise<void> {
       afterDispatch.push(done - waiting);
     }
   });
-  console.log(`order saga end to end on ${address}, ${runs} runs one at a time (after ${warmup} warm-up runs):`);
+  console.log(`order saga end to end on ${address}, ${runs} runs one at a time (after ${warmup} warm-up runs); ${describeKeyring(keyring)}:`);
   console.log(`  whole saga (start → completed, 8 steps):           ${fmt(total)}`);
   console.log(`  start → awaiting dispatch (submit … confirm):      ${fmt(toDispatch)}`);
   console.log(`  dispatch confirmed → completed (record, capture):  ${fmt(afterDispatch)}`);

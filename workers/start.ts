@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   if (config.payloads.keyring) {
     const codec = await startCodecServer({ keyring: config.payloads.keyring, ...config.payloads.codecServer });
     roles.push({ stop: codec.close });
+    const reusedUi = stack.temporal.started ? '' : ' (Temporal was already running: set this endpoint in the UI under Codec Server)';
+    console.log(`payloads encrypted; the Temporal UI decodes them through ${codec.url}${reusedUi}`);
   }
   const client = await connectClient({ address: config.temporal.address, namespace: config.temporal.namespace, keyring: config.payloads.keyring });
   roles.push({ stop: () => client.connection.close() });

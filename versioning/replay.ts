@@ -82,10 +82,18 @@ export async function replayCorpus(
 function describe(entry: CorpusEntry, error: Error, repoRoot: string): string {
   // Core wraps the useful line ("[TMPRL1100] Nondeterminism error: … HistoryEvent(id: 9, …)") in a
   // debug dump of the failure; lift it out so the report names the event in one line.
-  const core = /message: "((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1];
-  const event = /HistoryEvent\(id: (\d+), (\w+)/.exec(core ?? error.message);
-  const at = event ? ` at event ${event[1]} (${event[2]})` : '';
-  return `${relative(repoRoot, entry.file)}: ${error.name}${at}: ${core ?? error.message}`;
+  const core = /message: "((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1] ?? error.message;
+  return `${relative(repoRoot, entry.file)}: ${error.name}${eventOf(entry, core)}: ${core}`;
+}
+
+/** ` at event <id> (<type>)`, from core's message or, when it names only an activity type, from the history. */
+function eventOf(entry: CorpusEntry, message: string): string {
+  const named = /HistoryEvent\(id: (\d+), (\w+)/.exec(message);
+  if (named) return ` at event ${named[1]} (${named[2]})`;
+  const activity = /scheduled event '([^']+)'/.exec(message)?.[1];
+  if (!activity) return '';
+  const scheduled = loadHistory(entry.file).events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity);
+  return scheduled ? ` at event ${String(scheduled.eventId)} (ActivityTaskScheduled ${activity})` : '';
 }
 
 /** The module that exports the saga workflows, as workers load it. */

@@ -15,7 +15,7 @@ export interface BuildOutcomes {
   failed: number;
   /** Open sagas. */
   running: number;
-  /** Open sagas past their SLA or with a failing workflow task: nobody is moving them. */
+  /** Open sagas past the stuck threshold, ESCALATED past a wait's SLA, or with a failing workflow task. */
   stuck: number;
   /** Start-to-close durations of closed sagas, in milliseconds. */
   durationsMs: number[];

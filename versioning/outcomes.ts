@@ -39,7 +39,8 @@ export async function buildOutcomes(client: Client, q: OutcomeQuery): Promise<Bu
     switch (info.status.name) {
       case 'RUNNING':
         out.running++;
-        if (now.getTime() - info.startTime.getTime() > q.stuckAfterMs) out.stuck++;
+        // ESCALATED: the saga outlived a wait's SLA and an operator has been called.
+        if (now.getTime() - info.startTime.getTime() > q.stuckAfterMs || sagaStatus(info) === 'ESCALATED') out.stuck++;
         continue;
       case 'FAILED':
       case 'TIMED_OUT':
@@ -57,9 +58,10 @@ export async function buildOutcomes(client: Client, q: OutcomeQuery): Promise<Bu
     }
     if (info.closeTime) out.durationsMs.push(info.closeTime.getTime() - info.startTime.getTime());
   }
-  // A saga whose workflow task keeps failing (e.g. nondeterminism) is stuck however young it is.
+  // A saga whose workflow task keeps failing (e.g. nondeterminism) is stuck however young it is
+  // (those already counted as old or escalated are left out).
   const problems = await client.workflow.count(
-    `${query} AND ExecutionStatus = 'Running' AND TemporalReportedProblems IS NOT NULL AND StartTime >= '${new Date(now.getTime() - q.stuckAfterMs).toISOString()}'`,
+    `${query} AND ExecutionStatus = 'Running' AND TemporalReportedProblems IS NOT NULL AND SagaStatus != 'ESCALATED' AND StartTime >= '${new Date(now.getTime() - q.stuckAfterMs).toISOString()}'`,
   );
   out.stuck += problems.count;
   return out;

@@ -39,6 +39,11 @@ export function scratchRepo(from: { commit: string } | 'working-tree' = 'working
     cpSync(join(repoRoot, 'workflows'), join(root, 'workflows'), { recursive: true });
   } else {
     const git = (args: string[]) => execFileSync('git', args, { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
+    try {
+      execFileSync('git', ['cat-file', '-e', `${from.commit}^{commit}`], { cwd: repoRoot, stdio: 'ignore' });
+    } catch {
+      throw new Error(`commit ${from.commit} is not in this clone (a shallow checkout?): run \`git fetch --unshallow\``);
+    }
     const files = git(['ls-tree', '-r', '--name-only', from.commit, 'workflows/']).toString().split('\n').filter(Boolean);
     if (files.length === 0) throw new Error(`commit ${from.commit} has no workflows/`);
     for (const file of files) {

@@ -32,6 +32,8 @@ const Environment = z.object({
   ORDER_VIEW_DATABASE_URL: z.string().min(1).optional(),
   ORDER_VIEW_HTTP_PORT: port.default(9466),
   SAGA_HTTP_PORT: port.default(9463),
+  /** The HTTP API (api/http.ts) with its /healthz, /readyz and /metrics on the same port. */
+  API_HTTP_PORT: port.default(8080),
   SAGA_TASK_QUEUE: z.string().min(1).default('trapeze-sagas'),
   // off: the worker polls unversioned (embedded stack, demo). on: it registers as a version of the
   // trapeze-sagas worker deployment (BUILD_ID, SAGA_VERSIONING_BEHAVIOR) and needs a rollout.
@@ -75,6 +77,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     /** Payload encryption keyring (undefined: off) and the codec server for the UI. */
     payloads: payloadSettings(e),
+    api: { httpPort: e.API_HTTP_PORT },
     orderView: { databaseUrl: e.ORDER_VIEW_DATABASE_URL ?? e.DATABASE_URL, httpPort: e.ORDER_VIEW_HTTP_PORT },
   };
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -21,27 +21,46 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
+export type Probe = () => boolean | Promise<boolean>;
+
+const check = async (probe: Probe) => {
+  try {
+    return await probe();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Answers GET /healthz, /readyz and /metrics and returns true, or returns false for any other
+ * path, so a process serving more (the HTTP API) shows the same face on its own port.
+ */
+export async function answerHealth(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { registry, live = () => true, ready = () => true }: Pick<HealthOptions, 'registry' | 'live' | 'ready'>,
+): Promise<boolean> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') return false;
+  if (req.method !== 'GET') {
+    res.writeHead(405).end();
+    return true;
+  }
+  if (path === '/metrics') {
+    const body = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType }).end(body);
+    return true;
+  }
+  const ok = await check(path === '/healthz' ? live : ready);
+  res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ok\n');
+  return true;
+}
+
 export async function serveHealth({ port, host = '0.0.0.0', registry, live = () => true, ready = () => true }: HealthOptions): Promise<HealthServer> {
-  const check = async (probe: () => boolean | Promise<boolean>) => {
-    try {
-      return await probe();
-    } catch {
-      return false;
-    }
-  };
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
     const answer = async () => {
-      if (req.method !== 'GET') return res.writeHead(405).end();
-      if (path === '/healthz' || path === '/readyz') {
-        const ok = await check(path === '/healthz' ? live : ready);
-        return res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ok\n');
-      }
-      if (path === '/metrics') {
-        const body = await registry.metrics();
-        return res.writeHead(200, { 'content-type': registry.contentType }).end(body);
-      }
-      return res.writeHead(404).end();
+      if (await answerHealth(req, res, { registry, live, ready })) return;
+      res.writeHead(req.method === 'GET' ? 404 : 405).end();
     };
     answer().catch(() => {
       if (!res.headersSent) res.writeHead(500);

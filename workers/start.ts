@@ -10,6 +10,7 @@ import { startNotificationsWorker } from './notifications';
 import { startOrderViewWorker } from './order-view';
 import { startRelayWorker } from './relay';
 import { startSagaWorker } from './saga-worker';
+import { startApiWorker } from './api';
 
 /**
  * `npm start`: the embedded stack, then every Trapeze role in this one process, then the demo
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
   roles.push(await startRelayWorker({ config, db }));
   roles.push(await startOrderViewWorker({ config, db }));
   roles.push(await startNotificationsWorker({ config, db }));
+  // The HTTP API for teams not on TypeScript (POST /orders, GET /orders/:id, …).
+  const api = await startApiWorker({ config });
+  roles.push(api);
+  console.log(`HTTP API on ${api.url}/orders`);
   // Encrypted payloads: the UI (started with --ui-codec-endpoint) decodes them through this server.
   if (config.payloads.keyring) {
     const codec = await startCodecServer({ keyring: config.payloads.keyring, ...config.payloads.codecServer });

@@ -10,12 +10,21 @@ import { Envelope } from './envelope';
 export const CONTENT_TYPE_HEADER = 'content-type';
 
 export function toKafkaMessage(key: string, env: Envelope): Message {
-  const headers: IHeaders = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (name === 'data' || name === 'datacontenttype' || value === undefined) continue;
-    headers[`ce_${name}`] = String(value);
-  }
-  headers[CONTENT_TYPE_HEADER] = env.datacontenttype;
+  // Spelled out rather than looped over: a fixed-shape object is several times cheaper per
+  // message, and the relay builds one for every event it publishes.
+  const headers: IHeaders = {
+    ce_specversion: env.specversion,
+    ce_id: env.id,
+    ce_source: env.source,
+    ce_type: env.type,
+    ce_time: env.time,
+    ce_subject: env.subject,
+    ce_schemaversion: String(env.schemaversion),
+    ce_correlationid: env.correlationid,
+    ce_causationid: env.causationid,
+    [CONTENT_TYPE_HEADER]: env.datacontenttype,
+  };
+  if (env.traceparent !== undefined) headers.ce_traceparent = env.traceparent;
   return { key, value: JSON.stringify(env.data ?? null), headers };
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import pino, { type Logger } from 'pino';
-import { BoundedContext, Envelope, topicFor } from '../events/envelope';
+import { BoundedContext, topicFor, type Envelope } from '../events/envelope';
 import { toKafkaMessage } from '../events/kafka-binding';
 import { capped } from './backoff';
 import type { RelayMetrics } from './relay-metrics';
@@ -28,6 +28,8 @@ export interface RelayOptions {
   /** Partitions and replication of the topics the relay creates. */
   partitions?: number;
   replicationFactor?: number;
+  /** Batches in flight at once (claimed while the previous one is being acknowledged). */
+  pipeline?: number;
   /** Maps an outbox topic to the Kafka topic; tests use it to isolate runs on a shared broker. */
   route?: (topic: string) => string;
 }
@@ -57,8 +59,9 @@ export interface Relay {
  * Claims batches from the outbox, publishes them with an idempotent producer and marks them sent.
  * At-least-once: a row is marked only after Kafka acknowledged it (acks = all), so a crash in
  * between publishes it again. Per key order holds because the store hands out only whole key
- * prefixes, one batch is in flight at a time (maxInFlightRequests 1, batches in claim order), and
- * a failed batch goes back to the store whole, blocking its keys until its retry.
+ * prefixes and never a key with an unsent row elsewhere (so batches in flight share no key), the
+ * producer keeps one request in flight (a retry cannot overtake), and a failed batch goes back to
+ * the store whole, blocking its keys until its retry.
  */
 export function createRelay(options: RelayOptions): Relay {
   const {
@@ -74,6 +77,7 @@ export function createRelay(options: RelayOptions): Relay {
     partitions = 6,
     replicationFactor = -1,
     route = (topic: string) => topic,
+    pipeline = 2,
   } = options;
   const log = (options.log ?? pino({ name: 'relay' })).child({ relayId });
   const backoff = capped(options.backoff);
@@ -81,7 +85,6 @@ export function createRelay(options: RelayOptions): Relay {
   let stopping = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
-  let producer: Producer | undefined;
   const knownTopics = new Set<string>();
 
   const wait = (ms: number) =>
@@ -95,25 +98,34 @@ export function createRelay(options: RelayOptions): Relay {
       wakeUp = done;
     });
 
-  async function connectedProducer(): Promise<Producer> {
-    if (producer) return producer;
-    const p = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-      // Short client retries: the relay's own backoff handles long outages and re-claims.
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
-    });
-    await p.connect();
-    producer = p;
-    return p;
+  // One producer shared by the batches in flight; concurrent callers share its connection attempt.
+  let producer: Promise<Producer> | undefined;
+
+  function connectedProducer(): Promise<Producer> {
+    producer ??= (async () => {
+      const p = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        // Short client retries: the relay's own backoff handles long outages and re-claims.
+        retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
+      });
+      try {
+        await p.connect();
+      } catch (err) {
+        await p.disconnect().catch(() => undefined);
+        throw err;
+      }
+      return p;
+    })();
+    return producer;
   }
 
   async function dropProducer(): Promise<void> {
     // A fresh producer after a failure gets a new producer id: no sequence state to get stuck on.
     const p = producer;
     producer = undefined;
-    await p?.disconnect().catch(() => undefined);
+    await p?.then((connected) => connected.disconnect()).catch(() => undefined);
   }
 
   async function ensureTopics(topics: string[]): Promise<void> {
@@ -159,9 +171,13 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
+  let resumeAt = 0;
+
+  /** Counts the failure, gives the rows back for a later retry, and holds the loop back. */
   async function failed(stage: 'claim' | 'publish' | 'mark', rows: OutboxRow[], err: unknown): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     const delay = backoff.next();
+    resumeAt = Math.max(resumeAt, Date.now() + delay);
     state.failures += 1;
     state.consecutiveFailures = backoff.failures;
     state.lastError = `${stage}: ${message}`;
@@ -175,19 +191,10 @@ export function createRelay(options: RelayOptions): Relay {
         // If even that fails, the lease runs out and the rows come back by themselves.
         .catch((e: unknown) => log.warn({ err: String(e) }, 'could not record the failure; the claim will lapse'));
     }
-    await wait(delay);
   }
 
-  async function turn(): Promise<void> {
-    state.lastLoopAt = Date.now();
-    let rows: OutboxRow[];
-    const claimedAt = Date.now();
-    try {
-      rows = await store.claim({ relayId, limit: batchSize, maxBytes: maxBatchBytes, leaseMs, now: claimedAt });
-    } catch (err) {
-      return failed('claim', [], err);
-    }
-    if (rows.length === 0) return wait(pollMs);
+  /** Publishes one claimed batch and marks it sent; never throws. */
+  async function deliver(rows: OutboxRow[]): Promise<void> {
     try {
       await publish(rows);
     } catch (err) {
@@ -214,6 +221,29 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
+  /**
+   * Up to `pipeline` batches are in flight: the next batch is claimed (database work) while the
+   * previous one waits for Kafka's acknowledgement. This cannot reorder a key: a batch's keys
+   * still have unsent rows, so no other batch can contain them until it is marked sent.
+   */
+  const inflight = new Set<Promise<void>>();
+
+  async function turn(): Promise<void> {
+    state.lastLoopAt = Date.now();
+    if (Date.now() < resumeAt) return wait(resumeAt - Date.now());
+    if (inflight.size >= pipeline) return Promise.race(inflight);
+    let rows: OutboxRow[];
+    try {
+      rows = await store.claim({ relayId, limit: batchSize, maxBytes: maxBatchBytes, leaseMs });
+    } catch (err) {
+      return failed('claim', [], err);
+    }
+    // Nothing claimable: rows may be behind a batch in flight, so look again as soon as it lands.
+    if (rows.length === 0) return inflight.size > 0 ? Promise.race(inflight) : wait(pollMs);
+    const delivery: Promise<void> = deliver(rows).finally(() => inflight.delete(delivery));
+    inflight.add(delivery);
+  }
+
   async function run(): Promise<void> {
     // The bounded contexts' topics exist before the first event, with the partitions we choose;
     // a broker that is down now is retried with the first batch.
@@ -221,7 +251,7 @@ export function createRelay(options: RelayOptions): Relay {
       log.warn({ err: String(err) }, 'could not create topics yet'),
     );
     state.running = true;
-    log.info({ batchSize, pollMs, leaseMs }, 'relay started');
+    log.info({ batchSize, pollMs, leaseMs, pipeline }, 'relay started');
     while (!stopping) {
       try {
         await turn();
@@ -231,6 +261,7 @@ export function createRelay(options: RelayOptions): Relay {
         await wait(backoff.next());
       }
     }
+    await Promise.all(inflight);
     await dropProducer();
     state.running = false;
     log.info({ published: state.published }, 'relay stopped');

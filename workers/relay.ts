@@ -26,11 +26,14 @@ export async function startRelayWorker({
   config,
   log = createLogger('relay', config.logLevel),
   db: shared,
+  route,
 }: {
   config: Config;
   log?: Logger;
   /** In-process use (npm start): share the process's one Database, SQLite above all. */
   db?: Database;
+  /** Tests only: publish to other topics than the bounded contexts' own. */
+  route?: (topic: string) => string;
 }): Promise<RelayWorker> {
   const db = shared ?? openDatabase(config.databaseUrl);
   await migrate(db, outboxMigrations);
@@ -50,6 +53,7 @@ export async function startRelayWorker({
     leaseMs: r.leaseMs,
     backoff: { maxMs: r.backoffMaxMs },
     partitions: r.partitions,
+    route,
   });
   const loop = relay.start();
   // A live loop comes round at least every backoff cap or send timeout; a minute means it is stuck.

@@ -1,0 +1,109 @@
+// Invariant: the operator CLI tells the truth about sagas on a real server: `show` prints the
+// ledger and status of an order (exit 3 for an unknown one), `list` finds sagas by the SagaStatus
+// and SagaStep search attributes, `cancel` is accepted before dispatch and refused (exit 2)
+// after the saga ended, `dispatch` completes a waiting saga, and `reset --to last-workflow-task`
+// starts a new run that keeps waiting where the old one was.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { restock } from '../../../activities/inventory/ledger';
+import { runSagaCommand } from '../../../cli/saga';
+import { workflowIdFor } from '../../../workflows/definitions';
+import { anOrder, reaches, startHarness, uniqueId, type SagaHarness } from '../saga/harness';
+import { waitUntil } from '../../wait';
+
+let h: SagaHarness;
+before(async () => {
+  h = await startHarness();
+});
+after(() => h.stop());
+
+async function saga(...argv: string[]): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const code = await runSagaCommand(argv, { client: h.client, taskQueue: h.taskQueue, print: (l) => lines.push(l) });
+  return { code, out: lines.join('\n') };
+}
+
+async function waitingOrder(label: string): Promise<string> {
+  const orderId = uniqueId(label);
+  const sku = `sku-${orderId}`;
+  await h.db.transaction((tx) => restock(tx, { [sku]: 10 }));
+  await h.orders.startOrder(anOrder({ orderId, lines: [{ sku, quantity: 1, unitPrice: { amount: 1000, currency: 'EUR' } }] }));
+  await reaches(h, orderId, 'AWAITING_DISPATCH');
+  return orderId;
+}
+
+/** Visibility lags the saga's search attribute updates: poll `list` until the row appears. */
+const listed = (orderId: string, ...filters: string[]) =>
+  waitUntil(
+    async () => {
+      const { code, out } = await saga('list', '--task-queue', h.taskQueue, ...filters);
+      assert.equal(code, 0);
+      return out.split('\n').find((l) => l.startsWith(`${orderId}\t`));
+    },
+    { what: `${orderId} listed with ${filters.join(' ')}` },
+  );
+
+test('show prints the ledger and status; unknown orders exit 3', async () => {
+  const orderId = await waitingOrder('cli-show');
+  const { code, out } = await saga('show', orderId);
+  assert.equal(code, 0);
+  assert.match(out, new RegExp(`order ${orderId} \\(workflow ${workflowIdFor(orderId)}\\)`));
+  assert.match(out, /status AWAITING_DISPATCH; current step awaitDispatch/);
+  assert.match(out, /done {5}authorizePayment/);
+  const json = await saga('show', orderId, '--json');
+  const parsed = JSON.parse(json.out) as { workflowStatus: string; ledger: { status: string } };
+  assert.deepEqual([parsed.workflowStatus, parsed.ledger.status], ['RUNNING', 'AWAITING_DISPATCH']);
+
+  const unknown = await saga('show', uniqueId('cli-nobody'));
+  assert.equal(unknown.code, 3);
+  assert.match(unknown.out, /unknown order/);
+  assert.equal((await saga('show')).code, 1, 'usage error without an order id');
+});
+
+test('list filters by SagaStatus and SagaStep', async () => {
+  const orderId = await waitingOrder('cli-list');
+  const row = await listed(orderId, '--status', 'AWAITING_DISPATCH');
+  assert.match(row, /\tAWAITING_DISPATCH\t/);
+  const step = row.split('\t')[2] ?? '';
+  assert.ok(step && step !== '-', `the row names the saga step (${row})`);
+  await listed(orderId, '--status', 'AWAITING_DISPATCH', '--step', step);
+  const none = await saga('list', '--task-queue', h.taskQueue, '--status', 'COMPLETED');
+  assert.ok(!none.out.includes(orderId), 'a waiting saga is not listed as COMPLETED');
+  assert.equal((await saga('list', '--status', 'BOGUS')).code, 1);
+});
+
+test('cancel is accepted while waiting, then refused once the saga ended', async () => {
+  const orderId = await waitingOrder('cli-cancel');
+  const accepted = await saga('cancel', orderId, 'customer', 'called');
+  assert.equal(accepted.code, 0, accepted.out);
+  assert.match(accepted.out, /cancellation accepted/);
+  const ledger = await reaches(h, orderId, 'CANCELLED');
+  assert.deepEqual(ledger.cancellation, { reason: 'customer called' });
+  await listed(orderId, '--status', 'CANCELLED');
+  const refused = await saga('cancel', orderId, 'again');
+  assert.equal(refused.code, 2);
+  assert.match(refused.out, /refused: .*CANCELLED/);
+  assert.equal((await saga('cancel', orderId)).code, 1, 'a cancel needs a reason');
+});
+
+test('reset to the last workflow task starts a new run that still waits; dispatch then completes it', async () => {
+  const orderId = await waitingOrder('cli-reset');
+  const before = await h.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+  const reset = await saga('reset', orderId, '--to', 'last-workflow-task');
+  assert.equal(reset.code, 0, reset.out);
+  const after = await h.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+  assert.notEqual(after.runId, before.runId, 'a new run');
+  assert.equal(after.status.name, 'RUNNING');
+  await reaches(h, orderId, 'AWAITING_DISPATCH');
+  const dispatched = await saga('dispatch', orderId, 'TRK-42', '--carrier', 'DHL');
+  assert.equal(dispatched.code, 0, dispatched.out);
+  assert.equal((await h.orders.orderOutcome(orderId)).status, 'COMPLETED');
+});
+
+test('compensate cancels the workflow and the saga undoes its steps', async () => {
+  const orderId = await waitingOrder('cli-compensate');
+  assert.equal((await saga('compensate', orderId)).code, 0);
+  const result = await h.orders.orderOutcome(orderId);
+  assert.equal(result.status, 'CANCELLED');
+  assert.ok(result.ledger.compensations.some((c) => c.state === 'done'), 'undos ran');
+});

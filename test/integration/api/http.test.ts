@@ -1,22 +1,34 @@
 // Invariant: the HTTP API drives the same sagas as the typed client: a start is idempotent per
 // order id (201 then 200, one saga), an invalid order is refused field by field with 400 and
 // starts no workflow, GET returns the saga ledger, cancel answers 202 until dispatch and 409
-// afterwards, the warehouse's dispatch completes the saga, and unknown orders are 404.
+// afterwards, the warehouse's dispatch completes the saga, and unknown orders are 404. Its
+// request log names orders by id and never carries a body (no name, email, street or token).
 import { WorkflowNotFoundError } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { restock } from '../../../activities/inventory/ledger';
 import { startApiServer, type ApiServer } from '../../../workers/api';
-import { createLogger } from '../../../workers/log';
+import { redactedPaths } from '../../../workers/log';
 import { workflowIdFor, type SagaLedger } from '../../../workflows/definitions';
 import { anOrder, startHarness, uniqueId, type SagaHarness } from '../saga/harness';
 import { waitUntil } from '../../wait';
 
 let h: SagaHarness;
 let api: ApiServer;
+const logged: string[] = [];
 before(async () => {
   h = await startHarness();
-  api = await startApiServer({ client: h.client, taskQueue: h.taskQueue, port: 0, host: '127.0.0.1', log: createLogger('api-test', 'silent') });
+  // The project's redaction, writing into memory so the test can read what the API logged.
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const log = pino({ name: 'api-test', level: 'info', redact: { paths: redactedPaths, censor: '[redacted]' } }, sink);
+  api = await startApiServer({ client: h.client, taskQueue: h.taskQueue, port: 0, host: '127.0.0.1', log });
 });
 after(async () => {
   await api.close();
@@ -134,4 +146,13 @@ test('the API shows /healthz, /readyz and /metrics on its port', async () => {
   assert.equal((await fetch(`${api.url}/readyz`)).status, 200);
   const metrics = await (await fetch(`${api.url}/metrics`)).text();
   assert.match(metrics, /trapeze_api_requests_total\{route="POST \/orders",status="201"\}/);
+});
+
+test('the request log names orders by id and never carries an order body', async () => {
+  const order = await stockedOrder('http-log');
+  await call('POST', '/orders', order);
+  await call('POST', '/orders', { ...order, orderId: uniqueId('http-log-bad'), customer: { ...order.customer, email: 'nope' } });
+  const text = logged.join('');
+  assert.match(text, new RegExp(`"orderId":"${order.orderId}"`));
+  for (const secret of ['Grace Hopper', 'grace@example.com', '1 Main St', 'tok_visa', '22201']) assert.ok(!text.includes(secret), `log carries ${secret}`);
 });

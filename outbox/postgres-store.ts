@@ -15,7 +15,12 @@ import type { CandidateRow } from './store';
  *   can sort before them, and an event written after another committed has a larger txid.
  *   A long-running transaction anywhere in the database therefore holds the relay back (lag).
  */
-export function claimOnPostgres(tx: Sql, limit: number, now: number): Promise<CandidateRow[]> {
+export async function claimOnPostgres(tx: Sql, limit: number, now: number): Promise<CandidateRow[]> {
+  // Paused topics are read first and left out by value, and only when there are any: a filter on
+  // the topic column (a handful of distinct values) makes the planner expect almost no rows and
+  // sort the whole backlog instead of walking the (txid, seq) index, 10x slower on a backlog.
+  const paused = (await tx.all<{ topic: string }>('SELECT topic FROM outbox_pauses')).map((p) => p.topic);
+  const skipPaused = paused.length > 0 ? `AND o.topic NOT IN (${paused.map(() => '?').join(', ')})` : '';
   return tx.all<CandidateRow>(
     `WITH c AS (
        SELECT o.seq, o.id, o.topic, o.msg_key, o.type, o.envelope, o.created_at, o.attempts, o.txid
@@ -24,7 +29,7 @@ export function claimOnPostgres(tx: Sql, limit: number, now: number): Promise<Ca
          AND (o.claimed_until IS NULL OR o.claimed_until < ?)
          AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
          AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
-         AND NOT EXISTS (SELECT 1 FROM outbox_pauses p WHERE p.topic = o.topic)
+         ${skipPaused}
        ORDER BY o.txid, o.seq
        LIMIT ?
        FOR UPDATE SKIP LOCKED
@@ -36,6 +41,6 @@ export function claimOnPostgres(tx: Sql, limit: number, now: number): Promise<Ca
           LIMIT ?) x)::int AS earlier
      FROM c
      ORDER BY c.txid, c.seq`,
-    [now, now, limit, limit + 1],
+    [now, now, ...paused, limit, limit + 1],
   );
 }

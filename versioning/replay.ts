@@ -82,8 +82,12 @@ export async function replayCorpus(
 function describe(entry: CorpusEntry, error: Error, repoRoot: string): string {
   // Core wraps the useful line ("[TMPRL1100] Nondeterminism error: … HistoryEvent(id: 9, …)") in a
   // debug dump of the failure; lift it out so the report names the event in one line.
-  const core = /message: "((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1] ?? error.message;
+  const core = coreMessage(error);
   return `${relative(repoRoot, entry.file)}: ${error.name}${eventOf(entry, core)}: ${core}`;
+}
+
+export function coreMessage(error: Error): string {
+  return /message: "((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1] ?? error.message;
 }
 
 /** ` at event <id> (<type>)`, from core's message or, when it names only an activity type, from the history. */

@@ -1,0 +1,61 @@
+// Invariant: before a deploy, operators can replay the sagas running NOW against the candidate
+// code: `npm run replay:live` passes for the patched release and names every running saga the
+// unpatched change could not resume.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { participantMigrations } from '../../../activities';
+import { restock } from '../../../activities/inventory/ledger';
+import { createOrderClient } from '../../../api/client';
+import { migrate } from '../../../outbox/migrations';
+import { releaseWorkflows, repoRoot } from '../../../versioning/releases';
+import { bundleWorkflows } from '../../../versioning/replay';
+import { createSagaWorker } from '../../../workers/saga-worker';
+import { sqliteDatabase } from '../../databases';
+import { temporalAddress } from '../../env';
+import { waitUntil } from '../../wait';
+import { anOrder, uniqueId } from '../saga/harness';
+
+test('replay:live checks running sagas against the candidate code', async () => {
+  const store = sqliteDatabase();
+  const db = store.open();
+  await migrate(db, participantMigrations);
+  await db.transaction((tx) => restock(tx, { beans: 100, mug: 100 }));
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const native = await NativeConnection.connect({ address: temporalAddress() });
+  const release10 = releaseWorkflows('1.0');
+  const taskQueue = uniqueId('live-replay');
+  const orders = createOrderClient(new Client({ connection }), { taskQueue });
+  const orderId = uniqueId('live');
+  try {
+    const worker = await createSagaWorker({ connection: native, db, taskQueue, workflowBundle: await bundleWorkflows(release10.workflowsPath) });
+    await worker.runUntil(async () => {
+      await orders.startOrder(anOrder({ orderId }));
+      await waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === 'AWAITING_DISPATCH', { what: 'a 1.0 saga waiting for dispatch' });
+    });
+    const replay = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'cli/replay.ts', '--query', `WorkflowId = 'order-${orderId}'`, ...args], {
+        cwd: repoRoot,
+        env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress() },
+        encoding: 'utf8',
+      });
+    const patched = replay();
+    assert.equal(patched.status, 0, patched.stdout + patched.stderr);
+    assert.match(patched.stdout, /replayed 1 saga\(s\) against this checkout: 0 would not resume/);
+
+    const unpatched = replay('--workflows', 'test/fixtures/unpatched-1.1/order-fulfillment.ts');
+    assert.equal(unpatched.status, 1, unpatched.stdout + unpatched.stderr);
+    assert.match(unpatched.stdout, new RegExp(`order-${orderId}: .*activity command 'screenOrder'`));
+    assert.match(unpatched.stdout, /1 would not resume/);
+  } finally {
+    // No worker serves it any more: end it so it does not linger on a reused server.
+    await new Client({ connection }).workflow.getHandle(`order-${orderId}`).terminate('test over').catch(() => undefined);
+    release10.remove();
+    await native.close();
+    await connection.close();
+    await db.close();
+    await store.drop();
+  }
+});

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkPatches, checkRepository, findPatchCalls } from '../../../versioning/patch-check';
-import type { PatchEntry } from '../../../versioning/patches';
+import { patchRegistry, type PatchEntry } from '../../../versioning/patches';
+import { corpus } from '../../../versioning/replay';
 
 const entry = (id: string, phase: PatchEntry['phase']): PatchEntry => ({
   id, phase, release: '1.1', workflow: 'orderFulfillment', change: 'test',
@@ -12,6 +13,13 @@ const entry = (id: string, phase: PatchEntry['phase']): PatchEntry => ({
 
 test('the repository workflow code agrees with the registry', () => {
   assert.deepEqual(checkRepository(join(__dirname, '..', '..', '..')), []);
+});
+
+test('every live patch was introduced by a release whose histories are in the corpus', () => {
+  const releases = new Set(corpus().map((e) => e.release));
+  for (const p of patchRegistry.filter((x) => x.phase !== 'removed')) {
+    assert.ok(releases.has(p.release), `patch '${p.id}' (release ${p.release}): capture versioning/histories/${p.release}/`);
+  }
 });
 
 test('finds patch calls with their lines, ignoring comments and declarations', () => {

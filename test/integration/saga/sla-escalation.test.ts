@@ -13,6 +13,7 @@ import { migrate } from '../../../outbox/migrations';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { SLA_SECONDS } from '../../../workflows/definitions';
 import { sqliteDatabase, type TestDatabase } from '../../databases';
+import { waitUntil } from '../../wait';
 import { testServerPath } from '../../env';
 import { anOrder, bundle, eventsOf, uniqueId } from './harness';
 import type { Worker } from '@temporalio/worker';
@@ -63,8 +64,11 @@ test('late payment and late dispatch escalate, then the saga completes', async (
   assert.deepEqual(await eventsOf(db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorizationPending', 'OrderEscalated']);
 
   await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
-  await env.sleep(1000);
-  ledger = await orders.getOrder(orderId);
+  // Wait on the fact, not on time: the webhook's steps run in real time on the worker.
+  ledger = await waitUntil(async () => {
+    const l = await orders.getOrder(orderId);
+    return l.status === 'AWAITING_DISPATCH' ? l : undefined;
+  }, { what: 'the saga to wait for dispatch' });
   assert.equal(ledger.status, 'AWAITING_DISPATCH');
 
   await env.sleep((SLA_SECONDS.dispatch + 60) * 1000);

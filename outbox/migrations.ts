@@ -1,8 +1,9 @@
 import type { Database, Sql } from './database';
 
 /**
- * One migration path for both stores. Where the dialects differ, a migration gives both texts;
- * otherwise the same SQL runs on SQLite and PostgreSQL. Each bounded context contributes its own
+ * One migration path for both stores. The same SQL runs on SQLite and PostgreSQL; the one
+ * difference every table with a sequence has, `INTEGER PRIMARY KEY AUTOINCREMENT`, is translated
+ * for PostgreSQL by `statements`. Where dialects differ further, a migration gives both texts. Each bounded context contributes its own
  * migrations (ids are namespaced by context) and they all run through `migrate`.
  */
 export interface Migration {
@@ -13,34 +14,19 @@ export interface Migration {
 export const outboxMigrations: Migration[] = [
   {
     id: 'outbox/001-outbox',
-    sql: {
-      sqlite: `CREATE TABLE IF NOT EXISTS outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        topic TEXT NOT NULL,
-        msg_key TEXT NOT NULL,
-        type TEXT NOT NULL,
-        envelope TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        sent_at INTEGER,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT
-      );
-      CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;`,
-      postgres: `CREATE TABLE IF NOT EXISTS outbox (
-        seq BIGSERIAL PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        topic TEXT NOT NULL,
-        msg_key TEXT NOT NULL,
-        type TEXT NOT NULL,
-        envelope TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        sent_at BIGINT,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT
-      );
-      CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;`,
-    },
+    sql: `CREATE TABLE IF NOT EXISTS outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      topic TEXT NOT NULL,
+      msg_key TEXT NOT NULL,
+      type TEXT NOT NULL,
+      envelope TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      sent_at BIGINT,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT
+    );
+    CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;`,
   },
   {
     // Claims (a lease, so a crashed relay's rows come back), per-row retry backoff, and the
@@ -79,7 +65,8 @@ export const outboxMigrations: Migration[] = [
 const MIGRATION_LOCK = 0x7472617065;
 
 function statements(m: Migration, dialect: Database['dialect']): string[] {
-  const text = typeof m.sql === 'string' ? m.sql : m.sql[dialect];
+  let text = typeof m.sql === 'string' ? m.sql : m.sql[dialect];
+  if (dialect === 'postgres') text = text.replace(/INTEGER PRIMARY KEY AUTOINCREMENT/g, 'BIGSERIAL PRIMARY KEY');
   return text.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean);
 }
 

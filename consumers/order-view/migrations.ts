@@ -37,35 +37,19 @@ export const orderViewMigrations: Migration[] = [
   {
     // Every applied event of an order, in the order this consumer applied it (seq).
     id: 'order-view/002-steps',
-    sql: {
-      sqlite: `CREATE TABLE IF NOT EXISTS order_view_steps (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        event_id TEXT NOT NULL UNIQUE,
-        order_id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        written_version INTEGER NOT NULL,
-        occurred_at TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        kafka_partition INTEGER NOT NULL,
-        kafka_offset TEXT NOT NULL,
-        summary TEXT NOT NULL,
-        applied_at BIGINT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS order_view_steps_by_order ON order_view_steps (order_id, seq)`,
-      postgres: `CREATE TABLE IF NOT EXISTS order_view_steps (
-        seq BIGSERIAL PRIMARY KEY,
-        event_id TEXT NOT NULL UNIQUE,
-        order_id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        written_version INTEGER NOT NULL,
-        occurred_at TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        kafka_partition INTEGER NOT NULL,
-        kafka_offset TEXT NOT NULL,
-        summary TEXT NOT NULL,
-        applied_at BIGINT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS order_view_steps_by_order ON order_view_steps (order_id, seq)`,
-    },
+    sql: `CREATE TABLE IF NOT EXISTS order_view_steps (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      event_id TEXT NOT NULL UNIQUE,
+      order_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      written_version INTEGER NOT NULL,
+      occurred_at TEXT NOT NULL,
+      topic TEXT NOT NULL,
+      kafka_partition INTEGER NOT NULL,
+      kafka_offset TEXT NOT NULL,
+      summary TEXT NOT NULL,
+      applied_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS order_view_steps_by_order ON order_view_steps (order_id, seq)`,
   },
 ];

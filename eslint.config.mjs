@@ -8,10 +8,13 @@ export default tseslint.config(
     extends: [tseslint.configs.base],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      '@typescript-eslint/no-floating-promises': ['error', {
-        // node:test collects these itself; awaiting them at top level would serialise nothing.
-        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }],
-      }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // node:test collects these itself; awaiting them at top level would serialise nothing.
+          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
     },
@@ -20,12 +23,22 @@ export default tseslint.config(
     // Workflow code is replayed: no Node built-ins, clocks or randomness outside the SDK.
     files: ['workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'better-sqlite3', 'pg', 'kafkajs', 'pino'], message: 'workflow code must stay deterministic' },
-          { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'workflows import only types from activities' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'better-sqlite3', 'pg', 'kafkajs', 'pino'],
+              message: 'workflow code must stay deterministic',
+            },
+            {
+              group: ['../activities', '../activities/*'],
+              allowTypeImports: true,
+              message: 'workflows import only types from activities',
+            },
+          ],
+        },
+      ],
       'no-restricted-properties': ['error', { object: 'process', property: 'env' }],
     },
   },

@@ -30,10 +30,23 @@ export type Participants = ReturnType<typeof createParticipants>;
 
 /** The activity functions as the worker registers them (names are unique across contexts). */
 export function activitiesOf(participants: Participants) {
-  return { ...participants.orders, ...participants.payments, ...participants.inventory, ...participants.shipping, ...participants.fraud };
+  return {
+    ...participants.orders,
+    ...participants.payments,
+    ...participants.inventory,
+    ...participants.shipping,
+    ...participants.fraud,
+  };
 }
 
 /** The outbox and every participant's tables, in the order they must be applied. */
-export const participantMigrations: Migration[] = [...outboxMigrations, ...ordersMigrations, ...paymentsMigrations, ...inventoryMigrations, ...shippingMigrations, ...fraudMigrations];
+export const participantMigrations: Migration[] = [
+  ...outboxMigrations,
+  ...ordersMigrations,
+  ...paymentsMigrations,
+  ...inventoryMigrations,
+  ...shippingMigrations,
+  ...fraudMigrations,
+];
 
 export type { Faults } from './step';

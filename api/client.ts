@@ -1,4 +1,9 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { rootMessage } from '../workflows/compensation';
 import {
   cancelUpdate,
@@ -74,7 +79,9 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
   const handle = (orderId: string) => client.workflow.getHandle<typeof orderFulfillment>(workflowIdFor(orderId));
   /** The final SagaStatus of a closed saga, or undefined when it is open or does not exist. */
   const ended = (orderId: string) => async (): Promise<string | undefined> => {
-    const d = await handle(orderId).describe().catch(() => undefined);
+    const d = await handle(orderId)
+      .describe()
+      .catch(() => undefined);
     if (!d || d.status.name === 'RUNNING') return undefined;
     return d.typedSearchAttributes.get(SagaStatusAttribute) ?? d.status.name;
   };

@@ -7,7 +7,15 @@ import type { Keyring } from './payloads/keyring';
  * keyring's current key, what it reads (results, queries, update answers, summaries) is
  * decrypted. Close it with `client.connection.close()`. Wrap it with createOrderClient for orders.
  */
-export async function connectClient({ address, namespace = 'default', keyring }: { address: string; namespace?: string; keyring: Keyring | undefined }): Promise<Client> {
+export async function connectClient({
+  address,
+  namespace = 'default',
+  keyring,
+}: {
+  address: string;
+  namespace?: string;
+  keyring: Keyring | undefined;
+}): Promise<Client> {
   const connection = await Connection.connect({ address });
   return new Client({ connection, namespace, dataConverter: dataConverter(keyring) });
 }

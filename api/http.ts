@@ -16,8 +16,15 @@ import { parseOrder } from './order';
 const MAX_BODY_BYTES = 256 * 1024;
 
 const CancelBody = z.object({ reason: z.string().trim().min(1).max(500) });
-const DispatchBody = z.object({ trackingNumber: z.string().trim().min(1).max(100), carrier: z.string().trim().min(1).max(100).optional() });
-const PaymentResultBody = z.object({ authorizationId: z.string().min(1).max(200), approved: z.boolean(), reason: z.string().max(500).optional() });
+const DispatchBody = z.object({
+  trackingNumber: z.string().trim().min(1).max(100),
+  carrier: z.string().trim().min(1).max(100).optional(),
+});
+const PaymentResultBody = z.object({
+  authorizationId: z.string().min(1).max(200),
+  approved: z.boolean(),
+  reason: z.string().max(500).optional(),
+});
 
 /** An answer that ends the request early: bad JSON, an oversized body, an invalid request. */
 class HttpError extends Error {
@@ -35,7 +42,10 @@ const invalid = (error: string, fields: FieldIssues) => new HttpError(400, { err
 function parseWith<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  throw invalid('invalid_request', parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
+  throw invalid(
+    'invalid_request',
+    parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  );
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -75,7 +85,12 @@ export type OrderApi = (req: IncomingMessage, res: ServerResponse) => Promise<vo
 
 export function createOrderApi({ client, taskQueue = TASK_QUEUE, log, registry }: OrderApiOptions): OrderApi {
   const orders = createOrderClient(client, { taskQueue });
-  const requests = new Counter({ name: 'trapeze_api_requests_total', help: 'HTTP API requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'trapeze_api_requests_total',
+    help: 'HTTP API requests by route and status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'trapeze_api_request_seconds',
     help: 'HTTP API request latency by route',
@@ -108,13 +123,21 @@ export function createOrderApi({ client, taskQueue = TASK_QUEUE, log, registry }
           // Validate before looking anything up: an invalid order never reaches Temporal.
           orderId = parseOrder(body).orderId;
         } catch (err) {
-          if (err instanceof InvalidOrderError) throw invalid('invalid_order', err.fields.map((f) => ({ path: f.field, message: f.message })));
+          if (err instanceof InvalidOrderError)
+            throw invalid(
+              'invalid_order',
+              err.fields.map((f) => ({ path: f.field, message: f.message })),
+            );
           throw err;
         }
         const before = await existing(orderId);
         const saga = await orders.startOrder(body);
         const created = before === undefined;
-        return { status: created ? 201 : 200, orderId, body: { orderId: saga.orderId, workflowId: saga.workflowId, status: before ?? 'RUNNING' } };
+        return {
+          status: created ? 201 : 200,
+          orderId,
+          body: { orderId: saga.orderId, workflowId: saga.workflowId, status: before ?? 'RUNNING' },
+        };
       },
     },
     {
@@ -139,7 +162,9 @@ export function createOrderApi({ client, taskQueue = TASK_QUEUE, log, registry }
         const answer = await orders.cancelOrder(orderId, reason).catch(unknownOrder);
         if (!answer) return notFound(orderId);
         // Accepted: the undos run after the answer, so the saga is not yet CANCELLED.
-        return answer.accepted ? { status: 202, body: { accepted: true, orderId, status: answer.status } } : { status: 409, body: { error: 'not_cancellable', orderId, reason: answer.reason } };
+        return answer.accepted
+          ? { status: 202, body: { accepted: true, orderId, status: answer.status } }
+          : { status: 409, body: { error: 'not_cancellable', orderId, reason: answer.reason } };
       },
     },
     {
@@ -150,7 +175,9 @@ export function createOrderApi({ client, taskQueue = TASK_QUEUE, log, registry }
         const confirmation = parseWith(DispatchBody, await readJson(req));
         const answer = await orders.confirmDispatch(orderId, confirmation).catch(unknownOrder);
         if (!answer) return notFound(orderId);
-        return answer.accepted ? { status: 200, body: { accepted: true, orderId } } : { status: 409, body: { error: 'not_dispatchable', orderId, reason: answer.reason } };
+        return answer.accepted
+          ? { status: 200, body: { accepted: true, orderId } }
+          : { status: 409, body: { error: 'not_dispatchable', orderId, reason: answer.reason } };
       },
     },
     {
@@ -182,7 +209,9 @@ export function createOrderApi({ client, taskQueue = TASK_QUEUE, log, registry }
       const matching = routes.filter((r) => r.pattern.test(path));
       const route = matching.find((r) => r.method === req.method);
       if (!route) {
-        reply = matching.length ? { status: 405, body: { error: 'method_not_allowed', allow: matching.map((r) => r.method) } } : { status: 404, body: { error: 'no_such_route' } };
+        reply = matching.length
+          ? { status: 405, body: { error: 'method_not_allowed', allow: matching.map((r) => r.method) } }
+          : { status: 404, body: { error: 'no_such_route' } };
       } else {
         routeName = route.name;
         const raw = route.pattern.exec(path)?.[1];
@@ -195,13 +224,21 @@ export function createOrderApi({ client, taskQueue = TASK_QUEUE, log, registry }
       else if (err instanceof URIError) reply = { status: 404, body: { error: 'no_such_route' } };
       else {
         // Temporal errors name workflows and RPCs, not payloads; the body is never logged.
-        log.error({ route: routeName, orderId, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'request failed');
+        log.error(
+          { route: routeName, orderId, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) },
+          'request failed',
+        );
         // Temporal unreachable or overloaded: worth a retry. Anything else is our bug.
-        reply = err instanceof ServiceError ? { status: 503, body: { error: 'unavailable' } } : { status: 500, body: { error: 'internal_error' } };
+        reply =
+          err instanceof ServiceError
+            ? { status: 503, body: { error: 'unavailable' } }
+            : { status: 500, body: { error: 'internal_error' } };
       }
     }
     const body = JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+    res
+      .writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+      .end(body);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     requests.inc({ route: routeName, status: String(reply.status) });
     latency.observe({ route: routeName }, seconds);

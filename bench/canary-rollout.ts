@@ -24,7 +24,13 @@ import { createSagaWorker } from '../workers/saga-worker';
  * verdict print, as an operator would see them.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { orders: { type: 'string', default: '60' }, ramp: { type: 'string', default: '50' }, 'decline-rate': { type: 'string', default: '0.1' } } });
+  const { values } = parseArgs({
+    options: {
+      orders: { type: 'string', default: '60' },
+      ramp: { type: 'string', default: '50' },
+      'decline-rate': { type: 'string', default: '0.1' },
+    },
+  });
   const n = Number(values.orders);
   const address = process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
   const suffix = randomBytes(3).toString('hex');
@@ -39,10 +45,20 @@ async function main(): Promise<void> {
   const rollout = new Rollout(connection, deploymentName);
   const release10 = releaseWorkflows('1.0');
   const workers = [];
-  for (const [buildId, path] of [['1.0', release10.workflowsPath], ['1.1', sagaWorkflowsPath()]] as const) {
+  for (const [buildId, path] of [
+    ['1.0', release10.workflowsPath],
+    ['1.1', sagaWorkflowsPath()],
+  ] as const) {
     const worker = await createSagaWorker({
-      connection: native, db, taskQueue: deploymentName, workflowBundle: await bundleWorkflows(path),
-      workerDeploymentOptions: { useWorkerVersioning: true, version: { deploymentName, buildId }, defaultVersioningBehavior: 'PINNED' },
+      connection: native,
+      db,
+      taskQueue: deploymentName,
+      workflowBundle: await bundleWorkflows(path),
+      workerDeploymentOptions: {
+        useWorkerVersioning: true,
+        version: { deploymentName, buildId },
+        defaultVersioningBehavior: 'PINNED',
+      },
     });
     workers.push({ worker, done: worker.run() });
   }
@@ -86,7 +102,12 @@ async function main(): Promise<void> {
   console.log(`${n} sagas in ${((Date.now() - began) / 1000).toFixed(1)} s, ${values.ramp}% ramped to 1.1\n`);
   await new Promise((r) => setTimeout(r, 2000)); // visibility is eventually consistent
   console.log(formatDeployment(await rollout.status()));
-  const common = { deploymentName, workflowType: 'orderFulfillment', since: new Date(since.getTime() - 1000), stuckAfterMs: 3_600_000 };
+  const common = {
+    deploymentName,
+    workflowType: 'orderFulfillment',
+    since: new Date(since.getTime() - 1000),
+    stuckAfterMs: 3_600_000,
+  };
   const baseline = await buildOutcomes(client, { ...common, buildId: '1.0' });
   const canary = await buildOutcomes(client, { ...common, buildId: '1.1' });
   console.log(formatVerdict(verdict(baseline, canary, { minClosed: Math.min(20, Math.floor(n / 4)) }), { baseline, canary }));

@@ -86,7 +86,11 @@ async function openStore(): Promise<Store> {
   const dir = mkdtempSync(join(tmpdir(), 'trapeze-bench-'));
   const db = openDatabase(`sqlite:${join(dir, 'outbox.db')}`);
   await migrate(db, outboxMigrations);
-  return { db, label: 'sqlite (WAL)', dispose: async () => void (await db.close(), rmSync(dir, { recursive: true, force: true })) };
+  return {
+    db,
+    label: 'sqlite (WAL)',
+    dispose: async () => void (await db.close(), rmSync(dir, { recursive: true, force: true })),
+  };
 }
 
 async function createTopic(topic: string): Promise<void> {
@@ -97,7 +101,8 @@ async function createTopic(topic: string): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
 
 async function rawRound(round: number): Promise<number> {
@@ -123,7 +128,15 @@ async function relayRound(round: number): Promise<number> {
   const topic = `bench.relay.${run}.${round}`;
   await createTopic(topic);
   const outbox = openOutboxStore(db);
-  const relay = createRelay({ store: outbox, kafka, log: quiet, route: () => topic, batchSize: BATCH, partitions: PARTITIONS, pipeline: PIPELINE });
+  const relay = createRelay({
+    store: outbox,
+    kafka,
+    log: quiet,
+    route: () => topic,
+    batchSize: BATCH,
+    partitions: PARTITIONS,
+    pipeline: PIPELINE,
+  });
   const loop = relay.start();
   // Warm up like the raw producer: one event through, so the connection exists.
   await db.transaction((tx) => appendEvent(tx, event(-1)));
@@ -202,7 +215,9 @@ async function lagRun(): Promise<{ label: string; publication: number[]; endToEn
 }
 
 async function main(): Promise<void> {
-  console.log(`relay benchmark: N=${N} events, batch ${BATCH}, acks=all, idempotent, 1 in flight, ${PARTITIONS} partitions, brokers ${brokers.join(',')}`);
+  console.log(
+    `relay benchmark: N=${N} events, batch ${BATCH}, acks=all, idempotent, 1 in flight, ${PARTITIONS} partitions, brokers ${brokers.join(',')}`,
+  );
   // This machine is shared and its load swings, so each round measures the two back to back
   // (alternating which goes first) and the ratio is the median of the rounds' ratios.
   const raw: number[] = [];
@@ -221,7 +236,9 @@ async function main(): Promise<void> {
     raw.push(rate(N, r));
     relayed.push(rate(N, q));
     ratios.push(rate(N, q) / rate(N, r));
-    console.log(`round ${round + 1}: raw ${rate(N, r)} events/s, relay ${rate(N, q)} events/s, ratio ${(rate(N, q) / rate(N, r)).toFixed(2)}`);
+    console.log(
+      `round ${round + 1}: raw ${rate(N, r)} events/s, relay ${rate(N, q)} events/s, ratio ${(rate(N, q) / rate(N, r)).toFixed(2)}`,
+    );
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
   console.log(`raw producer: ${median(raw)} events/s (median of ${ROUNDS}; best ${Math.max(...raw)})`);
@@ -229,7 +246,9 @@ async function main(): Promise<void> {
 
   const lag = await lagRun();
   const fmt = (xs: number[]) => `p50 ${percentile(xs, 50)} ms, p99 ${percentile(xs, 99)} ms, max ${xs[xs.length - 1]} ms`;
-  console.log(`store: ${lag.label}; offered ${lag.offered} events/s for ${lag.seconds.toFixed(1)} s (one transaction per event, up to 8 writers)`);
+  console.log(
+    `store: ${lag.label}; offered ${lag.offered} events/s for ${lag.seconds.toFixed(1)} s (one transaction per event, up to 8 writers)`,
+  );
   console.log(`publication lag (sent - appended): ${fmt(lag.publication)}`);
   console.log(`end-to-end lag (consumed - appended): ${fmt(lag.endToEnd)}`);
   console.log(`relay/raw ratio: ${median(ratios).toFixed(2)}`);

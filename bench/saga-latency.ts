@@ -27,7 +27,8 @@ const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 };
-const fmt = (xs: number[]) => `median ${percentile(xs, 50).toFixed(1)} ms, p95 ${percentile(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
+const fmt = (xs: number[]) =>
+  `median ${percentile(xs, 50).toFixed(1)} ms, p95 ${percentile(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
       afterDispatch.push(done - waiting);
     }
   });
-  console.log(`order saga end to end on ${address}, ${runs} runs one at a time (after ${warmup} warm-up runs); ${describeKeyring(keyring)}:`);
+  console.log(
+    `order saga end to end on ${address}, ${runs} runs one at a time (after ${warmup} warm-up runs); ${describeKeyring(keyring)}:`,
+  );
   console.log(`  whole saga (start → completed, 8 steps):           ${fmt(total)}`);
   console.log(`  start → awaiting dispatch (submit … confirm):      ${fmt(toDispatch)}`);
   console.log(`  dispatch confirmed → completed (record, capture):  ${fmt(afterDispatch)}`);

@@ -31,7 +31,9 @@ async function main(): Promise<number> {
     const baselineBuild = values.baseline ?? routing.current;
     const canaryBuild = values.canary ?? routing.ramping?.buildId;
     if (!baselineBuild || !canaryBuild) {
-      console.error(`nothing to compare: current=${baselineBuild ?? '-'} ramping=${canaryBuild ?? '-'} (pass --baseline/--canary)`);
+      console.error(
+        `nothing to compare: current=${baselineBuild ?? '-'} ramping=${canaryBuild ?? '-'} (pass --baseline/--canary)`,
+      );
       return 1;
     }
     const common = {

@@ -20,15 +20,23 @@ async function main([command, topic, ...rest]: string[]): Promise<number> {
   const consumer = option('--consumer');
   const config = readConfig();
   const kafka = new Kafka({ clientId: 'trapeze-dead-letters', brokers: config.kafka.brokers, logLevel: logLevel.ERROR });
-  const letters = (await readDeadLetters(kafka, topic)).filter((l) => (!reason || l.reason === reason) && (!consumer || l.consumer === consumer));
+  const letters = (await readDeadLetters(kafka, topic)).filter(
+    (l) => (!reason || l.reason === reason) && (!consumer || l.consumer === consumer),
+  );
   for (const l of letters) {
-    console.log(`${l.partition}@${l.offset}  ${l.reason.padEnd(19)}  ${l.consumer.padEnd(13)}  ${l.eventId ?? '(no id)'}  ${l.detail}`);
+    console.log(
+      `${l.partition}@${l.offset}  ${l.reason.padEnd(19)}  ${l.consumer.padEnd(13)}  ${l.eventId ?? '(no id)'}  ${l.detail}`,
+    );
   }
   if (command === 'list') {
     console.log(`${letters.length} dead letter(s) in ${topic}.dlq`);
     return 0;
   }
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   try {
     console.log(`redrove ${await redriveDeadLetters(producer, letters)} dead letter(s) to ${topic}`);

@@ -24,7 +24,11 @@ async function main([command, ...args]: string[]): Promise<number> {
     if (command === 'pause') await setKillSwitch(db, sender.channel, true, args.join(' ') || 'paused by an operator');
     else if (command === 'resume') await setKillSwitch(db, sender.channel, false);
     else if (command === 'resend') {
-      const result = await resendSuppressed(db, { sender, killSwitch: killSwitch(sender.channel, config.notifications.killSwitchForced), log });
+      const result = await resendSuppressed(db, {
+        sender,
+        killSwitch: killSwitch(sender.channel, config.notifications.killSwitchForced),
+        log,
+      });
       if (result.stillSuppressed) {
         console.error('the kill switch is on: resume first');
         return 1;
@@ -35,8 +39,12 @@ async function main([command, ...args]: string[]): Promise<number> {
       return 2;
     }
     const on = await db.transaction((tx) => killSwitch(sender.channel, config.notifications.killSwitchForced).isOn(tx));
-    const counts = await db.all<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM notifications GROUP BY status ORDER BY status');
-    console.log(`kill switch: ${on ? 'ON (sending suppressed)' : 'off'}; ${counts.map((c) => `${c.status}: ${c.n}`).join(', ') || 'no notifications yet'}`);
+    const counts = await db.all<{ status: string; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM notifications GROUP BY status ORDER BY status',
+    );
+    console.log(
+      `kill switch: ${on ? 'ON (sending suppressed)' : 'off'}; ${counts.map((c) => `${c.status}: ${c.n}`).join(', ') || 'no notifications yet'}`,
+    );
     return 0;
   } finally {
     await db.close();

@@ -26,11 +26,18 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
     const money = (n: number | null) => (n === null ? '—' : `${(n / 100).toFixed(2)} ${view.amounts.currency ?? ''}`);
-    console.log(`order ${view.orderId} (customer ${view.customerId ?? '?'}): ${view.status}${view.reason ? ` — ${view.reason}` : ''}`);
+    console.log(
+      `order ${view.orderId} (customer ${view.customerId ?? '?'}): ${view.status}${view.reason ? ` — ${view.reason}` : ''}`,
+    );
     if (view.escalatedWaitingFor) console.log(`  escalated: waiting for ${view.escalatedWaitingFor}`);
     const a = view.amounts;
-    console.log(`  total ${money(a.total)}; authorized ${money(a.authorized)}, voided ${money(a.voided)}, captured ${money(a.captured)}, refunded ${money(a.refunded)}`);
-    if (view.shipping.carrier) console.log(`  shipping: ${view.shipping.carrier}${view.shipping.trackingNumber ? `, tracking ${view.shipping.trackingNumber}` : ''}`);
+    console.log(
+      `  total ${money(a.total)}; authorized ${money(a.authorized)}, voided ${money(a.voided)}, captured ${money(a.captured)}, refunded ${money(a.refunded)}`,
+    );
+    if (view.shipping.carrier)
+      console.log(
+        `  shipping: ${view.shipping.carrier}${view.shipping.trackingNumber ? `, tracking ${view.shipping.trackingNumber}` : ''}`,
+      );
     for (const s of view.steps) console.log(`  ${s.occurredAt}  ${s.type.padEnd(28)} ${s.summary}`);
     return 0;
   } finally {

@@ -15,7 +15,9 @@ import { bundleWorkflows, coreMessage, sagaWorkflowsPath } from '../versioning/r
  * configured keyring (PAYLOAD_KEYS), as the saga worker would.
  */
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { limit: { type: 'string', default: '500' }, query: { type: 'string' }, workflows: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { limit: { type: 'string', default: '500' }, query: { type: 'string' }, workflows: { type: 'string' } },
+  });
   const config = readConfig();
   const converter = dataConverter(config.payloads.keyring);
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -26,11 +28,19 @@ async function main(): Promise<number> {
     const histories = [];
     for await (const info of client.workflow.list({ query })) {
       if (histories.length >= limit) break;
-      histories.push({ workflowId: info.workflowId, history: await client.workflow.getHandle(info.workflowId, info.runId).fetchHistory() });
+      histories.push({
+        workflowId: info.workflowId,
+        history: await client.workflow.getHandle(info.workflowId, info.runId).fetchHistory(),
+      });
     }
-    const workflowBundle = await bundleWorkflows(values.workflows ? require.resolve(resolve(values.workflows)) : sagaWorkflowsPath());
+    const workflowBundle = await bundleWorkflows(
+      values.workflows ? require.resolve(resolve(values.workflows)) : sagaWorkflowsPath(),
+    );
     let broken = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter: converter, replayName: 'live' }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle, dataConverter: converter, replayName: 'live' },
+      histories,
+    )) {
       if (!result.error) continue;
       broken++;
       console.log(`${result.workflowId}: ${coreMessage(result.error)}`);
@@ -42,7 +52,10 @@ async function main(): Promise<number> {
   }
 }
 
-Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+});
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {

@@ -15,7 +15,11 @@ const usage = 'usage: npm run rollout -- status | ramp <buildId> <percent> | pro
 async function main(args: string[]): Promise<void> {
   const [verb, ...rest] = args;
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  const rollout = new Rollout(connection, process.env.SAGA_DEPLOYMENT_NAME ?? SAGA_DEPLOYMENT, process.env.TEMPORAL_NAMESPACE ?? 'default');
+  const rollout = new Rollout(
+    connection,
+    process.env.SAGA_DEPLOYMENT_NAME ?? SAGA_DEPLOYMENT,
+    process.env.TEMPORAL_NAMESPACE ?? 'default',
+  );
   try {
     switch (verb) {
       case 'status':

@@ -4,7 +4,14 @@ import { parseArgs } from 'node:util';
 import { createOrderClient } from '../api/client';
 import { connectClient } from '../api/connect';
 import { readConfig } from '../workers/config';
-import { SagaStatus, SagaStatusAttribute, SagaStepAttribute, WORKFLOW_TYPE, workflowIdFor, type SagaLedger } from '../workflows/definitions';
+import {
+  SagaStatus,
+  SagaStatusAttribute,
+  SagaStepAttribute,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+  type SagaLedger,
+} from '../workflows/definitions';
 
 /**
  * `npm run saga -- <command>`: the operator's view of order sagas, through the typed client and
@@ -55,7 +62,9 @@ function formatLedger(l: SagaLedger, closed: string | undefined): string[] {
   if (l.compensations.length) {
     lines.push('compensations (undos run newest first):');
     for (const c of l.compensations) {
-      lines.push(`  ${c.state.padEnd(10)} ${c.name}${c.sequence ? ` #${c.sequence}` : ''}${c.rounds ? `, ${c.rounds} round(s)` : ''}${c.lastError ? ` — ${c.lastError}` : ''}`);
+      lines.push(
+        `  ${c.state.padEnd(10)} ${c.name}${c.sequence ? ` #${c.sequence}` : ''}${c.rounds ? `, ${c.rounds} round(s)` : ''}${c.lastError ? ` — ${c.lastError}` : ''}`,
+      );
     }
   }
   for (const e of l.escalations) lines.push(`escalated: waited for ${e.waitingFor} past ${e.slaSeconds} s`);
@@ -101,7 +110,9 @@ export async function runSagaCommand(argv: string[], { client, taskQueue, print 
         } catch (err) {
           // The ledger is a query a saga worker answers; visibility still knows where it stands.
           print(`order ${orderId} (workflow ${workflowIdFor(orderId)}): workflow ${described.status.name}, ${attributes}`);
-          print(`ledger unavailable: ${err instanceof Error ? err.message : String(err)} (is a saga worker polling ${described.taskQueue}?)`);
+          print(
+            `ledger unavailable: ${err instanceof Error ? err.message : String(err)} (is a saga worker polling ${described.taskQueue}?)`,
+          );
           return 1;
         }
         if (values.json) {
@@ -151,7 +162,10 @@ export async function runSagaCommand(argv: string[], { client, taskQueue, print 
         const orderId = needOrderId();
         const trackingNumber = rest[1];
         if (!trackingNumber) throw new UsageError('dispatch needs a tracking number');
-        const answer = await orders.confirmDispatch(orderId, { trackingNumber, ...(values.carrier ? { carrier: values.carrier } : {}) });
+        const answer = await orders.confirmDispatch(orderId, {
+          trackingNumber,
+          ...(values.carrier ? { carrier: values.carrier } : {}),
+        });
         if (!answer.accepted) {
           print(`refused: ${answer.reason}`);
           return 2;
@@ -207,9 +221,17 @@ export async function runSagaCommand(argv: string[], { client, taskQueue, print 
 if (require.main === module) {
   const config = readConfig();
   (async () => {
-    const client = await connectClient({ address: config.temporal.address, namespace: config.temporal.namespace, keyring: config.payloads.keyring });
+    const client = await connectClient({
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      keyring: config.payloads.keyring,
+    });
     try {
-      return await runSagaCommand(process.argv.slice(2), { client, taskQueue: config.saga.taskQueue, print: (line) => console.log(line) });
+      return await runSagaCommand(process.argv.slice(2), {
+        client,
+        taskQueue: config.saga.taskQueue,
+        print: (line) => console.log(line),
+      });
     } finally {
       await client.connection.close();
     }

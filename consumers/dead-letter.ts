@@ -35,7 +35,11 @@ export async function sendToDeadLetter(
     [DLQ_HEADERS.offset]: message.offset,
     [DLQ_HEADERS.time]: new Date().toISOString(),
   };
-  await producer.send({ topic: deadLetterTopic(topic), acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
+  await producer.send({
+    topic: deadLetterTopic(topic),
+    acks: -1,
+    messages: [{ key: message.key, value: message.value, headers }],
+  });
 }
 
 export interface DeadLetter {
@@ -104,7 +108,11 @@ export async function readDeadLetters(kafka: Kafka, topic: string, { timeoutMs =
 export async function redriveDeadLetters(producer: Producer, letters: readonly DeadLetter[]): Promise<number> {
   for (const letter of letters) {
     const headers = Object.fromEntries(Object.entries(letter.message.headers ?? {}).filter(([name]) => !name.startsWith('dlq-')));
-    await producer.send({ topic: letter.originalTopic, acks: -1, messages: [{ key: letter.message.key, value: letter.message.value, headers }] });
+    await producer.send({
+      topic: letter.originalTopic,
+      acks: -1,
+      messages: [{ key: letter.message.key, value: letter.message.value, headers }],
+    });
   }
   return letters.length;
 }

@@ -1,4 +1,12 @@
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { topicFor } from '../events/envelope';
@@ -69,16 +77,29 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   const groupId = options.groupId ?? `trapeze.${name}`;
   const log = (options.log ?? pino({ name })).child({ consumer: name, groupId });
   const reads = new Set(contract.reads.map((r) => r.type));
-  const topics = [...new Set(contract.reads.map((r) => catalog[r.type]?.context).filter((c) => c !== undefined))].map((c) => route(topicFor(c)));
+  const topics = [...new Set(contract.reads.map((r) => catalog[r.type]?.context).filter((c) => c !== undefined))].map((c) =>
+    route(topicFor(c)),
+  );
   const backoff = capped({ initialMs: 100, maxMs: 5_000, ...options.backoff });
   const chunkSize = options.chunkSize ?? 100;
-  const state: EventConsumerStatus = { running: false, ready: false, applied: 0, duplicates: 0, ignored: 0, deadLettered: 0, consecutiveFailures: 0 };
+  const state: EventConsumerStatus = {
+    running: false,
+    ready: false,
+    applied: 0,
+    duplicates: 0,
+    ignored: 0,
+    deadLettered: 0,
+    consecutiveFailures: 0,
+  };
   const registers = options.registry ? [options.registry] : [];
   // Several consumers may share one process and registry: the metric is shared, the label differs.
   const counter = (metric: string, help: string, labelNames: string[]) =>
-    (options.registry?.getSingleMetric(metric) as Counter | undefined) ?? new Counter({ name: metric, help, labelNames, registers });
+    (options.registry?.getSingleMetric(metric) as Counter | undefined) ??
+    new Counter({ name: metric, help, labelNames, registers });
   const events = counter('trapeze_consumer_events_total', 'Events handled by a consumer, by outcome', ['consumer', 'outcome']);
-  const failures = counter('trapeze_consumer_apply_failures_total', 'Failed attempts to apply an event (each is retried)', ['consumer']);
+  const failures = counter('trapeze_consumer_apply_failures_total', 'Failed attempts to apply an event (each is retried)', [
+    'consumer',
+  ]);
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
   let stopping = false;
@@ -131,13 +152,23 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     await flush();
   }
 
-  async function deadLetter(topic: string, partition: number, message: KafkaMessage, why: UnreadableEvent, origin: Origin): Promise<void> {
+  async function deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    why: UnreadableEvent,
+    origin: Origin,
+  ): Promise<void> {
     // Poison has no trustworthy id: its position is its identity, so a replay does not park it twice.
     const poisonId = `poison:${topic}/${partition}/${message.offset}`;
-    if (await db.get(`SELECT 1 AS seen FROM ${processedEventsTable(name)} WHERE event_id = ?`, [poisonId])) return count('duplicate');
+    if (await db.get(`SELECT 1 AS seen FROM ${processedEventsTable(name)} WHERE event_id = ?`, [poisonId]))
+      return count('duplicate');
     await sendToDeadLetter(producer as Producer, name, { topic, partition, message }, why);
     await db.transaction((tx) => recordProcessed(tx, name, poisonId, `(${why.reason})`, origin));
-    log.warn({ topic, partition, offset: message.offset, reason: why.reason, detail: why.detail }, 'poison event sent to the dead-letter topic');
+    log.warn(
+      { topic, partition, offset: message.offset, reason: why.reason, detail: why.detail },
+      'poison event sent to the dead-letter topic',
+    );
     count('dead_lettered');
   }
 
@@ -169,7 +200,10 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
         state.ready = false;
         failures.inc({ consumer: name });
         const first = chunk[0]?.event;
-        log.warn({ eventId: first?.envelope.id, type: first?.type, events: chunk.length, err: state.lastError, retryInMs: delay }, 'applying events failed; retrying');
+        log.warn(
+          { eventId: first?.envelope.id, type: first?.type, events: chunk.length, err: state.lastError, retryInMs: delay },
+          'applying events failed; retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, delay));
         await heartbeat();
       }
@@ -191,7 +225,8 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
         if (led.length === needed.length) return;
       }
       if (stopping) throw new Error('stopped while waiting for topics');
-      if (wait.failures === 0 || wait.failures % 10 === 0) log.info({ missing }, 'waiting for the context topics (the relay creates them)');
+      if (wait.failures === 0 || wait.failures % 10 === 0)
+        log.info({ missing }, 'waiting for the context topics (the relay creates them)');
       await new Promise((resolve) => setTimeout(resolve, wait.next()));
     }
   }
@@ -200,14 +235,22 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     topics,
     async start() {
       stopping = false;
-      producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      producer = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+      });
       await producer.connect();
       const admin = kafka.admin();
       await admin.connect();
       try {
         // The dead-letter topics exist before the first poison message; source topics are the relay's.
         // (No waitForLeaders: KRaft may briefly answer "unknown topic" for a topic it just created.)
-        await admin.createTopics({ waitForLeaders: false, topics: topics.map((t) => ({ topic: deadLetterTopic(t), numPartitions: 1 })) });
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: topics.map((t) => ({ topic: deadLetterTopic(t), numPartitions: 1 })),
+        });
         await topicsReady(admin, [...topics, ...topics.map(deadLetterTopic)]);
       } finally {
         await admin.disconnect();

@@ -29,7 +29,13 @@ export interface Origin {
 }
 
 /** True when this transaction is the first to apply the event. */
-export async function recordProcessed(tx: Sql, consumer: string, eventId: string, type: string, origin: Origin): Promise<boolean> {
+export async function recordProcessed(
+  tx: Sql,
+  consumer: string,
+  eventId: string,
+  type: string,
+  origin: Origin,
+): Promise<boolean> {
   const { changes } = await tx.run(
     `INSERT INTO ${processedEventsTable(consumer)} (event_id, type, topic, kafka_partition, kafka_offset, processed_at)
      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,

@@ -11,12 +11,16 @@ import { upcast, type ReadEvent, type Upcasters } from '../events/upcasting';
  * fail into an `UnreadableEvent` with a poison reason, never a retryable error.
  */
 export function decodeEnvelope(message: { value: Buffer | null; headers?: IHeaders }): Envelope {
-  if (!message.headers?.ce_specversion) throw new UnreadableEvent('undecodable', 'no ce_specversion header: not a CloudEvent in binary mode');
+  if (!message.headers?.ce_specversion)
+    throw new UnreadableEvent('undecodable', 'no ce_specversion header: not a CloudEvent in binary mode');
   try {
     return fromKafkaMessage(message);
   } catch (err) {
     if (err instanceof ZodError) {
-      throw new UnreadableEvent('invalid-envelope', err.issues.map((i) => `${i.path.join('.') || '(envelope)'}: ${i.message}`).join('; '));
+      throw new UnreadableEvent(
+        'invalid-envelope',
+        err.issues.map((i) => `${i.path.join('.') || '(envelope)'}: ${i.message}`).join('; '),
+      );
     }
     // Not the parser's message: it quotes the start of the value, which may be personal data.
     throw new UnreadableEvent('undecodable', `value is not JSON (${message.value?.length ?? 0} bytes): ${(err as Error).name}`);

@@ -23,12 +23,17 @@ export async function orderEventTrail(stores: { outbox: Database; consumers: Dat
   );
   const optional = async <T>(sql: string): Promise<T[]> => stores.consumers.all<T>(sql, [orderId]).catch(() => []); // a consumer not deployed has no tables
   const applied = new Map(
-    (await optional<{ event_id: string; kafka_partition: number; kafka_offset: string }>('SELECT event_id, kafka_partition, kafka_offset FROM order_view_steps WHERE order_id = ?')).map((s) => [
-      s.event_id,
-      `${s.kafka_partition}@${s.kafka_offset}`,
-    ]),
+    (
+      await optional<{ event_id: string; kafka_partition: number; kafka_offset: string }>(
+        'SELECT event_id, kafka_partition, kafka_offset FROM order_view_steps WHERE order_id = ?',
+      )
+    ).map((s) => [s.event_id, `${s.kafka_partition}@${s.kafka_offset}`]),
   );
-  const notified = new Map((await optional<{ event_id: string; status: string }>('SELECT event_id, status FROM notifications WHERE order_id = ?')).map((n) => [n.event_id, n.status]));
+  const notified = new Map(
+    (await optional<{ event_id: string; status: string }>('SELECT event_id, status FROM notifications WHERE order_id = ?')).map(
+      (n) => [n.event_id, n.status],
+    ),
+  );
   return written.map((w) => ({
     seq: Number(w.seq),
     type: w.type,
@@ -44,7 +49,9 @@ export function formatTrail(orderId: string, entries: TrailEntry[]): string {
   const width = Math.max(0, ...entries.map((e) => e.type.length));
   const lines = entries.map((e) => {
     const where = e.published ? `${e.topic}${e.position ? ` p${e.position}` : ''}` : `${e.topic} (waiting in the outbox)`;
-    const effects = [e.inOrderView ? 'order view' : undefined, e.notification ? `notification ${e.notification}` : undefined].filter(Boolean).join(', ');
+    const effects = [e.inOrderView ? 'order view' : undefined, e.notification ? `notification ${e.notification}` : undefined]
+      .filter(Boolean)
+      .join(', ');
     return `  ${e.type.padEnd(width)}  outbox #${e.seq} → ${where}${effects ? ` → ${effects}` : ''}`;
   });
   return [`order ${orderId}:`, ...lines].join('\n');

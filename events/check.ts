@@ -33,7 +33,10 @@ export function checkEvents(input: EventsUnderCheck): Problem[] {
   return [
     ...Object.entries(input.produced ?? {})
       .filter(([type, v]) => !input.catalog[type]?.versions[v])
-      .map(([type, v]) => ({ kind: 'produced' as const, message: `${type}: producers write v${v}, which the catalog does not have` })),
+      .map(([type, v]) => ({
+        kind: 'produced' as const,
+        message: `${type}: producers write v${v}, which the catalog does not have`,
+      })),
     ...checkSnapshots(input.catalog, input.snapshots),
     ...checkUpcasters(input.catalog, input.upcasters),
     ...checkExamples(input),
@@ -49,7 +52,10 @@ export function checkSnapshots(catalog: EventCatalog, snapshots: ReadonlyMap<str
       const key = versionKey(type, v);
       const published = snapshots.get(key);
       if (!published) {
-        problems.push({ kind: 'unpublished', message: `${type} v${v}: no snapshot in events/snapshots; publish it with npm run events:snapshot` });
+        problems.push({
+          kind: 'unpublished',
+          message: `${type} v${v}: no snapshot in events/snapshots; publish it with npm run events:snapshot`,
+        });
         continue;
       }
       for (const breach of compareSchemas(type, v, published, current.get(key) as JsonSchema)) {
@@ -58,7 +64,11 @@ export function checkSnapshots(catalog: EventCatalog, snapshots: ReadonlyMap<str
     }
   }
   for (const key of snapshots.keys()) {
-    if (!current.has(key)) problems.push({ kind: 'withdrawn', message: `${key}: published, but gone from the catalog; stored events of it could no longer be read` });
+    if (!current.has(key))
+      problems.push({
+        kind: 'withdrawn',
+        message: `${key}: published, but gone from the catalog; stored events of it could no longer be read`,
+      });
   }
   return problems;
 }
@@ -68,13 +78,18 @@ function checkUpcasters(catalog: EventCatalog, upcasters: Upcasters): Problem[] 
   for (const [type, def] of Object.entries(catalog)) {
     const newest = newestVersion(def);
     for (const v of versionsOf(def).filter((x) => x < newest)) {
-      if (!upcasters[type]?.[v]) problems.push({ kind: 'upcaster', message: `${type} v${v}: no upcaster to v${v + 1}; readers could not read it` });
+      if (!upcasters[type]?.[v])
+        problems.push({ kind: 'upcaster', message: `${type} v${v}: no upcaster to v${v + 1}; readers could not read it` });
     }
   }
   for (const [type, steps] of Object.entries(upcasters)) {
     for (const from of Object.keys(steps).map(Number)) {
       const def = catalog[type];
-      if (!def?.versions[from] || !def.versions[from + 1]) problems.push({ kind: 'upcaster', message: `${type} v${from}: an upcaster exists but the catalog has no v${from} → v${from + 1}` });
+      if (!def?.versions[from] || !def.versions[from + 1])
+        problems.push({
+          kind: 'upcaster',
+          message: `${type} v${from}: an upcaster exists but the catalog has no v${from} → v${from + 1}`,
+        });
     }
   }
   return problems;
@@ -85,13 +100,20 @@ function checkExamples({ catalog, upcasters, examples }: EventsUnderCheck): Prob
   const seen = new Set(examples.map((e) => versionKey(e.type, e.version)));
   for (const [type, def] of Object.entries(catalog)) {
     for (const v of versionsOf(def)) {
-      if (!seen.has(versionKey(type, v))) problems.push({ kind: 'example', message: `${type} v${v}: no stored example in events/examples/${versionKey(type, v)}.json` });
+      if (!seen.has(versionKey(type, v)))
+        problems.push({
+          kind: 'example',
+          message: `${type} v${v}: no stored example in events/examples/${versionKey(type, v)}.json`,
+        });
     }
   }
   for (const example of examples) {
     const env = Envelope.safeParse(example.envelope);
     if (!env.success) {
-      problems.push({ kind: 'example', message: `${example.file}: not a valid envelope: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+      problems.push({
+        kind: 'example',
+        message: `${example.file}: not a valid envelope: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      });
       continue;
     }
     if (env.data.type !== example.type || env.data.schemaversion !== example.version) {
@@ -101,7 +123,10 @@ function checkExamples({ catalog, upcasters, examples }: EventsUnderCheck): Prob
     try {
       upcast(catalog, upcasters, env.data);
     } catch (err) {
-      problems.push({ kind: 'example', message: `${example.file}: cannot be read as the newest version: ${(err as Error).message}` });
+      problems.push({
+        kind: 'example',
+        message: `${example.file}: cannot be read as the newest version: ${(err as Error).message}`,
+      });
     }
   }
   return problems;

@@ -16,7 +16,16 @@ import { eventSources as s } from './sources';
 export function generatedArtefacts(): Array<{ path: string; text: string }> {
   const examples = readExamples(s.examplesDir);
   return [
-    { path: s.catalogPage, text: renderCatalogPage({ catalog: s.catalog, upcasters: s.upcasters, contracts: s.contracts, examples, produced: s.producedVersion }) },
+    {
+      path: s.catalogPage,
+      text: renderCatalogPage({
+        catalog: s.catalog,
+        upcasters: s.upcasters,
+        contracts: s.contracts,
+        examples,
+        produced: s.producedVersion,
+      }),
+    },
     { path: s.catalogSchema, text: renderJson(catalogJsonSchema(s.catalog)) },
   ];
 }
@@ -52,10 +61,14 @@ function main(command: string | undefined, flags: string[]): number {
     return 0;
   }
   if (command === 'snapshot') {
-    const breaches = checkSnapshots(s.catalog, readSnapshots(s.snapshotsDir)).filter((p) => p.kind === 'breach' || p.kind === 'withdrawn');
+    const breaches = checkSnapshots(s.catalog, readSnapshots(s.snapshotsDir)).filter(
+      (p) => p.kind === 'breach' || p.kind === 'withdrawn',
+    );
     if (breaches.length > 0 && !flags.includes('--accept-breaking')) {
       console.error(breaches.map((p) => `✗ ${p.message}`).join('\n'));
-      console.error('refusing to snapshot a breaking change: publish a new version instead (or --accept-breaking for a version no one consumes yet)');
+      console.error(
+        'refusing to snapshot a breaking change: publish a new version instead (or --accept-breaking for a version no one consumes yet)',
+      );
       return 1;
     }
     const changed = writeSnapshots(s.snapshotsDir, s.catalog);
@@ -66,7 +79,9 @@ function main(command: string | undefined, flags: string[]): number {
     const problems = projectProblems();
     if (problems.length === 0) {
       const versions = Object.values(s.catalog).reduce((n, def) => n + Object.keys(def.versions).length, 0);
-      console.log(`event contracts hold: ${Object.keys(s.catalog).length} event types, ${versions} versions, ${s.contracts.length} consumers`);
+      console.log(
+        `event contracts hold: ${Object.keys(s.catalog).length} event types, ${versions} versions, ${s.contracts.length} consumers`,
+      );
       return 0;
     }
     console.error(problems.map((p) => `✗ ${p}`).join('\n'));

@@ -76,12 +76,14 @@ function compareObjects(before: JsonSchema, after: JsonSchema, path: string, bre
       continue;
     }
     if (bRequired.has(name) && !aRequired.has(name)) breach(join(name), 'made-optional', 'readers rely on it being present');
-    if (!bRequired.has(name) && aRequired.has(name)) breach(join(name), 'new-required-field', 'was optional, now required: stored events may lack it');
+    if (!bRequired.has(name) && aRequired.has(name))
+      breach(join(name), 'new-required-field', 'was optional, now required: stored events may lack it');
     walk(bProp, aProp, join(name), breach);
   }
   for (const name of added) {
     // A rename is reported once, as the removal of the old name.
-    if (aRequired.has(name) && !renameTargets.has(name)) breach(join(name), 'new-required-field', 'events written before it lack it; add it as optional or publish a new version');
+    if (aRequired.has(name) && !renameTargets.has(name))
+      breach(join(name), 'new-required-field', 'events written before it lack it; add it as optional or publish a new version');
   }
 }
 
@@ -132,7 +134,9 @@ function typesOf(s: JsonSchema, nullable: boolean): string {
 
 /** A structural fingerprint ignoring documentation, for rename hints and union comparison. */
 function signature(s: JsonSchema): string {
-  return JSON.stringify(s, (key, value: unknown) => (key === 'description' || key === 'title' || key === 'default' ? undefined : value));
+  return JSON.stringify(s, (key, value: unknown) =>
+    key === 'description' || key === 'title' || key === 'default' ? undefined : value,
+  );
 }
 
 const list = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');

@@ -43,9 +43,14 @@ export function checkContracts(catalog: EventCatalog, contracts: readonly Consum
 function checkRead(catalog: EventCatalog, consumer: string, read: ConsumerRead): ContractViolation[] {
   const def = catalog[read.type];
   const out: ContractViolation[] = [];
-  const violate = (version: number, field: string, problem: string) => out.push({ consumer, event: read.type, version, field, problem });
-  if (!def) return [{ consumer, event: read.type, version: read.version, field: '(event)', problem: 'no such event type in the catalog' }];
-  if (!def.versions[read.version]) return [{ consumer, event: read.type, version: read.version, field: '(event)', problem: 'no such version in the catalog' }];
+  const violate = (version: number, field: string, problem: string) =>
+    out.push({ consumer, event: read.type, version, field, problem });
+  if (!def)
+    return [
+      { consumer, event: read.type, version: read.version, field: '(event)', problem: 'no such event type in the catalog' },
+    ];
+  if (!def.versions[read.version])
+    return [{ consumer, event: read.type, version: read.version, field: '(event)', problem: 'no such version in the catalog' }];
   // Upcasting hands the consumer the newest version, so every version from its own on must hold.
   for (let v = read.version; v <= newestVersion(def); v += 1) {
     const schema = def.versions[v];
@@ -71,7 +76,8 @@ function checkField(root: JsonSchema, declared: string, expected: string): strin
     const child = object.properties?.[name];
     const here = walked ? `${walked}.${name}` : name;
     if (!child) return `"${here}" is not in the producer schema (removed or renamed)`;
-    if (!optional && !(object.required ?? []).includes(name)) return `"${here}" is optional in the producer schema; declare it as "${declared}?" if the consumer copes without it`;
+    if (!optional && !(object.required ?? []).includes(name))
+      return `"${here}" is optional in the producer schema; declare it as "${declared}?" if the consumer copes without it`;
     node = child;
     walked = array ? `${here}[]` : here;
     if (array) {

@@ -25,8 +25,8 @@ export function renderCatalogPage(input: {
     'Every event is a CloudEvents 1.0 message in Kafka binary mode: the envelope attributes travel as',
     '`ce_*` headers (`ce_id`, `ce_source`, `ce_type`, `ce_specversion`, `ce_time`, `ce_subject`,',
     '`ce_schemaversion`, `ce_correlationid`, `ce_causationid`, `ce_traceparent`), the `data` below is the',
-    'JSON message value (`content-type: application/json`), and the key is the order id, so one order\'s',
-    'events keep their order within a topic. The event id is derived from the operation\'s idempotency',
+    "JSON message value (`content-type: application/json`), and the key is the order id, so one order's",
+    "events keep their order within a topic. The event id is derived from the operation's idempotency",
     'key: a retried operation produces the same id, and consumers dedupe by it.',
     '',
     'Readers receive the newest version of each event: older versions are upcast. Fields readers do not',
@@ -45,13 +45,29 @@ export function renderCatalogPage(input: {
   }
   lines.push('', '## Consumers', '', '| consumer | reads |', '|---|---|');
   for (const c of contracts) {
-    lines.push(`| ${c.consumer} | ${c.reads.map((r) => `${r.type} v${r.version}+ (${Object.keys(r.fields).map((f) => `\`${f}\``).join(', ') || 'envelope only'})`).join('; ')} |`);
+    lines.push(
+      `| ${c.consumer} | ${c.reads
+        .map(
+          (r) =>
+            `${r.type} v${r.version}+ (${
+              Object.keys(r.fields)
+                .map((f) => `\`${f}\``)
+                .join(', ') || 'envelope only'
+            })`,
+        )
+        .join('; ')} |`,
+    );
   }
 
   for (const type of types) {
     const def = catalog[type] as EventCatalog[string];
     const newest = newestVersion(def);
-    lines.push('', `## ${type}`, '', `Context \`${def.context}\`, topic \`${topicFor(def.context)}\`.${def.description ? ` ${def.description}` : ''}`);
+    lines.push(
+      '',
+      `## ${type}`,
+      '',
+      `Context \`${def.context}\`, topic \`${topicFor(def.context)}\`.${def.description ? ` ${def.description}` : ''}`,
+    );
     const readers = contracts.filter((c) => c.reads.some((r) => r.type === type)).map((c) => c.consumer);
     lines.push('', `Read by: ${readers.length > 0 ? readers.join(', ') : '—'}.`);
     for (const v of versionsOf(def).reverse()) {
@@ -64,7 +80,12 @@ export function renderCatalogPage(input: {
       for (const row of fieldRows(schema, '')) lines.push(`| \`${row.path}\` | ${row.type} | ${row.required ? 'yes' : 'no'} |`);
       const example = examples.find((e) => e.type === type && e.version === v);
       if (example) {
-        lines.push('', `<details><summary>Example (<code>events/examples/${versionKey(type, v)}.json</code>)</summary>`, '', '```json');
+        lines.push(
+          '',
+          `<details><summary>Example (<code>events/examples/${versionKey(type, v)}.json</code>)</summary>`,
+          '',
+          '```json',
+        );
         lines.push(JSON.stringify(example.envelope, null, 2), '```', '', '</details>');
       }
     }

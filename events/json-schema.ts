@@ -36,7 +36,11 @@ export function catalogJsonSchema(catalog: EventCatalog): JsonSchema {
     events[type] = { context: def.context, topic: topicFor(def.context), versions, newest: versions[versions.length - 1] };
     for (const v of versions) {
       const { $schema: _ignored, ...body } = wireSchema(def.versions[v] as z.ZodType);
-      defs[versionKey(type, v)] = { title: `${type} v${v}`, ...(def.description ? { description: def.description } : {}), ...body };
+      defs[versionKey(type, v)] = {
+        title: `${type} v${v}`,
+        ...(def.description ? { description: def.description } : {}),
+        ...body,
+      };
     }
   }
   return {

@@ -22,7 +22,10 @@ export function readSnapshots(dir: string): Map<string, JsonSchema> {
   for (const name of names.sort()) {
     const m = fileName.exec(name);
     if (!m?.groups) continue;
-    out.set(versionKey(m.groups.type as string, Number(m.groups.version)), JSON.parse(readFileSync(join(dir, name), 'utf8')) as JsonSchema);
+    out.set(
+      versionKey(m.groups.type as string, Number(m.groups.version)),
+      JSON.parse(readFileSync(join(dir, name), 'utf8')) as JsonSchema,
+    );
   }
   return out;
 }

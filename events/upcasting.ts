@@ -47,7 +47,12 @@ export function upcast(catalog: EventCatalog, upcasters: Upcasters, env: Envelop
   return { type: env.type, version, writtenVersion: env.schemaversion, data, envelope: env };
 }
 
-function parseData(schema: NonNullable<EventCatalog[string]>['versions'][number], type: string, version: number, data: unknown): unknown {
+function parseData(
+  schema: NonNullable<EventCatalog[string]>['versions'][number],
+  type: string,
+  version: number,
+  data: unknown,
+): unknown {
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ');

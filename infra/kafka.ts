@@ -38,7 +38,10 @@ function installFromMaven(libs: string): void {
 `,
   );
   console.log(`installing Kafka ${KAFKA_VERSION} from Maven Central into ${libs}`);
-  run('mvn', ['-q', '-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libs}`], { cwd: project, stdio: 'inherit' });
+  run('mvn', ['-q', '-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libs}`], {
+    cwd: project,
+    stdio: 'inherit',
+  });
 }
 
 function java(): string {
@@ -85,7 +88,13 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
 `;
 
 export async function brokerAnswers(brokers: string[]): Promise<boolean> {
-  const kafka = new Kafka({ clientId: 'trapeze-probe', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 'trapeze-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -97,7 +106,11 @@ export async function brokerAnswers(brokers: string[]): Promise<boolean> {
 }
 
 /** Starts one KRaft broker (formatting its storage on first start) and waits for a metadata answer. */
-export async function startBroker({ port = 9092, dir = join(dataDir, 'kafka'), name = 'kafka' }: BrokerOptions = {}): Promise<Service> {
+export async function startBroker({
+  port = 9092,
+  dir = join(dataDir, 'kafka'),
+  name = 'kafka',
+}: BrokerOptions = {}): Promise<Service> {
   const address = `127.0.0.1:${port}`;
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'server.properties');

@@ -8,5 +8,4 @@ export const repoRoot = resolve(__dirname, '..');
 export const dataDir = process.env.TRAPEZE_DATA_DIR ?? join(repoRoot, '.data');
 
 /** Installs live outside the repo so a fresh clone on the same machine installs nothing. */
-export const cacheDir =
-  process.env.TRAPEZE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'trapeze');
+export const cacheDir = process.env.TRAPEZE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'trapeze');

@@ -64,14 +64,25 @@ export async function ensurePostgres({ port = 5433 }: { port?: number } = {}): P
   if (!existsSync(join(dir, 'PG_VERSION'))) {
     run(join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], { ...user, cwd: dir });
   }
-  const child = launch('postgres', join(bin, 'postgres'), [
-    '-D', dir,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `unix_socket_directories=${dir}`,
-    '-c', 'fsync=off',
-    '-c', 'max_connections=200',
-  ], { ...user, cwd: dir });
+  const child = launch(
+    'postgres',
+    join(bin, 'postgres'),
+    [
+      '-D',
+      dir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=200',
+    ],
+    { ...user, cwd: dir },
+  );
   await waitUntilReady('postgres', () => answers(url), { child });
   return { name: 'postgres', address: url, started: true, stop: () => terminate(child) };
 }

@@ -44,7 +44,8 @@ export async function startStack({ postgres = false }: { postgres?: boolean } = 
 }
 
 export function describeStack(stack: Stack): string {
-  const line = (s: Service, extra = '') => `  ${s.name.padEnd(9)} ${s.address}${extra} (${s.started ? 'started' : 'already running, reused'})`;
+  const line = (s: Service, extra = '') =>
+    `  ${s.name.padEnd(9)} ${s.address}${extra} (${s.started ? 'started' : 'already running, reused'})`;
   return [
     line(stack.temporal, stack.temporal.uiUrl ? `, UI ${stack.temporal.uiUrl}` : ''),
     line(stack.kafka),

@@ -34,7 +34,9 @@ export function onPath(name: string): string | undefined {
 export function run(command: string, args: string[], options: SpawnOptions = {}): string {
   const res = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (res.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${res.status ?? res.signal}): ${res.stderr || res.stdout || res.error?.message}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${res.status ?? res.signal}): ${res.stderr || res.stdout || res.error?.message}`,
+    );
   }
   return String(res.stdout ?? '');
 }
@@ -74,10 +76,13 @@ export async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child && child.exitCode !== null) {
-      throw new Error(`${name} exited with code ${child.exitCode} before it was ready; see ${join(dataDir, 'logs', `${name}.log`)}`);
+      throw new Error(
+        `${name} exited with code ${child.exitCode} before it was ready; see ${join(dataDir, 'logs', `${name}.log`)}`,
+      );
     }
     if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${name} not ready after ${timeoutMs} ms; see ${join(dataDir, 'logs', `${name}.log`)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${name} not ready after ${timeoutMs} ms; see ${join(dataDir, 'logs', `${name}.log`)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

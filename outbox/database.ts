@@ -89,7 +89,9 @@ function openSqlite(path: string): Database {
 // BIGINT columns (sequence numbers, epoch milliseconds) fit in a JS number for centuries.
 const parsers = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pgTypes.builtins.INT8 ? (v: string) => Number(v) : pgTypes.getTypeParser(oid, format as 'text')) as typeof pgTypes.getTypeParser,
+    oid === pgTypes.builtins.INT8
+      ? (v: string) => Number(v)
+      : pgTypes.getTypeParser(oid, format as 'text')) as typeof pgTypes.getTypeParser,
 };
 
 function numbered(sql: string): string {
@@ -99,9 +101,13 @@ function numbered(sql: string): string {
 
 function clientSql(client: Pool | PoolClient): Sql {
   return {
-    all: async <T>(sql: string, params: SqlValue[] = []) => (await client.query({ text: numbered(sql), values: params, types: parsers })).rows as T[],
-    get: async <T>(sql: string, params: SqlValue[] = []) => (await client.query({ text: numbered(sql), values: params, types: parsers })).rows[0] as T | undefined,
-    run: async (sql: string, params: SqlValue[] = []) => ({ changes: (await client.query({ text: numbered(sql), values: params, types: parsers })).rowCount ?? 0 }),
+    all: async <T>(sql: string, params: SqlValue[] = []) =>
+      (await client.query({ text: numbered(sql), values: params, types: parsers })).rows as T[],
+    get: async <T>(sql: string, params: SqlValue[] = []) =>
+      (await client.query({ text: numbered(sql), values: params, types: parsers })).rows[0] as T | undefined,
+    run: async (sql: string, params: SqlValue[] = []) => ({
+      changes: (await client.query({ text: numbered(sql), values: params, types: parsers })).rowCount ?? 0,
+    }),
   };
 }
 

@@ -67,7 +67,10 @@ const MIGRATION_LOCK = 0x7472617065;
 function statements(m: Migration, dialect: Database['dialect']): string[] {
   let text = typeof m.sql === 'string' ? m.sql : m.sql[dialect];
   if (dialect === 'postgres') text = text.replace(/INTEGER PRIMARY KEY AUTOINCREMENT/g, 'BIGSERIAL PRIMARY KEY');
-  return text.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -93,4 +96,3 @@ export async function migrate(db: Database, migrations: Migration[]): Promise<vo
     });
   }
 }
-

@@ -81,7 +81,14 @@ export function createRelay(options: RelayOptions): Relay {
   } = options;
   const log = (options.log ?? pino({ name: 'relay' })).child({ relayId });
   const backoff = capped(options.backoff);
-  const state: RelayStatus = { running: false, kafkaHealthy: true, consecutiveFailures: 0, published: 0, failures: 0, lastLoopAt: Date.now() };
+  const state: RelayStatus = {
+    running: false,
+    kafkaHealthy: true,
+    consecutiveFailures: 0,
+    published: 0,
+    failures: 0,
+    lastLoopAt: Date.now(),
+  };
   let stopping = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -183,11 +190,19 @@ export function createRelay(options: RelayOptions): Relay {
     state.lastError = `${stage}: ${message}`;
     if (stage === 'publish') state.kafkaHealthy = false;
     metrics?.failures.inc({ stage });
-    log.warn({ stage, err: message, rows: rows.length, retryInMs: delay, consecutive: backoff.failures }, 'relay attempt failed; backing off');
+    log.warn(
+      { stage, err: message, rows: rows.length, retryInMs: delay, consecutive: backoff.failures },
+      'relay attempt failed; backing off',
+    );
     if (stage === 'publish') await dropProducer();
     if (rows.length > 0) {
       await store
-        .recordFailure(relayId, rows.map((r) => r.seq), `${stage}: ${message}`, Date.now() + delay)
+        .recordFailure(
+          relayId,
+          rows.map((r) => r.seq),
+          `${stage}: ${message}`,
+          Date.now() + delay,
+        )
         // If even that fails, the lease runs out and the rows come back by themselves.
         .catch((e: unknown) => log.warn({ err: String(e) }, 'could not record the failure; the claim will lapse'));
     }
@@ -203,9 +218,14 @@ export function createRelay(options: RelayOptions): Relay {
     state.kafkaHealthy = true;
     const sentAt = Date.now();
     try {
-      const held = await store.markSent(relayId, rows.map((r) => r.seq), sentAt);
+      const held = await store.markSent(
+        relayId,
+        rows.map((r) => r.seq),
+        sentAt,
+      );
       // Lost rows were re-claimed by another relay after our lease ran out: it publishes them again.
-      if (held < rows.length) log.warn({ held, claimed: rows.length }, 'lease lapsed during publish; some events will be published twice');
+      if (held < rows.length)
+        log.warn({ held, claimed: rows.length }, 'lease lapsed during publish; some events will be published twice');
     } catch (err) {
       return failed('mark', rows, err);
     }

@@ -127,7 +127,12 @@ export function openOutboxStore(db: Database): OutboxStore {
     claim: ({ relayId, limit, maxBytes, leaseMs, now = Date.now() }) =>
       db.transaction(async (tx) => {
         const rows = eligible(await claimCandidates(tx, limit, now), limit, maxBytes);
-        await claimRows(tx, relayId, rows.map((r) => r.seq), now + leaseMs);
+        await claimRows(
+          tx,
+          relayId,
+          rows.map((r) => r.seq),
+          now + leaseMs,
+        );
         return rows;
       }),
     markSent: async (relayId, seqs, sentAt = Date.now()) => {
@@ -157,7 +162,9 @@ export function openOutboxStore(db: Database): OutboxStore {
     backlog: async () => Number((await db.get<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL'))?.n ?? 0),
     oldestUnsentAgeMs: async (now = Date.now()) => {
       // The partial index on unsent rows is ordered by seq; the smallest seq is the oldest append.
-      const row = await db.get<{ created_at: number }>('SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1');
+      const row = await db.get<{ created_at: number }>(
+        'SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1',
+      );
       return row ? Math.max(0, now - Number(row.created_at)) : 0;
     },
     pause: async (topic, reason, now = Date.now()) => {
@@ -168,9 +175,11 @@ export function openOutboxStore(db: Database): OutboxStore {
     },
     resume: async (topic) => void (await db.run('DELETE FROM outbox_pauses WHERE topic = ?', [topic])),
     paused: async () =>
-      (await db.all<{ topic: string; reason: string; paused_at: number }>('SELECT topic, reason, paused_at FROM outbox_pauses ORDER BY topic')).map(
-        (p) => ({ topic: p.topic, reason: p.reason, pausedAt: Number(p.paused_at) }),
-      ),
+      (
+        await db.all<{ topic: string; reason: string; paused_at: number }>(
+          'SELECT topic, reason, paused_at FROM outbox_pauses ORDER BY topic',
+        )
+      ).map((p) => ({ topic: p.topic, reason: p.reason, pausedAt: Number(p.paused_at) })),
     pruneSent: async (before, limit = 10_000) => {
       const params: SqlValue[] = [before, limit];
       const { changes } = await db.run(

@@ -107,7 +107,8 @@ export function verdict(baseline: BuildOutcomes, canary: BuildOutcomes, threshol
     }
   }
   const decision: Decision = rollback.length > 0 ? 'roll back' : hold.length > 0 ? 'hold' : 'promote';
-  const reasons = decision === 'roll back' ? rollback : decision === 'hold' ? hold : ['no business outcome worse than the thresholds'];
+  const reasons =
+    decision === 'roll back' ? rollback : decision === 'hold' ? hold : ['no business outcome worse than the thresholds'];
   return { decision, reasons, baseline: { ...b, buildId: baseline.buildId }, canary: { ...c, buildId: canary.buildId } };
 }
 

@@ -66,7 +66,9 @@ async function realServer(address: string): Promise<Environment> {
 }
 
 async function skippingServer(): Promise<Environment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: timeSkippingServer() } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: timeSkippingServer() } },
+  });
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
     searchAttributes: Object.fromEntries(['OrderId', 'CustomerId', 'SagaStep', 'SagaStatus'].map((n) => [n, 2 /* KEYWORD */])),
@@ -74,7 +76,13 @@ async function skippingServer(): Promise<Environment> {
   return { client: env.client, native: env.nativeConnection, sleep: (ms) => env.sleep(ms), teardown: () => env.teardown() };
 }
 
-async function runScenario(env: Environment, taskQueue: string, scenario: Scenario, orderId: string, outFile: string): Promise<string> {
+async function runScenario(
+  env: Environment,
+  taskQueue: string,
+  scenario: Scenario,
+  orderId: string,
+  outFile: string,
+): Promise<string> {
   const orders = createOrderClient(env.client, { taskQueue });
   await orders.startOrder({ ...aBaseOrder(orderId), ...scenario.order });
   await scenario.drive({ orders, orderId, sleep: (ms) => env.sleep(ms) });
@@ -84,7 +92,8 @@ async function runScenario(env: Environment, taskQueue: string, scenario: Scenar
     status = `open at ${scenario.open}`;
   } else {
     const result = await orders.orderOutcome(orderId);
-    if (scenario.ends && result.status !== scenario.ends) throw new Error(`${scenario.name} ended ${result.status}, expected ${scenario.ends}`);
+    if (scenario.ends && result.status !== scenario.ends)
+      throw new Error(`${scenario.name} ended ${result.status}, expected ${scenario.ends}`);
     status = result.status;
   }
   writeFileSync(outFile, `${historyToJSON(await handle.fetchHistory())}\n`);
@@ -93,14 +102,17 @@ async function runScenario(env: Environment, taskQueue: string, scenario: Scenar
 }
 
 export async function capture({ release, only, address }: { release: string; only?: string[]; address: string }): Promise<void> {
-  const chosen = scenarios.filter((s) => (!s.since || compareReleases(s.since, release) <= 0) && (!only || only.includes(s.name)));
+  const chosen = scenarios.filter(
+    (s) => (!s.since || compareReleases(s.since, release) <= 0) && (!only || only.includes(s.name)),
+  );
   const dir = join(corpusRoot, release);
   mkdirSync(dir, { recursive: true });
   const suffix = randomBytes(3).toString('hex');
   const failing = new Map<string, string>();
   const faults: Faults = {
     afterCommit: (operation, key) => {
-      for (const [orderId, op] of failing) if (op === operation && key.startsWith(`${workflowIdFor(orderId)}/`)) throw new Error(`${op} is down (capture fault)`);
+      for (const [orderId, op] of failing)
+        if (op === operation && key.startsWith(`${workflowIdFor(orderId)}/`)) throw new Error(`${op} is down (capture fault)`);
     },
   };
   const db: Database = openDatabase(':memory:');
@@ -141,7 +153,11 @@ if (require.main === module) {
     console.error('usage: npm run capture -- --release <major.minor> [--only <scenario,…>]');
     process.exit(2);
   }
-  capture({ release: values.release, address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233', ...(values.only ? { only: values.only.split(',') } : {}) }).then(
+  capture({
+    release: values.release,
+    address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    ...(values.only ? { only: values.only.split(',') } : {}),
+  }).then(
     () => process.exit(0),
     (err: unknown) => {
       console.error(err);

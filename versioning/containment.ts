@@ -8,14 +8,18 @@ import type { WorkerOptions } from '@temporalio/worker';
  */
 const FATAL = new Set(['NondeterminismError', 'DeterminismViolationError', 'Error']);
 
-type FailureTypes = Pick<WorkerOptions, 'workflowFailureErrorTypes'> | { workflowFailureErrorTypes?: Partial<Record<string, string[]>> };
+type FailureTypes =
+  Pick<WorkerOptions, 'workflowFailureErrorTypes'> | { workflowFailureErrorTypes?: Partial<Record<string, string[]>> };
 
 export function nondeterminismEscapes(options: FailureTypes, workflowTypes: string[]): string[] {
   const configured: Partial<Record<string, string[]>> = options.workflowFailureErrorTypes ?? {};
   const problems: string[] = [];
   for (const key of ['*', ...workflowTypes]) {
     for (const type of configured[key] ?? []) {
-      if (FATAL.has(type)) problems.push(`workflowFailureErrorTypes['${key}'] contains ${type}: nondeterminism would fail the saga instead of its task`);
+      if (FATAL.has(type))
+        problems.push(
+          `workflowFailureErrorTypes['${key}'] contains ${type}: nondeterminism would fail the saga instead of its task`,
+        );
     }
   }
   return problems;

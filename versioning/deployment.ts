@@ -25,9 +25,11 @@ export function packageVersion(): string {
 /** The commit the process runs, or undefined outside a git checkout (e.g. a container without .git). */
 export function gitCommit(): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim() || undefined;
+    return (
+      execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || undefined
+    );
   } catch {
     return undefined;
   }

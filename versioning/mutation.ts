@@ -36,7 +36,10 @@ export async function runMutation(mutation: Mutation, entries: CorpusEntry[]): P
     return {
       mutation,
       caught: failed.length > 0,
-      detail: failed.length > 0 ? `${failed.length}/${outcomes.length} histories fail, e.g. ${failed[0]?.error?.slice(0, 160)}` : `all ${outcomes.length} histories still replay`,
+      detail:
+        failed.length > 0
+          ? `${failed.length}/${outcomes.length} histories fail, e.g. ${failed[0]?.error?.slice(0, 160)}`
+          : `all ${outcomes.length} histories still replay`,
     };
   } catch (err) {
     // A mutant that does not even bundle proves nothing about replay: it counts as not caught.
@@ -61,7 +64,10 @@ async function main(): Promise<number> {
 
 if (require.main === module) {
   // Replay workers report every nondeterminism they meet at WARN; the summary lines say it better.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {

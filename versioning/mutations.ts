@@ -39,7 +39,10 @@ const move = (from: string, to: string, before: string) => (s: string) => {
   return rest.slice(0, i) + block + rest.slice(i);
 };
 
-const chain = (...edits: ((s: string) => string)[]) => (s: string) => edits.reduce((acc, edit) => edit(acc), s);
+const chain =
+  (...edits: ((s: string) => string)[]) =>
+  (s: string) =>
+    edits.reduce((acc, edit) => edit(acc), s);
 
 const importing = (name: string) => replace('  condition,\n', `  condition,\n  ${name},\n`);
 
@@ -48,18 +51,24 @@ const RESERVE = "    saga.add('releaseStock',";
 const ALLOCATE = "    saga.add('cancelShipment',";
 const CONFIRM = "    await step('confirmOrder',";
 const PAYMENT_WAIT = "    if (authorization.status === 'pending') {";
-const DISPATCH_WAIT = '    const shipment = await step(\'awaitDispatch\',';
+const DISPATCH_WAIT = "    const shipment = await step('awaitDispatch',";
 
 export const mutations: Mutation[] = [
   {
     name: 'add an activity (an extra stock check before reserving)',
     file: SAGA,
-    apply: insertBefore(RESERVE, "    await call(inventory.releaseStock, undoOptions, 'pre-check', { ...ref('preCheck'), reserveKey: key('reserveStock') });\n"),
+    apply: insertBefore(
+      RESERVE,
+      "    await call(inventory.releaseStock, undoOptions, 'pre-check', { ...ref('preCheck'), reserveKey: key('reserveStock') });\n",
+    ),
   },
   {
     name: 'remove an activity (skip the shipment allocation)',
     file: SAGA,
-    apply: replace("    await step('allocateShipment', () =>", "    if ((order.orderId as string) === '') await step('allocateShipment', () =>"),
+    apply: replace(
+      "    await step('allocateShipment', () =>",
+      "    if ((order.orderId as string) === '') await step('allocateShipment', () =>",
+    ),
   },
   {
     name: 'reorder activities (allocate the shipment before reserving stock)',
@@ -74,12 +83,18 @@ export const mutations: Mutation[] = [
   {
     name: 'add an activity at the end (a follow-up after completion)',
     file: SAGA,
-    apply: insertBefore("    outcome = { status: 'COMPLETED' };", "    await call(orders.escalateOrder, ordersOptions, 'follow-up', { ...ref('follow-up'), waitingFor: 'dispatch', slaSeconds: 0 });\n"),
+    apply: insertBefore(
+      "    outcome = { status: 'COMPLETED' };",
+      "    await call(orders.escalateOrder, ordersOptions, 'follow-up', { ...ref('follow-up'), waitingFor: 'dispatch', slaSeconds: 0 });\n",
+    ),
   },
   {
     name: 'remove a compensation (no void of the authorization)',
     file: SAGA,
-    apply: replace("    saga.add('voidAuthorization', () =>", "    if ((order.orderId as string) === '') saga.add('voidAuthorization', () =>"),
+    apply: replace(
+      "    saga.add('voidAuthorization', () =>",
+      "    if ((order.orderId as string) === '') saga.add('voidAuthorization', () =>",
+    ),
   },
   {
     // Parallel instead of sequential undo is NOT one: the commands keep their order, replay accepts it.
@@ -102,7 +117,10 @@ export const mutations: Mutation[] = [
     file: SAGA,
     apply: chain(
       importing('startChild'),
-      insertBefore(RESERVE, "    await startChild('orderFulfillment', { workflowId: `${workflowId}-reservation`, args: [order] });\n"),
+      insertBefore(
+        RESERVE,
+        "    await startChild('orderFulfillment', { workflowId: `${workflowId}-reservation`, args: [order] });\n",
+      ),
     ),
   },
   {

@@ -34,7 +34,15 @@ function sagaStatus(info: WorkflowExecutionInfo): string | undefined {
 export async function buildOutcomes(client: Client, q: OutcomeQuery): Promise<BuildOutcomes> {
   const now = q.now ?? new Date();
   const query = `WorkflowType = '${q.workflowType}' AND ${onBuildQuery(q.deploymentName, q.buildId)} AND StartTime >= '${q.since.toISOString()}'`;
-  const out: BuildOutcomes = { buildId: q.buildId, completed: 0, compensated: 0, failed: 0, running: 0, stuck: 0, durationsMs: [] };
+  const out: BuildOutcomes = {
+    buildId: q.buildId,
+    completed: 0,
+    compensated: 0,
+    failed: 0,
+    running: 0,
+    stuck: 0,
+    durationsMs: [],
+  };
   for await (const info of client.workflow.list({ query })) {
     switch (info.status.name) {
       case 'RUNNING':

@@ -53,8 +53,10 @@ export function checkPatches(registry: readonly PatchEntry[], calls: readonly Pa
     const entry = byId.get(call.id);
     const expected = call.kind === 'patched' ? 'patched' : 'deprecated';
     if (!entry) problems.push(`${where(call)}: ${call.kind}('${call.id}') is not in versioning/patches.ts`);
-    else if (entry.phase === 'removed') problems.push(`${where(call)}: patch '${call.id}' is registered as removed but code still calls ${call.kind}()`);
-    else if (entry.phase !== expected) problems.push(`${where(call)}: ${call.kind}('${call.id}') but the registry holds it as ${entry.phase}`);
+    else if (entry.phase === 'removed')
+      problems.push(`${where(call)}: patch '${call.id}' is registered as removed but code still calls ${call.kind}()`);
+    else if (entry.phase !== expected)
+      problems.push(`${where(call)}: ${call.kind}('${call.id}') but the registry holds it as ${entry.phase}`);
   }
   for (const entry of registry) {
     if (entry.phase === 'removed') continue;
@@ -95,6 +97,8 @@ export function checkRepository(root: string, registry: readonly PatchEntry[] = 
 if (require.main === module) {
   const problems = checkRepository(join(__dirname, '..'));
   for (const p of problems) console.error(p);
-  console.log(problems.length === 0 ? `patches: ${patchRegistry.length} registered, code agrees` : `patches: ${problems.length} problem(s)`);
+  console.log(
+    problems.length === 0 ? `patches: ${patchRegistry.length} registered, code agrees` : `patches: ${problems.length} problem(s)`,
+  );
   process.exit(problems.length === 0 ? 0 : 1);
 }

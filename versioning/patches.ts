@@ -20,7 +20,10 @@ export const PatchEntry = z.object({
   /** What the new branch changes, in business words. */
   change: z.string().min(1),
   /** The release that moved it to its current phase, when that is not the release that introduced it. */
-  phaseSince: z.string().regex(/^\d+\.\d+$/).optional(),
+  phaseSince: z
+    .string()
+    .regex(/^\d+\.\d+$/)
+    .optional(),
 });
 export type PatchEntry = z.infer<typeof PatchEntry>;
 
@@ -30,6 +33,7 @@ export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
     phase: 'patched',
     release: '1.1',
     workflow: 'orderFulfillment',
-    change: 'screen the order for fraud (FraudScreened) between submission and payment authorization; a rejection compensates and ends REJECTED',
+    change:
+      'screen the order for fraud (FraudScreened) between submission and payment authorization; a rejection compensates and ends REJECTED',
   },
 ]);

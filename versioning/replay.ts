@@ -26,7 +26,9 @@ export function corpus(root = corpusRoot): CorpusEntry[] {
   const entries: CorpusEntry[] = [];
   for (const release of readdirSync(root).sort(compareReleases)) {
     const dir = join(root, release);
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort()) {
       entries.push({ release, scenario: basename(name, '.json'), file: join(dir, name) });
     }
   }
@@ -71,7 +73,10 @@ export async function replayCorpus(
   const byId = new Map<string, CorpusEntry>(entries.map((entry) => [`replay-${entry.release}-${entry.scenario}`, entry]));
   const outcomes: ReplayOutcome[] = [];
   const histories = [...byId].map(([workflowId, entry]) => ({ workflowId, history: loadHistory(entry.file) }));
-  for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'corpus', dataConverter: dataConverter(keyring) }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle, replayName: 'corpus', dataConverter: dataConverter(keyring) },
+    histories,
+  )) {
     const entry = byId.get(result.workflowId);
     if (!entry) throw new Error(`replay returned an unknown workflow id ${result.workflowId}`);
     outcomes.push(result.error ? { entry, error: describe(entry, result.error, repoRoot) } : { entry });
@@ -96,7 +101,9 @@ function eventOf(entry: CorpusEntry, message: string): string {
   if (named) return ` at event ${named[1]} (${named[2]})`;
   const activity = /scheduled event '([^']+)'/.exec(message)?.[1];
   if (!activity) return '';
-  const scheduled = loadHistory(entry.file).events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity);
+  const scheduled = loadHistory(entry.file).events?.find(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity,
+  );
   return scheduled ? ` at event ${String(scheduled.eventId)} (ActivityTaskScheduled ${activity})` : '';
 }
 

@@ -33,13 +33,20 @@ const identity = `trapeze-rollout@${process.env.USER ?? 'operator'}`;
 
 function statusName(s: number | null | undefined): VersionView['status'] {
   switch (s) {
-    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_CURRENT: return 'current';
-    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_RAMPING: return 'ramping';
-    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING: return 'draining';
-    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINED: return 'drained';
-    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_INACTIVE: return 'inactive';
-    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_CREATED: return 'created';
-    default: return 'unknown';
+    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_CURRENT:
+      return 'current';
+    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_RAMPING:
+      return 'ramping';
+    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING:
+      return 'draining';
+    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINED:
+      return 'drained';
+    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_INACTIVE:
+      return 'inactive';
+    case VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_CREATED:
+      return 'created';
+    default:
+      return 'unknown';
   }
 }
 

@@ -35,7 +35,10 @@ export async function statusReached(ctx: ScenarioContext, status: SagaStatus, ti
   const deadline = Date.now() + timeoutMs;
   let last: string | undefined;
   for (;;) {
-    last = await ctx.orders.getOrder(ctx.orderId).then((l) => l.status as string, () => last);
+    last = await ctx.orders.getOrder(ctx.orderId).then(
+      (l) => l.status as string,
+      () => last,
+    );
     if (last === status) return;
     if (Date.now() > deadline) throw new Error(`order ${ctx.orderId} did not reach ${status} (last seen ${last ?? 'nothing'})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -47,10 +50,15 @@ const accepted = async (answer: Promise<{ accepted: boolean; reason?: string }>,
   if (!a.accepted) throw new Error(`${what} refused: ${a.reason ?? ''}`);
 };
 
-const dispatch = (ctx: ScenarioContext) => accepted(ctx.orders.confirmDispatch(ctx.orderId, { trackingNumber: `TRK-${ctx.orderId}`, carrier: 'DHL' }), 'dispatch');
+const dispatch = (ctx: ScenarioContext) =>
+  accepted(ctx.orders.confirmDispatch(ctx.orderId, { trackingNumber: `TRK-${ctx.orderId}`, carrier: 'DHL' }), 'dispatch');
 const cancel = (ctx: ScenarioContext) => accepted(ctx.orders.cancelOrder(ctx.orderId, 'customer changed their mind'), 'cancel');
 const webhook = (ctx: ScenarioContext, approved: boolean) =>
-  ctx.orders.reportPaymentResult(ctx.orderId, { authorizationId: `auth-${ctx.orderId}`, approved, ...(approved ? {} : { reason: 'insufficient funds' }) });
+  ctx.orders.reportPaymentResult(ctx.orderId, {
+    authorizationId: `auth-${ctx.orderId}`,
+    approved,
+    ...(approved ? {} : { reason: 'insufficient funds' }),
+  });
 const paymentSla = (SLA_SECONDS.paymentResult + 60) * 1000;
 const dispatchSla = (SLA_SECONDS.dispatch + 60) * 1000;
 
@@ -59,11 +67,19 @@ const captureEarly = { payment: { methodToken: 'tok_visa', capture: 'at-confirma
 
 export const scenarios: Scenario[] = [
   {
-    name: 'completed', clock: 'real', order: {}, ends: 'COMPLETED',
-    drive: async (ctx) => { await statusReached(ctx, 'AWAITING_DISPATCH'); await dispatch(ctx); },
+    name: 'completed',
+    clock: 'real',
+    order: {},
+    ends: 'COMPLETED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await dispatch(ctx);
+    },
   },
   {
-    name: 'completed-after-webhook-capture-at-confirmation', clock: 'real', ends: 'COMPLETED',
+    name: 'completed-after-webhook-capture-at-confirmation',
+    clock: 'real',
+    ends: 'COMPLETED',
     order: { payment: { methodToken: 'tok_async', capture: 'at-confirmation' } },
     drive: async (ctx) => {
       await statusReached(ctx, 'AWAITING_PAYMENT');
@@ -72,51 +88,120 @@ export const scenarios: Scenario[] = [
       await dispatch(ctx);
     },
   },
-  { name: 'rejected-payment-declined', clock: 'real', order: { payment: { methodToken: 'tok_decline' } }, ends: 'REJECTED', drive: async () => undefined },
   {
-    name: 'rejected-payment-declined-by-webhook', clock: 'real', order: asyncPayment, ends: 'REJECTED',
-    drive: async (ctx) => { await statusReached(ctx, 'AWAITING_PAYMENT'); await webhook(ctx, false); },
+    name: 'rejected-payment-declined',
+    clock: 'real',
+    order: { payment: { methodToken: 'tok_decline' } },
+    ends: 'REJECTED',
+    drive: async () => undefined,
   },
   {
-    name: 'rejected-stock-shortage', clock: 'real', ends: 'REJECTED',
+    name: 'rejected-payment-declined-by-webhook',
+    clock: 'real',
+    order: asyncPayment,
+    ends: 'REJECTED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      await webhook(ctx, false);
+    },
+  },
+  {
+    name: 'rejected-stock-shortage',
+    clock: 'real',
+    ends: 'REJECTED',
     order: { lines: [{ sku: 'grinder', quantity: 5, unitPrice: { amount: 9900, currency: 'EUR' } }] },
     drive: async () => undefined,
   },
   {
-    name: 'rejected-address-undeliverable', clock: 'real', ends: 'REJECTED',
+    name: 'rejected-address-undeliverable',
+    clock: 'real',
+    ends: 'REJECTED',
     order: { shippingAddress: { name: 'Penguin', line1: '1 Ice Shelf', city: 'McMurdo', postalCode: '0000', country: 'AQ' } },
     drive: async () => undefined,
   },
   {
-    name: 'rejected-fraud-suspected', clock: 'real', since: '1.1', ends: 'REJECTED',
+    name: 'rejected-fraud-suspected',
+    clock: 'real',
+    since: '1.1',
+    ends: 'REJECTED',
     order: { payment: { methodToken: 'tok_fraud' } },
     drive: async () => undefined,
   },
-  { name: 'failed-stock-service-down', clock: 'real', order: {}, failing: 'reserveStock', ends: 'FAILED', drive: async () => undefined },
   {
-    name: 'cancelled-awaiting-payment', clock: 'real', order: asyncPayment, ends: 'CANCELLED',
-    drive: async (ctx) => { await statusReached(ctx, 'AWAITING_PAYMENT'); await cancel(ctx); },
+    name: 'failed-stock-service-down',
+    clock: 'real',
+    order: {},
+    failing: 'reserveStock',
+    ends: 'FAILED',
+    drive: async () => undefined,
   },
   {
-    name: 'cancelled-awaiting-dispatch', clock: 'real', order: {}, ends: 'CANCELLED',
-    drive: async (ctx) => { await statusReached(ctx, 'AWAITING_DISPATCH'); await cancel(ctx); },
+    name: 'cancelled-awaiting-payment',
+    clock: 'real',
+    order: asyncPayment,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      await cancel(ctx);
+    },
   },
   {
-    name: 'cancelled-after-capture-refunded', clock: 'real', order: captureEarly, ends: 'CANCELLED',
-    drive: async (ctx) => { await statusReached(ctx, 'AWAITING_DISPATCH'); await cancel(ctx); },
+    name: 'cancelled-awaiting-dispatch',
+    clock: 'real',
+    order: {},
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+    },
   },
-  { name: 'open-awaiting-payment', clock: 'real', order: asyncPayment, open: 'AWAITING_PAYMENT', drive: (ctx) => statusReached(ctx, 'AWAITING_PAYMENT') },
-  { name: 'open-awaiting-dispatch', clock: 'real', order: {}, open: 'AWAITING_DISPATCH', drive: (ctx) => statusReached(ctx, 'AWAITING_DISPATCH') },
   {
-    name: 'open-awaiting-dispatch-captured', clock: 'real', order: captureEarly, open: 'AWAITING_DISPATCH',
+    name: 'cancelled-after-capture-refunded',
+    clock: 'real',
+    order: captureEarly,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+    },
+  },
+  {
+    name: 'open-awaiting-payment',
+    clock: 'real',
+    order: asyncPayment,
+    open: 'AWAITING_PAYMENT',
+    drive: (ctx) => statusReached(ctx, 'AWAITING_PAYMENT'),
+  },
+  {
+    name: 'open-awaiting-dispatch',
+    clock: 'real',
+    order: {},
+    open: 'AWAITING_DISPATCH',
     drive: (ctx) => statusReached(ctx, 'AWAITING_DISPATCH'),
   },
   {
-    name: 'open-awaiting-dispatch-after-webhook', clock: 'real', order: asyncPayment, open: 'AWAITING_DISPATCH',
-    drive: async (ctx) => { await statusReached(ctx, 'AWAITING_PAYMENT'); await webhook(ctx, true); await statusReached(ctx, 'AWAITING_DISPATCH'); },
+    name: 'open-awaiting-dispatch-captured',
+    clock: 'real',
+    order: captureEarly,
+    open: 'AWAITING_DISPATCH',
+    drive: (ctx) => statusReached(ctx, 'AWAITING_DISPATCH'),
   },
   {
-    name: 'escalated-twice-then-completed', clock: 'skipping', order: asyncPayment, ends: 'COMPLETED',
+    name: 'open-awaiting-dispatch-after-webhook',
+    clock: 'real',
+    order: asyncPayment,
+    open: 'AWAITING_DISPATCH',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      await webhook(ctx, true);
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+    },
+  },
+  {
+    name: 'escalated-twice-then-completed',
+    clock: 'skipping',
+    order: asyncPayment,
+    ends: 'COMPLETED',
     drive: async (ctx) => {
       await ctx.sleep(paymentSla);
       await statusReached(ctx, 'ESCALATED');
@@ -128,15 +213,35 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'escalated-payment-then-cancelled', clock: 'skipping', order: asyncPayment, ends: 'CANCELLED',
-    drive: async (ctx) => { await ctx.sleep(paymentSla); await statusReached(ctx, 'ESCALATED'); await cancel(ctx); },
+    name: 'escalated-payment-then-cancelled',
+    clock: 'skipping',
+    order: asyncPayment,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await ctx.sleep(paymentSla);
+      await statusReached(ctx, 'ESCALATED');
+      await cancel(ctx);
+    },
   },
   {
-    name: 'open-escalated-awaiting-payment', clock: 'skipping', order: asyncPayment, open: 'ESCALATED',
-    drive: async (ctx) => { await ctx.sleep(paymentSla); await statusReached(ctx, 'ESCALATED'); },
+    name: 'open-escalated-awaiting-payment',
+    clock: 'skipping',
+    order: asyncPayment,
+    open: 'ESCALATED',
+    drive: async (ctx) => {
+      await ctx.sleep(paymentSla);
+      await statusReached(ctx, 'ESCALATED');
+    },
   },
   {
-    name: 'open-escalated-awaiting-dispatch', clock: 'skipping', order: {}, open: 'ESCALATED',
-    drive: async (ctx) => { await statusReached(ctx, 'AWAITING_DISPATCH'); await ctx.sleep(dispatchSla); await statusReached(ctx, 'ESCALATED'); },
+    name: 'open-escalated-awaiting-dispatch',
+    clock: 'skipping',
+    order: {},
+    open: 'ESCALATED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await ctx.sleep(dispatchSla);
+      await statusReached(ctx, 'ESCALATED');
+    },
   },
 ];

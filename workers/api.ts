@@ -29,12 +29,19 @@ export interface ApiServerOptions {
   log?: Logger;
 }
 
-export async function startApiServer({ client, taskQueue, port, host = '0.0.0.0', log = createLogger('api') }: ApiServerOptions): Promise<ApiServer> {
+export async function startApiServer({
+  client,
+  taskQueue,
+  port,
+  host = '0.0.0.0',
+  log = createLogger('api'),
+}: ApiServerOptions): Promise<ApiServer> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const api = createOrderApi({ client, log, registry, ...(taskQueue ? { taskQueue } : {}) });
   // Ready when Temporal answers within a probe's patience: without it no route can do its job.
-  const ready = () => client.connection.withDeadline(Date.now() + 2_000, async () => Boolean(await client.workflowService.getSystemInfo({})));
+  const ready = () =>
+    client.connection.withDeadline(Date.now() + 2_000, async () => Boolean(await client.workflowService.getSystemInfo({})));
   const server = createServer((req, res) => {
     (async () => {
       if (await answerHealth(req, res, { registry, ready })) return;
@@ -63,8 +70,18 @@ export async function startApiServer({ client, taskQueue, port, host = '0.0.0.0'
 }
 
 /** The API role with its own Temporal client (npm run api, npm start). */
-export async function startApiWorker({ config, log = createLogger('api', config.logLevel) }: { config: Config; log?: Logger }): Promise<ApiServer & { stop(): Promise<void> }> {
-  const client = await connectClient({ address: config.temporal.address, namespace: config.temporal.namespace, keyring: config.payloads.keyring });
+export async function startApiWorker({
+  config,
+  log = createLogger('api', config.logLevel),
+}: {
+  config: Config;
+  log?: Logger;
+}): Promise<ApiServer & { stop(): Promise<void> }> {
+  const client = await connectClient({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    keyring: config.payloads.keyring,
+  });
   const server = await startApiServer({ client, taskQueue: config.saga.taskQueue, port: config.api.httpPort, log });
   log.info({ port: server.port, temporal: config.temporal.address, taskQueue: config.saga.taskQueue }, 'HTTP API up');
   return {

@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { EncryptionCodec, PayloadIntegrityError, PayloadKeysMissingError, UnknownPayloadKeyError } from '../api/payloads/encryption';
+import {
+  EncryptionCodec,
+  PayloadIntegrityError,
+  PayloadKeysMissingError,
+  UnknownPayloadKeyError,
+} from '../api/payloads/encryption';
 import { describeKeyring, type Keyring } from '../api/payloads/keyring';
 import { readConfig } from './config';
 import { shutdownOnSignals } from './health';
@@ -107,7 +112,11 @@ export async function startCodecServer({
         log.debug({ operation, namespace, payloads: payloads.length }, 'codec request');
       } catch (err) {
         // The typed codec errors say which key is missing or that bytes were altered; no payload content.
-        const known = err instanceof BadRequest || err instanceof UnknownPayloadKeyError || err instanceof PayloadIntegrityError || err instanceof PayloadKeysMissingError;
+        const known =
+          err instanceof BadRequest ||
+          err instanceof UnknownPayloadKeyError ||
+          err instanceof PayloadIntegrityError ||
+          err instanceof PayloadKeysMissingError;
         const message = known ? (err as Error).message : 'codec failed';
         log.warn({ operation, namespace, error: known ? (err as Error).name : String(err) }, 'codec request refused');
         send(res, known ? 400 : 500, { error: message });

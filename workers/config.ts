@@ -52,7 +52,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
-    kafka: { brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) },
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    },
     saga: {
       httpPort: e.SAGA_HTTP_PORT,
       taskQueue: e.SAGA_TASK_QUEUE,

@@ -40,7 +40,12 @@ export async function startConsumerWorker(options: {
   await migrate(db, options.migrations);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const kafka = new Kafka({ clientId: `trapeze-${name}`, brokers: options.brokers, logLevel: logLevel.WARN, logCreator: kafkaLogs(log) });
+  const kafka = new Kafka({
+    clientId: `trapeze-${name}`,
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogs(log),
+  });
   const consumer = createEventConsumer({
     name,
     kafka,
@@ -89,7 +94,13 @@ export async function startConsumerWorker(options: {
  * Consumer lag per topic (messages published but not yet committed by the group), read from
  * Kafka at scrape time: the number that says whether customer care sees the present.
  */
-async function watchLag(kafka: Kafka, registry: Registry, consumer: string, groupId: string, topics: readonly string[]): Promise<Admin> {
+async function watchLag(
+  kafka: Kafka,
+  registry: Registry,
+  consumer: string,
+  groupId: string,
+  topics: readonly string[],
+): Promise<Admin> {
   const admin = kafka.admin();
   await admin.connect();
   new Gauge({

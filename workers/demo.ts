@@ -40,7 +40,8 @@ async function statusReached(client: OrderClient, orderId: string, statuses: Sag
   for (;;) {
     const ledger = await client.getOrder(orderId).catch(() => undefined);
     if (ledger && statuses.includes(ledger.status)) return;
-    if (Date.now() > deadline) throw new Error(`order ${orderId} did not reach ${statuses.join('/')} (it is ${ledger?.status ?? 'unknown'})`);
+    if (Date.now() > deadline)
+      throw new Error(`order ${orderId} did not reach ${statuses.join('/')} (it is ${ledger?.status ?? 'unknown'})`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -49,7 +50,16 @@ export function sampleOrders(): Sample[] {
   return [
     {
       label: 'completes',
-      order: { orderId: '', customer, shippingAddress: address, lines: [{ sku: 'espresso-beans-1kg', quantity: 2, unitPrice: eur(1899) }, { sku: 'milk-jug', quantity: 1, unitPrice: eur(1250) }], payment: { methodToken: 'tok_visa' } },
+      order: {
+        orderId: '',
+        customer,
+        shippingAddress: address,
+        lines: [
+          { sku: 'espresso-beans-1kg', quantity: 2, unitPrice: eur(1899) },
+          { sku: 'milk-jug', quantity: 1, unitPrice: eur(1250) },
+        ],
+        payment: { methodToken: 'tok_visa' },
+      },
       expect: 'COMPLETED',
       drive: async (client, orderId) => {
         await statusReached(client, orderId, ['AWAITING_DISPATCH']);
@@ -59,19 +69,37 @@ export function sampleOrders(): Sample[] {
     },
     {
       label: 'declined',
-      order: { orderId: '', customer, shippingAddress: address, lines: [{ sku: 'espresso-beans-1kg', quantity: 1, unitPrice: eur(1899) }], payment: { methodToken: TEST_TOKENS.decline } },
+      order: {
+        orderId: '',
+        customer,
+        shippingAddress: address,
+        lines: [{ sku: 'espresso-beans-1kg', quantity: 1, unitPrice: eur(1899) }],
+        payment: { methodToken: TEST_TOKENS.decline },
+      },
       expect: 'REJECTED',
       drive: async () => undefined,
     },
     {
       label: 'stock shortage',
-      order: { orderId: '', customer, shippingAddress: address, lines: [{ sku: 'burr-grinder', quantity: 5, unitPrice: eur(24900) }], payment: { methodToken: 'tok_visa' } },
+      order: {
+        orderId: '',
+        customer,
+        shippingAddress: address,
+        lines: [{ sku: 'burr-grinder', quantity: 5, unitPrice: eur(24900) }],
+        payment: { methodToken: 'tok_visa' },
+      },
       expect: 'REJECTED',
       drive: async () => undefined,
     },
     {
       label: 'cancelled mid-flight',
-      order: { orderId: '', customer, shippingAddress: address, lines: [{ sku: 'milk-jug', quantity: 3, unitPrice: eur(1250) }], payment: { methodToken: TEST_TOKENS.async } },
+      order: {
+        orderId: '',
+        customer,
+        shippingAddress: address,
+        lines: [{ sku: 'milk-jug', quantity: 3, unitPrice: eur(1250) }],
+        payment: { methodToken: TEST_TOKENS.async },
+      },
       expect: 'CANCELLED',
       drive: async (client, orderId) => {
         await statusReached(client, orderId, ['AWAITING_PAYMENT']);
@@ -124,14 +152,32 @@ export async function runDemo({
       try {
         await s.drive(orders, orderId);
         const result = await orders.orderOutcome(orderId);
-        return { label: s.label, orderId, expected: s.expect, status: result.status, ...(result.reason ? { reason: result.reason } : {}), ok: result.status === s.expect, url: url(orderId) };
+        return {
+          label: s.label,
+          orderId,
+          expected: s.expect,
+          status: result.status,
+          ...(result.reason ? { reason: result.reason } : {}),
+          ok: result.status === s.expect,
+          url: url(orderId),
+        };
       } catch (err) {
-        return { label: s.label, orderId, expected: s.expect, status: 'ERROR', reason: String(err), ok: false, url: url(orderId) };
+        return {
+          label: s.label,
+          orderId,
+          expected: s.expect,
+          status: 'ERROR',
+          reason: String(err),
+          ok: false,
+          url: url(orderId),
+        };
       }
     }),
   );
   for (const o of outcomes) {
-    print(`${o.ok ? '✓' : '✗'} ${o.label.padEnd(21)} ${o.status.padEnd(9)}${o.reason ? ` (${o.reason})` : ''}${o.ok ? '' : `, expected ${o.expected}`}\n    ${o.url}`);
+    print(
+      `${o.ok ? '✓' : '✗'} ${o.label.padEnd(21)} ${o.status.padEnd(9)}${o.reason ? ` (${o.reason})` : ''}${o.ok ? '' : `, expected ${o.expected}`}\n    ${o.url}`,
+    );
   }
   if (stayUp) {
     const orderId = `${run}-waiting`;
@@ -163,10 +209,16 @@ async function main(): Promise<number> {
   console.log(describeKeyring(keyring));
   const client = await connectClient({ address: config.temporal.address, namespace: config.temporal.namespace, keyring });
   const worker = await createSagaWorker({
-    connection: native, db, namespace: config.temporal.namespace, taskQueue: config.saga.taskQueue, dataConverter: dataConverter(keyring),
+    connection: native,
+    db,
+    namespace: config.temporal.namespace,
+    taskQueue: config.saga.taskQueue,
+    dataConverter: dataConverter(keyring),
   });
   try {
-    const outcomes = await worker.runUntil(runDemo({ client, db, taskQueue: config.saga.taskQueue, namespace: config.temporal.namespace }));
+    const outcomes = await worker.runUntil(
+      runDemo({ client, db, taskQueue: config.saga.taskQueue, namespace: config.temporal.namespace }),
+    );
     return outcomes.every((o) => o.ok) ? 0 : 1;
   } finally {
     await client.connection.close();

@@ -56,7 +56,13 @@ export async function answerHealth(
   return true;
 }
 
-export async function serveHealth({ port, host = '0.0.0.0', registry, live = () => true, ready = () => true }: HealthOptions): Promise<HealthServer> {
+export async function serveHealth({
+  port,
+  host = '0.0.0.0',
+  registry,
+  live = () => true,
+  ready = () => true,
+}: HealthOptions): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const answer = async () => {
       if (await answerHealth(req, res, { registry, live, ready })) return;

@@ -8,13 +8,36 @@ import pino, { type Level, type Logger } from 'pino';
  */
 const SENSITIVE = [
   // personal data: an order request, its customer and addresses
-  'order', 'input', 'args', 'customer', 'shippingAddress', 'billingAddress', 'address',
-  'email', 'phone', 'line1', 'line2', 'postalCode', 'customerName',
+  'order',
+  'input',
+  'args',
+  'customer',
+  'shippingAddress',
+  'billingAddress',
+  'address',
+  'email',
+  'phone',
+  'line1',
+  'line2',
+  'postalCode',
+  'customerName',
   // secrets
-  'methodToken', 'password', 'authorization', 'apiKey', 'secret', 'keyring', 'payloadKeys', 'PAYLOAD_KEYS',
+  'methodToken',
+  'password',
+  'authorization',
+  'apiKey',
+  'secret',
+  'keyring',
+  'payloadKeys',
+  'PAYLOAD_KEYS',
 ];
 
-export const redactedPaths = [...SENSITIVE, ...SENSITIVE.map((f) => `*.${f}`), 'headers.authorization', '*.headers.authorization'];
+export const redactedPaths = [
+  ...SENSITIVE,
+  ...SENSITIVE.map((f) => `*.${f}`),
+  'headers.authorization',
+  '*.headers.authorization',
+];
 
 export function createLogger(name: string, level: Level | 'silent' = 'info'): Logger {
   return pino({ name, level, redact: { paths: redactedPaths, censor: '[redacted]' } });

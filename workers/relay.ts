@@ -40,7 +40,12 @@ export async function startRelayWorker({
   const store = openOutboxStore(db);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const kafka = new Kafka({ clientId: 'trapeze-relay', brokers: config.kafka.brokers, logLevel: logLevel.WARN, logCreator: kafkaLogs(log) });
+  const kafka = new Kafka({
+    clientId: 'trapeze-relay',
+    brokers: config.kafka.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogs(log),
+  });
   const { relay: r } = config;
   const relay = createRelay({
     store,

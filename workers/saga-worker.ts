@@ -1,4 +1,11 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerDeploymentOptions, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerDeploymentOptions,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -78,7 +85,12 @@ export async function startSagaWorker({
     namespace: config.temporal.namespace,
     taskQueue: config.saga.taskQueue,
     ...(config.saga.versioning
-      ? { workerDeploymentOptions: sagaDeploymentOptions({ behavior: config.saga.versioningBehavior, ...(config.saga.buildId ? { buildId: config.saga.buildId } : {}) }) }
+      ? {
+          workerDeploymentOptions: sagaDeploymentOptions({
+            behavior: config.saga.versioningBehavior,
+            ...(config.saga.buildId ? { buildId: config.saga.buildId } : {}),
+          }),
+        }
       : {}),
     ...(faults ? { faults } : {}),
     dataConverter: dataConverter(config.payloads.keyring),
@@ -111,7 +123,9 @@ export async function startSagaWorker({
 if (require.main === module) {
   const config = readConfig();
   const log = createLogger('saga-worker', config.logLevel);
-  const sdkLevel = ({ fatal: 'ERROR', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'ERROR' } as const)[config.logLevel];
+  const sdkLevel = (
+    { fatal: 'ERROR', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'ERROR' } as const
+  )[config.logLevel];
   Runtime.install({ logger: new DefaultLogger(sdkLevel) });
   startSagaWorker({ config, log }).then(
     (w) => shutdownOnSignals(log, [w.stop]),

@@ -48,10 +48,16 @@ async function main(): Promise<void> {
   if (config.payloads.keyring) {
     const codec = await startCodecServer({ keyring: config.payloads.keyring, ...config.payloads.codecServer });
     roles.push({ stop: codec.close });
-    const reusedUi = stack.temporal.started ? '' : ' (Temporal was already running: set this endpoint in the UI under Codec Server)';
+    const reusedUi = stack.temporal.started
+      ? ''
+      : ' (Temporal was already running: set this endpoint in the UI under Codec Server)';
     console.log(`payloads encrypted; the Temporal UI decodes them through ${codec.url}${reusedUi}`);
   }
-  const client = await connectClient({ address: config.temporal.address, namespace: config.temporal.namespace, keyring: config.payloads.keyring });
+  const client = await connectClient({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    keyring: config.payloads.keyring,
+  });
   roles.push({ stop: () => client.connection.close() });
   const outcomes = await runDemo({
     client,
@@ -62,7 +68,12 @@ async function main(): Promise<void> {
     stayUp: true,
   });
   if (!outcomes.every((o) => o.ok)) console.log('some demo orders ended unexpectedly (see above)');
-  console.log(`\nwhere each order's events went:\n${await settledTrails({ outbox: db, consumers: db }, outcomes.map((o) => o.orderId))}`);
+  console.log(
+    `\nwhere each order's events went:\n${await settledTrails(
+      { outbox: db, consumers: db },
+      outcomes.map((o) => o.orderId),
+    )}`,
+  );
 
   console.log('Ctrl-C stops it.');
 }

@@ -75,7 +75,12 @@ const shipping = proxyActivities<Participants['shipping']>(shippingOptions);
 const fraud = proxyActivities<Participants['fraud']>(fraudOptions);
 
 /** Calls an activity with its step's options and a one-line summary for the UI. */
-function call<A, R>(fn: { executeWithOptions(options: ActivityOptions, args: [A]): Promise<R> }, options: ActivityOptions, summary: string, arg: A): Promise<R> {
+function call<A, R>(
+  fn: { executeWithOptions(options: ActivityOptions, args: [A]): Promise<R> },
+  options: ActivityOptions,
+  summary: string,
+  arg: A,
+): Promise<R> {
   return fn.executeWithOptions({ ...options, summary }, [arg]);
 }
 
@@ -91,7 +96,11 @@ class CustomerCancellation extends Error {}
  */
 export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResult> {
   const { workflowId } = workflowInfo();
-  const ref = (step: StepName | CompensationName | string) => ({ orderId: order.orderId, workflowId, key: idempotencyKey(workflowId, step) });
+  const ref = (step: StepName | CompensationName | string) => ({
+    orderId: order.orderId,
+    workflowId,
+    key: idempotencyKey(workflowId, step),
+  });
   const key = (step: StepName) => idempotencyKey(workflowId, step);
   const total = orderTotal(order);
 
@@ -127,7 +136,8 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
   };
   const details = (): string => {
     const stuck = saga.stuck;
-    if (stuck) return `**Compensation stuck**: \`${stuck.name}\` has failed ${stuck.rounds} round(s), retrying. Last error: ${stuck.lastError ?? 'unknown'}`;
+    if (stuck)
+      return `**Compensation stuck**: \`${stuck.name}\` has failed ${stuck.rounds} round(s), retrying. Last error: ${stuck.lastError ?? 'unknown'}`;
     switch (ledger.status) {
       case 'AWAITING_PAYMENT':
         return `**Waiting for the payment provider** (webhook) since ${new Date().toISOString()}; escalates after ${SLA_SECONDS.paymentResult} s. Cancellable.`;
@@ -136,7 +146,9 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
       case 'ESCALATED':
         return `**Escalated**: waited longer than the SLA for ${ledger.escalations.at(-1)?.waitingFor ?? 'an answer'}; still waiting. Cancel or answer it.`;
       default:
-        return outcome ? `**${outcome.status}**${outcome.reason ? `: ${outcome.reason}` : ''}` : `Step \`${ledger.currentStep ?? 'starting'}\` (${ledger.status})`;
+        return outcome
+          ? `**${outcome.status}**${outcome.reason ? `: ${outcome.reason}` : ''}`
+          : `Step \`${ledger.currentStep ?? 'starting'}\` (${ledger.status})`;
     }
   };
   const setStatus = (status: SagaStatus) => {
@@ -226,7 +238,11 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
     const settled = () => arrived() || cancel !== undefined;
     if (!(await condition(settled, slaSeconds * 1000))) {
       ledger.escalations.push({ waitingFor, slaSeconds });
-      await call(orders.escalateOrder, ordersOptions, `escalate: no ${waitingFor} after ${slaSeconds} s`, { ...ref(`escalate-${waitingFor}`), waitingFor, slaSeconds });
+      await call(orders.escalateOrder, ordersOptions, `escalate: no ${waitingFor} after ${slaSeconds} s`, {
+        ...ref(`escalate-${waitingFor}`),
+        waitingFor,
+        slaSeconds,
+      });
       setStatus(SagaStatus.ESCALATED);
       await condition(settled);
     }
@@ -235,7 +251,12 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
   }
 
   const capture = (options: ActivityOptions) =>
-    step('capturePayment', () => call(payments.capturePayment, options, `capture ${money(total)}`, { ...ref('capturePayment'), authorizeKey: key('authorizePayment') }));
+    step('capturePayment', () =>
+      call(payments.capturePayment, options, `capture ${money(total)}`, {
+        ...ref('capturePayment'),
+        authorizeKey: key('authorizePayment'),
+      }),
+    );
 
   upsertSearchAttributes([
     { key: OrderIdAttribute, value: order.orderId },
@@ -273,24 +294,43 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
       );
     }
 
-    saga.add('voidAuthorization', () => call(payments.voidAuthorization, undoOptions, `void authorization of ${money(total)}`, { ...ref('voidAuthorization'), authorizeKey: key('authorizePayment') }));
+    saga.add('voidAuthorization', () =>
+      call(payments.voidAuthorization, undoOptions, `void authorization of ${money(total)}`, {
+        ...ref('voidAuthorization'),
+        authorizeKey: key('authorizePayment'),
+      }),
+    );
     const authorization = await step('authorizePayment', () =>
-      call(payments.authorizePayment, paymentsOptions, `authorize ${money(total)}`, { ...ref('authorizePayment'), amount: total, methodToken: order.payment.methodToken }),
+      call(payments.authorizePayment, paymentsOptions, `authorize ${money(total)}`, {
+        ...ref('authorizePayment'),
+        amount: total,
+        methodToken: order.payment.methodToken,
+      }),
     );
     if (authorization.status === 'pending') {
       await step('awaitPaymentResult', async () => {
         await wait('payment', () => webhook !== undefined);
         const answer = webhook as PaymentWebhook;
-        return call(payments.recordPaymentResult, paymentsOptions, `payment webhook: ${answer.approved ? 'approved' : 'declined'}`, {
-          ...ref('awaitPaymentResult'),
-          authorizationId: authorization.authorizationId,
-          approved: answer.approved,
-          ...(answer.reason ? { reason: answer.reason } : {}),
-        });
+        return call(
+          payments.recordPaymentResult,
+          paymentsOptions,
+          `payment webhook: ${answer.approved ? 'approved' : 'declined'}`,
+          {
+            ...ref('awaitPaymentResult'),
+            authorizationId: authorization.authorizationId,
+            approved: answer.approved,
+            ...(answer.reason ? { reason: answer.reason } : {}),
+          },
+        );
       });
     }
 
-    saga.add('releaseStock', () => call(inventory.releaseStock, undoOptions, 'release reserved stock', { ...ref('releaseStock'), reserveKey: key('reserveStock') }));
+    saga.add('releaseStock', () =>
+      call(inventory.releaseStock, undoOptions, 'release reserved stock', {
+        ...ref('releaseStock'),
+        reserveKey: key('reserveStock'),
+      }),
+    );
     await step('reserveStock', () =>
       call(inventory.reserveStock, inventoryOptions, `reserve ${order.lines.map((l) => `${l.quantity}× ${l.sku}`).join(', ')}`, {
         ...ref('reserveStock'),
@@ -298,12 +338,26 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
       }),
     );
 
-    saga.add('cancelShipment', () => call(shipping.cancelShipment, undoOptions, 'cancel shipment allocation', { ...ref('cancelShipment'), allocateKey: key('allocateShipment') }));
+    saga.add('cancelShipment', () =>
+      call(shipping.cancelShipment, undoOptions, 'cancel shipment allocation', {
+        ...ref('cancelShipment'),
+        allocateKey: key('allocateShipment'),
+      }),
+    );
     const { shippingAddress: a } = order;
     await step('allocateShipment', () =>
       call(shipping.allocateShipment, shippingOptions, `allocate shipment to ${a.country}`, {
         ...ref('allocateShipment'),
-        recipient: { name: a.name, address: { line1: a.line1, ...(a.line2 ? { line2: a.line2 } : {}), city: a.city, postalCode: a.postalCode, country: a.country } },
+        recipient: {
+          name: a.name,
+          address: {
+            line1: a.line1,
+            ...(a.line2 ? { line2: a.line2 } : {}),
+            city: a.city,
+            postalCode: a.postalCode,
+            country: a.country,
+          },
+        },
       }),
     );
     allocated = true;
@@ -318,7 +372,12 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
     );
 
     if (order.payment.capture === 'at-confirmation') {
-      saga.add('refundPayment', () => call(payments.refundPayment, undoOptions, `refund ${money(total)}`, { ...ref('refundPayment'), captureKey: key('capturePayment') }));
+      saga.add('refundPayment', () =>
+        call(payments.refundPayment, undoOptions, `refund ${money(total)}`, {
+          ...ref('refundPayment'),
+          captureKey: key('capturePayment'),
+        }),
+      );
       await capture(paymentsOptions);
     }
 
@@ -337,7 +396,11 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
 
     if (order.payment.capture === 'at-dispatch') await capture(afterDispatchOptions);
     await step('completeOrder', () =>
-      call(orders.completeOrder, afterDispatchOptions, `complete order ${order.orderId}`, { ...ref('completeOrder'), total, trackingNumber: shipment.trackingNumber ?? '' }),
+      call(orders.completeOrder, afterDispatchOptions, `complete order ${order.orderId}`, {
+        ...ref('completeOrder'),
+        total,
+        trackingNumber: shipment.trackingNumber ?? '',
+      }),
     );
     outcome = { status: 'COMPLETED' };
   } catch (err) {
@@ -367,7 +430,11 @@ export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResul
   function classify(err: unknown): { status: TerminalStatus; reason: string } {
     if (err instanceof CustomerCancellation) return { status: 'CANCELLED', reason: err.message };
     if (isCancellation(err)) return { status: 'CANCELLED', reason: 'cancelled by an operator (workflow cancellation)' };
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && Object.values<string>(Refusal).includes(err.cause.type ?? '')) {
+    if (
+      err instanceof ActivityFailure &&
+      err.cause instanceof ApplicationFailure &&
+      Object.values<string>(Refusal).includes(err.cause.type ?? '')
+    ) {
       return { status: 'REJECTED', reason: err.cause.message };
     }
     const failed = ledger.steps.at(-1);

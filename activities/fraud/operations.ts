@@ -51,7 +51,14 @@ export function createFraudActivities(db: Database, faults: Faults = noFaults) {
           score,
           signals,
         });
-        await emit(tx, 'FraudScreened', causeOf(req), { orderId: req.orderId, customerId: req.customerId, total: req.total, verdict: s.verdict, score, signals });
+        await emit(tx, 'FraudScreened', causeOf(req), {
+          orderId: req.orderId,
+          customerId: req.customerId,
+          total: req.total,
+          verdict: s.verdict,
+          score,
+          signals,
+        });
         return s;
       });
       await faults.afterCommit('screenOrder', req.key);

@@ -40,14 +40,10 @@ export async function reservationByKey(tx: Sql, key: string): Promise<Reservatio
 }
 
 export async function insertReservation(tx: Sql, key: string, r: Reservation): Promise<Reservation> {
-  await tx.run('INSERT INTO stock_reservations (reservation_id, idempotency_key, order_id, status, lines, shortages) VALUES (?, ?, ?, ?, ?, ?)', [
-    r.reservationId,
-    key,
-    r.orderId,
-    r.status,
-    JSON.stringify(r.lines),
-    r.shortages.length ? JSON.stringify(r.shortages) : null,
-  ]);
+  await tx.run(
+    'INSERT INTO stock_reservations (reservation_id, idempotency_key, order_id, status, lines, shortages) VALUES (?, ?, ?, ?, ?, ?)',
+    [r.reservationId, key, r.orderId, r.status, JSON.stringify(r.lines), r.shortages.length ? JSON.stringify(r.shortages) : null],
+  );
   return r;
 }
 
@@ -70,7 +66,9 @@ export async function giveBackStock(tx: Sql, line: StockLine): Promise<void> {
 }
 
 export async function available(tx: Sql, sku: string): Promise<number> {
-  const row = await tx.get<{ available: number }>('SELECT on_hand - reserved AS available FROM stock_levels WHERE sku = ?', [sku]);
+  const row = await tx.get<{ available: number }>('SELECT on_hand - reserved AS available FROM stock_levels WHERE sku = ?', [
+    sku,
+  ]);
   return row ? Number(row.available) : 0;
 }
 
@@ -78,7 +76,11 @@ export const releaseByKey = (tx: Sql, key: string) =>
   tx.get<{ reservation_id: string | null }>('SELECT reservation_id FROM stock_releases WHERE idempotency_key = ?', [key]);
 
 export async function insertRelease(tx: Sql, key: string, orderId: string, reservationId: string | null): Promise<void> {
-  await tx.run('INSERT INTO stock_releases (idempotency_key, order_id, reservation_id) VALUES (?, ?, ?)', [key, orderId, reservationId]);
+  await tx.run('INSERT INTO stock_releases (idempotency_key, order_id, reservation_id) VALUES (?, ?, ?)', [
+    key,
+    orderId,
+    reservationId,
+  ]);
 }
 
 /** Sets each SKU's available stock to the given quantity (restocking; reservations are kept). */
@@ -92,4 +94,7 @@ export async function restock(tx: Sql, levels: Record<string, number>): Promise<
   }
 }
 
-export const stockLevel = (tx: Sql, sku: string) => tx.get<{ sku: string; on_hand: number; reserved: number }>('SELECT sku, on_hand, reserved FROM stock_levels WHERE sku = ?', [sku]);
+export const stockLevel = (tx: Sql, sku: string) =>
+  tx.get<{ sku: string; on_hand: number; reserved: number }>('SELECT sku, on_hand, reserved FROM stock_levels WHERE sku = ?', [
+    sku,
+  ]);

@@ -82,7 +82,11 @@ export function createInventoryActivities(db: Database, faults: Faults = noFault
         }
         for (const line of reservation.lines) await giveBackStock(tx, line);
         await setReservationStatus(tx, reservation.reservationId, 'released');
-        await emit(tx, 'StockReleased', causeOf(req), { orderId: req.orderId, reservationId: reservation.reservationId, lines: reservation.lines });
+        await emit(tx, 'StockReleased', causeOf(req), {
+          orderId: req.orderId,
+          reservationId: reservation.reservationId,
+          lines: reservation.lines,
+        });
         await insertRelease(tx, req.key, req.orderId, reservation.reservationId);
         return { reservationId: reservation.reservationId, lines: reservation.lines };
       });

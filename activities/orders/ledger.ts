@@ -41,7 +41,10 @@ export async function recordTransition(tx: Sql, key: string, t: Transition): Pro
 
 export const findOrder = (tx: Sql, orderId: string) => tx.get<OrderRow>('SELECT * FROM orders WHERE order_id = ?', [orderId]);
 
-export async function insertOrder(tx: Sql, o: { orderId: string; customerId: string; amount: number; currency: string }): Promise<void> {
+export async function insertOrder(
+  tx: Sql,
+  o: { orderId: string; customerId: string; amount: number; currency: string },
+): Promise<void> {
   await tx.run(
     `INSERT INTO orders (order_id, customer_id, status, total_amount, currency) VALUES (?, ?, 'SUBMITTED', ?, ?)
      ON CONFLICT (order_id) DO NOTHING`,

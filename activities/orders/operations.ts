@@ -37,7 +37,9 @@ const FINAL = new Set(['COMPLETED', 'REJECTED', 'CANCELLED', 'FAILED']);
 export function createOrderActivities(db: Database, faults: Faults = noFaults) {
   /** Runs `apply` once per idempotency key; a retry gets the first answer back. */
   const once = async (operation: string, ref: StepRef, apply: (tx: Sql) => Promise<Transition>) => {
-    const result = await db.transaction(async (tx) => (await findTransition(tx, ref.key)) ?? recordTransition(tx, ref.key, await apply(tx)));
+    const result = await db.transaction(
+      async (tx) => (await findTransition(tx, ref.key)) ?? recordTransition(tx, ref.key, await apply(tx)),
+    );
     await faults.afterCommit(operation, ref.key);
     return result;
   };
@@ -45,8 +47,18 @@ export function createOrderActivities(db: Database, faults: Faults = noFaults) {
   return {
     async submitOrder(req: SubmitOrderRequest): Promise<Transition> {
       return once('submitOrder', req, async (tx) => {
-        await insertOrder(tx, { orderId: req.orderId, customerId: req.customerId, amount: req.total.amount, currency: req.total.currency });
-        await emit(tx, 'OrderSubmitted', causeOf(req), { orderId: req.orderId, customerId: req.customerId, lines: req.lines, total: req.total });
+        await insertOrder(tx, {
+          orderId: req.orderId,
+          customerId: req.customerId,
+          amount: req.total.amount,
+          currency: req.total.currency,
+        });
+        await emit(tx, 'OrderSubmitted', causeOf(req), {
+          orderId: req.orderId,
+          customerId: req.customerId,
+          lines: req.lines,
+          total: req.total,
+        });
         return { orderId: req.orderId, status: 'SUBMITTED', reason: null, applied: true };
       });
     },
@@ -54,9 +66,15 @@ export function createOrderActivities(db: Database, faults: Faults = noFaults) {
     async confirmOrder(req: ConfirmOrderRequest): Promise<Transition> {
       return once('confirmOrder', req, async (tx) => {
         const order = await findOrder(tx, req.orderId);
-        if (order?.status !== 'SUBMITTED') throw new Error(`order ${req.orderId} cannot be confirmed from ${order?.status ?? 'nothing'}`);
+        if (order?.status !== 'SUBMITTED')
+          throw new Error(`order ${req.orderId} cannot be confirmed from ${order?.status ?? 'nothing'}`);
         await setStatus(tx, req.orderId, 'CONFIRMED');
-        await emit(tx, 'OrderConfirmed', causeOf(req), { orderId: req.orderId, customerId: req.customerId, total: req.total, customer: req.customer });
+        await emit(tx, 'OrderConfirmed', causeOf(req), {
+          orderId: req.orderId,
+          customerId: req.customerId,
+          total: req.total,
+          customer: req.customer,
+        });
         return { orderId: req.orderId, status: 'CONFIRMED', reason: null, applied: true };
       });
     },
@@ -64,9 +82,14 @@ export function createOrderActivities(db: Database, faults: Faults = noFaults) {
     async completeOrder(req: CompleteOrderRequest): Promise<Transition> {
       return once('completeOrder', req, async (tx) => {
         const order = await findOrder(tx, req.orderId);
-        if (order?.status !== 'CONFIRMED') throw new Error(`order ${req.orderId} cannot be completed from ${order?.status ?? 'nothing'}`);
+        if (order?.status !== 'CONFIRMED')
+          throw new Error(`order ${req.orderId} cannot be completed from ${order?.status ?? 'nothing'}`);
         await setStatus(tx, req.orderId, 'COMPLETED');
-        await emit(tx, 'OrderCompleted', causeOf(req), { orderId: req.orderId, total: req.total, trackingNumber: req.trackingNumber });
+        await emit(tx, 'OrderCompleted', causeOf(req), {
+          orderId: req.orderId,
+          total: req.total,
+          trackingNumber: req.trackingNumber,
+        });
         return { orderId: req.orderId, status: 'COMPLETED', reason: null, applied: true };
       });
     },
@@ -75,7 +98,8 @@ export function createOrderActivities(db: Database, faults: Faults = noFaults) {
     async cancelOrder(req: CancelOrderRequest): Promise<Transition> {
       return once('cancelOrder', req, async (tx) => {
         const order = await findOrder(tx, req.orderId);
-        if (!order || FINAL.has(order.status)) return { orderId: req.orderId, status: order?.status ?? 'NONE', reason: req.reason, applied: false };
+        if (!order || FINAL.has(order.status))
+          return { orderId: req.orderId, status: order?.status ?? 'NONE', reason: req.reason, applied: false };
         await setStatus(tx, req.orderId, req.outcome, req.reason);
         await emit(tx, 'OrderCancelled', causeOf(req), { orderId: req.orderId, outcome: req.outcome, reason: req.reason });
         return { orderId: req.orderId, status: req.outcome, reason: req.reason, applied: true };
@@ -85,8 +109,17 @@ export function createOrderActivities(db: Database, faults: Faults = noFaults) {
     /** A wait outlived its SLA: the order's record says so and an operator gets an event. */
     async escalateOrder(req: EscalateOrderRequest): Promise<Transition> {
       return once('escalateOrder', req, async (tx) => {
-        await emit(tx, 'OrderEscalated', causeOf(req), { orderId: req.orderId, waitingFor: req.waitingFor, slaSeconds: req.slaSeconds });
-        return { orderId: req.orderId, status: 'ESCALATED', reason: `waiting for ${req.waitingFor} beyond ${req.slaSeconds} s`, applied: true };
+        await emit(tx, 'OrderEscalated', causeOf(req), {
+          orderId: req.orderId,
+          waitingFor: req.waitingFor,
+          slaSeconds: req.slaSeconds,
+        });
+        return {
+          orderId: req.orderId,
+          status: 'ESCALATED',
+          reason: `waiting for ${req.waitingFor} beyond ${req.slaSeconds} s`,
+          applied: true,
+        };
       });
     },
   };

@@ -47,8 +47,17 @@ export async function insertAuthorization(tx: Sql, key: string, a: Authorization
   return a;
 }
 
-export async function setAuthorizationStatus(tx: Sql, id: string, status: AuthorizationStatus, reason: string | null = null): Promise<void> {
-  await tx.run('UPDATE payment_authorizations SET status = ?, reason = COALESCE(?, reason) WHERE authorization_id = ?', [status, reason, id]);
+export async function setAuthorizationStatus(
+  tx: Sql,
+  id: string,
+  status: AuthorizationStatus,
+  reason: string | null = null,
+): Promise<void> {
+  await tx.run('UPDATE payment_authorizations SET status = ?, reason = COALESCE(?, reason) WHERE authorization_id = ?', [
+    status,
+    reason,
+    id,
+  ]);
 }
 
 export interface PaymentResult {
@@ -66,7 +75,12 @@ export const findResult = async (tx: Sql, key: string): Promise<PaymentResult | 
 };
 
 export async function insertResult(tx: Sql, key: string, r: PaymentResult): Promise<PaymentResult> {
-  await tx.run('INSERT INTO payment_results (idempotency_key, authorization_id, status, reason) VALUES (?, ?, ?, ?)', [key, r.authorizationId, r.status, r.reason]);
+  await tx.run('INSERT INTO payment_results (idempotency_key, authorization_id, status, reason) VALUES (?, ?, ?, ?)', [
+    key,
+    r.authorizationId,
+    r.status,
+    r.reason,
+  ]);
   return r;
 }
 
@@ -76,12 +90,20 @@ export interface Void {
 }
 
 export const findVoid = async (tx: Sql, key: string): Promise<Void | undefined> => {
-  const row = await tx.get<{ authorization_id: string | null; amount: number | null }>('SELECT authorization_id, amount FROM payment_voids WHERE idempotency_key = ?', [key]);
+  const row = await tx.get<{ authorization_id: string | null; amount: number | null }>(
+    'SELECT authorization_id, amount FROM payment_voids WHERE idempotency_key = ?',
+    [key],
+  );
   return row && { authorizationId: row.authorization_id, amount: row.amount === null ? null : Number(row.amount) };
 };
 
 export async function insertVoid(tx: Sql, key: string, orderId: string, v: Void): Promise<Void> {
-  await tx.run('INSERT INTO payment_voids (idempotency_key, order_id, authorization_id, amount) VALUES (?, ?, ?, ?)', [key, orderId, v.authorizationId, v.amount]);
+  await tx.run('INSERT INTO payment_voids (idempotency_key, order_id, authorization_id, amount) VALUES (?, ?, ?, ?)', [
+    key,
+    orderId,
+    v.authorizationId,
+    v.amount,
+  ]);
   return v;
 }
 
@@ -97,7 +119,11 @@ interface CaptureRow {
   amount: number;
   currency: string;
 }
-const toCapture = (r: CaptureRow): Capture => ({ captureId: r.capture_id, authorizationId: r.authorization_id, amount: { amount: Number(r.amount), currency: r.currency } });
+const toCapture = (r: CaptureRow): Capture => ({
+  captureId: r.capture_id,
+  authorizationId: r.authorization_id,
+  amount: { amount: Number(r.amount), currency: r.currency },
+});
 
 export async function captureByKey(tx: Sql, key: string): Promise<Capture | undefined> {
   const row = await tx.get<CaptureRow>('SELECT * FROM payment_captures WHERE idempotency_key = ?', [key]);
@@ -119,10 +145,12 @@ export interface Refund {
 }
 
 export async function findRefund(tx: Sql, key: string): Promise<Refund | undefined> {
-  const row = await tx.get<{ refund_id: string | null; capture_id: string | null; amount: number | null; currency: string | null }>(
-    'SELECT refund_id, capture_id, amount, currency FROM payment_refunds WHERE idempotency_key = ?',
-    [key],
-  );
+  const row = await tx.get<{
+    refund_id: string | null;
+    capture_id: string | null;
+    amount: number | null;
+    currency: string | null;
+  }>('SELECT refund_id, capture_id, amount, currency FROM payment_refunds WHERE idempotency_key = ?', [key]);
   return (
     row && {
       refundId: row.refund_id,
@@ -133,13 +161,9 @@ export async function findRefund(tx: Sql, key: string): Promise<Refund | undefin
 }
 
 export async function insertRefund(tx: Sql, key: string, orderId: string, r: Refund): Promise<Refund> {
-  await tx.run('INSERT INTO payment_refunds (idempotency_key, order_id, refund_id, capture_id, amount, currency) VALUES (?, ?, ?, ?, ?, ?)', [
-    key,
-    orderId,
-    r.refundId,
-    r.captureId,
-    r.amount?.amount ?? null,
-    r.amount?.currency ?? null,
-  ]);
+  await tx.run(
+    'INSERT INTO payment_refunds (idempotency_key, order_id, refund_id, capture_id, amount, currency) VALUES (?, ?, ?, ?, ?, ?)',
+    [key, orderId, r.refundId, r.captureId, r.amount?.amount ?? null, r.amount?.currency ?? null],
+  );
   return r;
 }

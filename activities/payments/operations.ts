@@ -63,7 +63,12 @@ export function createPaymentActivities(db: Database, faults: Faults = noFaults)
         const cause = causeOf(req);
         const data = { orderId: req.orderId, authorizationId: base.authorizationId, amount: req.amount };
         if (req.methodToken === TEST_TOKENS.decline) {
-          const a = await insertAuthorization(tx, req.key, { ...base, status: 'declined', reason: 'card declined' }, req.methodToken);
+          const a = await insertAuthorization(
+            tx,
+            req.key,
+            { ...base, status: 'declined', reason: 'card declined' },
+            req.methodToken,
+          );
           await emit(tx, 'PaymentDeclined', cause, { orderId: req.orderId, amount: req.amount, reason: 'card declined' });
           return a;
         }
@@ -91,12 +96,20 @@ export function createPaymentActivities(db: Database, faults: Faults = noFaults)
         if (!auth) throw new Error(`no authorization ${req.authorizationId}`);
         if (auth.status !== 'pending') {
           // Voided while the webhook was under way: the answer no longer changes anything.
-          return insertResult(tx, req.key, { authorizationId: auth.authorizationId, status: 'declined', reason: `authorization already ${auth.status}` });
+          return insertResult(tx, req.key, {
+            authorizationId: auth.authorizationId,
+            status: 'declined',
+            reason: `authorization already ${auth.status}`,
+          });
         }
         const cause = causeOf(req);
         if (req.approved) {
           await setAuthorizationStatus(tx, auth.authorizationId, 'authorized');
-          await emit(tx, 'PaymentAuthorized', cause, { orderId: req.orderId, authorizationId: auth.authorizationId, amount: auth.amount });
+          await emit(tx, 'PaymentAuthorized', cause, {
+            orderId: req.orderId,
+            authorizationId: auth.authorizationId,
+            amount: auth.amount,
+          });
           return insertResult(tx, req.key, { authorizationId: auth.authorizationId, status: 'authorized', reason: null });
         }
         const reason = req.reason ?? 'declined by the provider';
@@ -119,7 +132,11 @@ export function createPaymentActivities(db: Database, faults: Faults = noFaults)
           return insertVoid(tx, req.key, req.orderId, { authorizationId: null, amount: null });
         }
         await setAuthorizationStatus(tx, auth.authorizationId, 'voided');
-        await emit(tx, 'PaymentVoided', causeOf(req), { orderId: req.orderId, authorizationId: auth.authorizationId, amount: auth.amount });
+        await emit(tx, 'PaymentVoided', causeOf(req), {
+          orderId: req.orderId,
+          authorizationId: auth.authorizationId,
+          amount: auth.amount,
+        });
         return insertVoid(tx, req.key, req.orderId, { authorizationId: auth.authorizationId, amount: auth.amount.amount });
       });
       await faults.afterCommit('voidAuthorization', req.key);
@@ -133,7 +150,11 @@ export function createPaymentActivities(db: Database, faults: Faults = noFaults)
         const auth = await authorizationByKey(tx, req.authorizeKey);
         if (auth?.status !== 'authorized') throw new Error(`cannot capture: authorization is ${auth?.status ?? 'missing'}`);
         await setAuthorizationStatus(tx, auth.authorizationId, 'captured');
-        const capture = await insertCapture(tx, req.key, req.orderId, { captureId: `cap-${req.orderId}`, authorizationId: auth.authorizationId, amount: auth.amount });
+        const capture = await insertCapture(tx, req.key, req.orderId, {
+          captureId: `cap-${req.orderId}`,
+          authorizationId: auth.authorizationId,
+          amount: auth.amount,
+        });
         await emit(tx, 'PaymentCaptured', causeOf(req), { orderId: req.orderId, ...capture });
         return capture;
       });
@@ -150,7 +171,12 @@ export function createPaymentActivities(db: Database, faults: Faults = noFaults)
         if (!capture) return insertRefund(tx, req.key, req.orderId, { refundId: null, captureId: null, amount: null });
         const refund = { refundId: `ref-${req.orderId}`, captureId: capture.captureId, amount: capture.amount };
         await setAuthorizationStatus(tx, capture.authorizationId, 'refunded');
-        await emit(tx, 'PaymentRefunded', causeOf(req), { orderId: req.orderId, captureId: capture.captureId, refundId: refund.refundId, amount: capture.amount });
+        await emit(tx, 'PaymentRefunded', causeOf(req), {
+          orderId: req.orderId,
+          captureId: capture.captureId,
+          refundId: refund.refundId,
+          amount: capture.amount,
+        });
         return insertRefund(tx, req.key, req.orderId, refund);
       });
       await faults.afterCommit('refundPayment', req.key);

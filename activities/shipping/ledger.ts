@@ -57,13 +57,17 @@ export async function insertShipment(tx: Sql, key: string, s: Shipment, recipien
   return s;
 }
 
-export async function updateShipment(tx: Sql, id: string, status: Shipment['status'], trackingNumber: string | null = null, carrier: string | null = null): Promise<void> {
-  await tx.run('UPDATE shipments SET status = ?, tracking_number = COALESCE(?, tracking_number), carrier = COALESCE(?, carrier) WHERE shipment_id = ?', [
-    status,
-    trackingNumber,
-    carrier,
-    id,
-  ]);
+export async function updateShipment(
+  tx: Sql,
+  id: string,
+  status: Shipment['status'],
+  trackingNumber: string | null = null,
+  carrier: string | null = null,
+): Promise<void> {
+  await tx.run(
+    'UPDATE shipments SET status = ?, tracking_number = COALESCE(?, tracking_number), carrier = COALESCE(?, carrier) WHERE shipment_id = ?',
+    [status, trackingNumber, carrier, id],
+  );
 }
 
 export interface ShipmentOperation {

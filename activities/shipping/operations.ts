@@ -2,7 +2,17 @@ import type { Database } from '../../outbox/database';
 import { Refusal } from '../../workflows/definitions';
 import { emit } from '../emit';
 import { causeOf, noFaults, refusal, type Faults, type StepRef } from '../step';
-import { insertOperation, insertShipment, operationByKey, shipmentByKey, shipmentById, updateShipment, type Recipient, type Shipment, type ShipmentOperation } from './ledger';
+import {
+  insertOperation,
+  insertShipment,
+  operationByKey,
+  shipmentByKey,
+  shipmentById,
+  updateShipment,
+  type Recipient,
+  type Shipment,
+  type ShipmentOperation,
+} from './ledger';
 
 /**
  * The shipping participant: books a carrier for the destination, cancels bookings, and records
@@ -54,11 +64,17 @@ export function createShippingActivities(db: Database, faults: Faults = noFaults
           await emit(tx, 'ShipmentUndeliverable', causeOf(req), { orderId: req.orderId, country, reason });
           return insertShipment(tx, req.key, { ...base, status: 'undeliverable', carrier: null, reason }, req.recipient);
         }
-        await emit(tx, 'ShipmentAllocated', causeOf(req), { orderId: req.orderId, shipmentId: base.shipmentId, carrier, recipient: req.recipient });
+        await emit(tx, 'ShipmentAllocated', causeOf(req), {
+          orderId: req.orderId,
+          shipmentId: base.shipmentId,
+          carrier,
+          recipient: req.recipient,
+        });
         return insertShipment(tx, req.key, { ...base, status: 'allocated', carrier, reason: null }, req.recipient);
       });
       await faults.afterCommit('allocateShipment', req.key);
-      if (shipment.status === 'undeliverable') throw refusal(Refusal.AddressUndeliverable, `address undeliverable: ${shipment.reason ?? ''}`, shipment);
+      if (shipment.status === 'undeliverable')
+        throw refusal(Refusal.AddressUndeliverable, `address undeliverable: ${shipment.reason ?? ''}`, shipment);
       return shipment;
     },
 
@@ -68,7 +84,12 @@ export function createShippingActivities(db: Database, faults: Faults = noFaults
         const existing = await operationByKey(tx, req.key);
         if (existing) return existing;
         const shipment = await shipmentByKey(tx, req.allocateKey);
-        if (shipment?.status !== 'allocated') return insertOperation(tx, req.key, req.orderId, { kind: 'cancel', shipmentId: shipment?.shipmentId ?? null, applied: false });
+        if (shipment?.status !== 'allocated')
+          return insertOperation(tx, req.key, req.orderId, {
+            kind: 'cancel',
+            shipmentId: shipment?.shipmentId ?? null,
+            applied: false,
+          });
         await updateShipment(tx, shipment.shipmentId, 'cancelled');
         await emit(tx, 'ShipmentCancelled', causeOf(req), { orderId: req.orderId, shipmentId: shipment.shipmentId });
         return insertOperation(tx, req.key, req.orderId, { kind: 'cancel', shipmentId: shipment.shipmentId, applied: true });
@@ -86,7 +107,12 @@ export function createShippingActivities(db: Database, faults: Faults = noFaults
         if (allocated?.status !== 'allocated') throw new Error(`cannot dispatch: shipment is ${allocated?.status ?? 'missing'}`);
         const carrier = req.carrier ?? allocated.carrier ?? 'unknown';
         await updateShipment(tx, allocated.shipmentId, 'dispatched', req.trackingNumber, carrier);
-        await emit(tx, 'ShipmentDispatched', causeOf(req), { orderId: req.orderId, shipmentId: allocated.shipmentId, carrier, trackingNumber: req.trackingNumber });
+        await emit(tx, 'ShipmentDispatched', causeOf(req), {
+          orderId: req.orderId,
+          shipmentId: allocated.shipmentId,
+          carrier,
+          trackingNumber: req.trackingNumber,
+        });
         await insertOperation(tx, req.key, req.orderId, { kind: 'dispatch', shipmentId: allocated.shipmentId, applied: true });
         return { ...allocated, status: 'dispatched' as const, carrier, trackingNumber: req.trackingNumber };
       });

@@ -28,7 +28,10 @@ const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(byte
 /** A payload encrypted with a key this process does not hold: add the key to PAYLOAD_KEYS. */
 export class UnknownPayloadKeyError extends Error {
   override readonly name = 'UnknownPayloadKeyError';
-  constructor(readonly keyId: string, known: readonly string[]) {
+  constructor(
+    readonly keyId: string,
+    known: readonly string[],
+  ) {
     super(`payload encrypted with key "${keyId}", which is not in PAYLOAD_KEYS (known: ${known.join(', ') || 'none'})`);
   }
 }

@@ -44,7 +44,10 @@ export const PayloadKeys = z
   .min(1)
   .transform((text, ctx): Keyring | typeof z.NEVER => {
     const keys: PayloadKey[] = [];
-    const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+    const entries = text
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
     for (const [i, entry] of entries.entries()) {
       const colon = entry.indexOf(':');
       const id = colon > 0 ? entry.slice(0, colon) : '';

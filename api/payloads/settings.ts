@@ -24,7 +24,9 @@ export function payloadSettings(e: z.infer<typeof PayloadEnvironment>) {
     codecServer: {
       port: e.CODEC_SERVER_PORT,
       host: e.CODEC_SERVER_HOST,
-      corsOrigins: e.CODEC_SERVER_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      corsOrigins: e.CODEC_SERVER_CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
     },
   };
 }

@@ -7,7 +7,14 @@ export const notificationsContract = {
     {
       type: 'OrderConfirmed',
       version: 1,
-      fields: { orderId: 'string', customerId: 'string', 'customer.name': 'string', 'customer.email': 'string', 'total.amount': 'integer', 'total.currency': 'string' },
+      fields: {
+        orderId: 'string',
+        customerId: 'string',
+        'customer.name': 'string',
+        'customer.email': 'string',
+        'total.amount': 'integer',
+        'total.currency': 'string',
+      },
     },
   ],
 } as const satisfies ConsumerContract;

@@ -37,7 +37,10 @@ export function notifyOnEvents(deps: { sender: NotificationSender; killSwitch: K
     const suppressed = await deps.killSwitch.isOn(tx);
     await record(tx, n, event.envelope.id, suppressed ? 'suppressed' : 'sent');
     if (suppressed) {
-      deps.log.info({ notificationId: n.id, orderId: n.orderId }, 'notification suppressed by the kill switch; kept for resending');
+      deps.log.info(
+        { notificationId: n.id, orderId: n.orderId },
+        'notification suppressed by the kill switch; kept for resending',
+      );
       return;
     }
     await deps.sender.deliver(tx, n);

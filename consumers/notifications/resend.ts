@@ -20,10 +20,10 @@ export async function resendSuppressed(
   let sent = 0;
   for (const row of held) {
     const delivered = await db.transaction(async (tx) => {
-      const { changes } = await tx.run(`UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'suppressed'`, [
-        Date.now(),
-        row.id,
-      ]);
+      const { changes } = await tx.run(
+        `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'suppressed'`,
+        [Date.now(), row.id],
+      );
       if (changes === 0) return false; // another resend got there first
       await deps.sender.deliver(tx, JSON.parse(row.message) as Notification);
       return true;

@@ -7,7 +7,11 @@ import type { ConsumerContract } from '../../events/consumer-contracts';
 export const orderViewContract = {
   consumer: 'order-view',
   reads: [
-    { type: 'OrderSubmitted', version: 1, fields: { customerId: 'string', 'total.amount': 'integer', 'total.currency': 'string', 'lines[].quantity': 'integer' } },
+    {
+      type: 'OrderSubmitted',
+      version: 1,
+      fields: { customerId: 'string', 'total.amount': 'integer', 'total.currency': 'string', 'lines[].quantity': 'integer' },
+    },
     { type: 'OrderConfirmed', version: 1, fields: {} },
     { type: 'OrderCancelled', version: 1, fields: { outcome: 'string', reason: 'string' } },
     { type: 'OrderCompleted', version: 1, fields: { trackingNumber: 'string' } },

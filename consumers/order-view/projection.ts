@@ -190,9 +190,29 @@ export function summarize(e: OrderEvent): string {
 }
 
 const columns: Array<keyof OrderViewRow> = [
-  'order_id', 'customer_id', 'status', 'status_rank', 'outcome_reason', 'escalated_waiting_for', 'currency', 'total_amount',
-  'item_count', 'authorized_amount', 'voided_amount', 'captured_amount', 'refunded_amount', 'carrier', 'tracking_number',
-  'submitted_at', 'confirmed_at', 'dispatched_at', 'finished_at', 'first_event_at', 'last_event_at', 'events_applied', 'updated_at',
+  'order_id',
+  'customer_id',
+  'status',
+  'status_rank',
+  'outcome_reason',
+  'escalated_waiting_for',
+  'currency',
+  'total_amount',
+  'item_count',
+  'authorized_amount',
+  'voided_amount',
+  'captured_amount',
+  'refunded_amount',
+  'carrier',
+  'tracking_number',
+  'submitted_at',
+  'confirmed_at',
+  'dispatched_at',
+  'finished_at',
+  'first_event_at',
+  'last_event_at',
+  'events_applied',
+  'updated_at',
 ];
 
 /**
@@ -202,22 +222,46 @@ const columns: Array<keyof OrderViewRow> = [
 export function projectOrderView(dialect: 'sqlite' | 'postgres'): ApplyEvent {
   const lock = dialect === 'postgres' ? ' FOR UPDATE' : '';
   return async (tx, event, origin) => {
-    const e: OrderEvent = { type: event.type, orderId: event.envelope.subject, time: event.envelope.time, data: event.data as Record<string, unknown> };
+    const e: OrderEvent = {
+      type: event.type,
+      orderId: event.envelope.subject,
+      time: event.envelope.time,
+      data: event.data as Record<string, unknown>,
+    };
     await tx.run(
       `INSERT INTO order_view_steps (event_id, order_id, type, written_version, occurred_at, topic, kafka_partition, kafka_offset, summary, applied_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [event.envelope.id, e.orderId, e.type, event.writtenVersion, e.time, origin.topic, origin.partition, origin.offset, summarize(e), Date.now()],
+      [
+        event.envelope.id,
+        e.orderId,
+        e.type,
+        event.writtenVersion,
+        e.time,
+        origin.topic,
+        origin.partition,
+        origin.offset,
+        summarize(e),
+        Date.now(),
+      ],
     );
     // The row exists before it is locked, so two members seeing a new order do not both insert it.
     const empty = emptyOrderView(e.orderId, e.time);
-    await tx.run(`INSERT INTO order_view (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (order_id) DO NOTHING`, columns.map((c) => empty[c]));
-    const current = (await tx.get<OrderViewRow>(`SELECT * FROM order_view WHERE order_id = ?${lock}`, [e.orderId])) as OrderViewRow;
+    await tx.run(
+      `INSERT INTO order_view (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (order_id) DO NOTHING`,
+      columns.map((c) => empty[c]),
+    );
+    const current = (await tx.get<OrderViewRow>(`SELECT * FROM order_view WHERE order_id = ?${lock}`, [
+      e.orderId,
+    ])) as OrderViewRow;
     await save(tx, { ...foldOrderView(numeric(current), e), updated_at: Date.now() });
   };
 }
 
 async function save(tx: Sql, row: OrderViewRow): Promise<void> {
-  const set = columns.slice(1).map((c) => `${c} = ?`).join(', ');
+  const set = columns
+    .slice(1)
+    .map((c) => `${c} = ?`)
+    .join(', ');
   await tx.run(`UPDATE order_view SET ${set} WHERE order_id = ?`, [...columns.slice(1).map((c) => row[c]), row.order_id]);
 }
 

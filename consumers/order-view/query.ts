@@ -15,10 +15,23 @@ export interface OrderView {
   status: string;
   reason: string | null;
   escalatedWaitingFor: string | null;
-  amounts: { currency: string | null; total: number | null; authorized: number; voided: number; captured: number; refunded: number };
+  amounts: {
+    currency: string | null;
+    total: number | null;
+    authorized: number;
+    voided: number;
+    captured: number;
+    refunded: number;
+  };
   itemCount: number | null;
   shipping: { carrier: string | null; trackingNumber: string | null };
-  times: { submitted: string | null; confirmed: string | null; dispatched: string | null; finished: string | null; lastEvent: string };
+  times: {
+    submitted: string | null;
+    confirmed: string | null;
+    dispatched: string | null;
+    finished: string | null;
+    lastEvent: string;
+  };
   steps: OrderStep[];
 }
 
@@ -46,12 +59,30 @@ export async function findOrderView(db: Database, orderId: string): Promise<Orde
     },
     itemCount: row.item_count,
     shipping: { carrier: row.carrier, trackingNumber: row.tracking_number },
-    times: { submitted: row.submitted_at, confirmed: row.confirmed_at, dispatched: row.dispatched_at, finished: row.finished_at, lastEvent: row.last_event_at },
-    steps: steps.map((s) => ({ type: s.type, occurredAt: s.occurred_at, summary: s.summary, writtenVersion: Number(s.written_version) })),
+    times: {
+      submitted: row.submitted_at,
+      confirmed: row.confirmed_at,
+      dispatched: row.dispatched_at,
+      finished: row.finished_at,
+      lastEvent: row.last_event_at,
+    },
+    steps: steps.map((s) => ({
+      type: s.type,
+      occurredAt: s.occurred_at,
+      summary: s.summary,
+      writtenVersion: Number(s.written_version),
+    })),
   };
 }
 
 /** Orders of one customer, newest activity first: the usual entry point of a support call. */
-export async function findOrdersOfCustomer(db: Database, customerId: string, limit = 50): Promise<Array<Pick<OrderViewRow, 'order_id' | 'status' | 'last_event_at'>>> {
-  return db.all('SELECT order_id, status, last_event_at FROM order_view WHERE customer_id = ? ORDER BY last_event_at DESC LIMIT ?', [customerId, limit]);
+export async function findOrdersOfCustomer(
+  db: Database,
+  customerId: string,
+  limit = 50,
+): Promise<Array<Pick<OrderViewRow, 'order_id' | 'status' | 'last_event_at'>>> {
+  return db.all(
+    'SELECT order_id, status, last_event_at FROM order_view WHERE customer_id = ? ORDER BY last_event_at DESC LIMIT ?',
+    [customerId, limit],
+  );
 }

@@ -17,5 +17,9 @@ export const FraudScreenedV1 = z.object({
 });
 
 export const fraudEvents = {
-  FraudScreened: { context: 'fraud', description: 'The order was screened for fraud before any money was held.', versions: { 1: FraudScreenedV1 } },
+  FraudScreened: {
+    context: 'fraud',
+    description: 'The order was screened for fraud before any money was held.',
+    versions: { 1: FraudScreenedV1 },
+  },
 } as const;

@@ -11,6 +11,14 @@ export const StockReleasedV1 = z.object({ orderId: z.string(), reservationId: z.
 
 export const inventoryEvents = {
   StockReserved: { context: 'inventory', description: 'Stock was set aside for an order.', versions: { 1: StockReservedV1 } },
-  StockUnavailable: { context: 'inventory', description: 'An order asked for more than is in stock; nothing was reserved.', versions: { 1: StockUnavailableV1 } },
-  StockReleased: { context: 'inventory', description: 'A reservation was given back to stock.', versions: { 1: StockReleasedV1 } },
+  StockUnavailable: {
+    context: 'inventory',
+    description: 'An order asked for more than is in stock; nothing was reserved.',
+    versions: { 1: StockUnavailableV1 },
+  },
+  StockReleased: {
+    context: 'inventory',
+    description: 'A reservation was given back to stock.',
+    versions: { 1: StockReleasedV1 },
+  },
 } as const;

@@ -41,8 +41,20 @@ export const OrderEscalatedV1 = z.object({
 
 export const ordersEvents = {
   OrderSubmitted: { context: 'orders', description: 'An order was accepted for fulfilment.', versions: { 1: OrderSubmittedV1 } },
-  OrderConfirmed: { context: 'orders', description: 'Payment authorized, stock reserved and shipment allocated: the order will be fulfilled.', versions: { 1: OrderConfirmedV1 } },
-  OrderCancelled: { context: 'orders', description: 'The order ended unfulfilled (rejected, cancelled by the customer, or failed); everything it held was undone.', versions: { 1: OrderCancelledV1 } },
+  OrderConfirmed: {
+    context: 'orders',
+    description: 'Payment authorized, stock reserved and shipment allocated: the order will be fulfilled.',
+    versions: { 1: OrderConfirmedV1 },
+  },
+  OrderCancelled: {
+    context: 'orders',
+    description: 'The order ended unfulfilled (rejected, cancelled by the customer, or failed); everything it held was undone.',
+    versions: { 1: OrderCancelledV1 },
+  },
   OrderCompleted: { context: 'orders', description: 'The order was dispatched and paid.', versions: { 1: OrderCompletedV1 } },
-  OrderEscalated: { context: 'orders', description: 'The saga has waited longer than its SLA for a payment answer or a dispatch.', versions: { 1: OrderEscalatedV1 } },
+  OrderEscalated: {
+    context: 'orders',
+    description: 'The saga has waited longer than its SLA for a payment answer or a dispatch.',
+    versions: { 1: OrderEscalatedV1 },
+  },
 } as const;

@@ -38,7 +38,9 @@ after(async () => {
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${api.url}${path}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -54,7 +56,9 @@ const ledgerReaches = (orderId: string, status: string) =>
   waitUntil(
     async () => {
       const r = await call('GET', `/orders/${orderId}`);
-      return r.status === 200 && (r.body as unknown as SagaLedger).status === status ? (r.body as unknown as SagaLedger) : undefined;
+      return r.status === 200 && (r.body as unknown as SagaLedger).status === status
+        ? (r.body as unknown as SagaLedger)
+        : undefined;
     },
     { timeoutMs: 30_000, what: `order ${orderId} to reach ${status} over HTTP` },
   );
@@ -72,11 +76,15 @@ test('POST /orders starts a saga once: 201, then 200 with the same saga', async 
   assert.equal(typeof again.body.status, 'string');
 
   // Visibility lags the start: wait until it lists the saga, then count its runs.
-  const runs = await waitUntil(async () => {
-    const ids: string[] = [];
-    for await (const w of h.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(order.orderId)}'` })) ids.push(w.runId);
-    return ids.length ? ids : undefined;
-  }, { what: 'the saga in visibility' });
+  const runs = await waitUntil(
+    async () => {
+      const ids: string[] = [];
+      for await (const w of h.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(order.orderId)}'` }))
+        ids.push(w.runId);
+      return ids.length ? ids : undefined;
+    },
+    { what: 'the saga in visibility' },
+  );
   assert.equal(runs.length, 1, 'one saga for the order');
 });
 
@@ -90,7 +98,11 @@ test('an invalid order gets 400 with field errors and starts nothing', async () 
   const paths = (r.body.fields as Array<{ path: string; message: string }>).map((f) => f.path).sort();
   assert.deepEqual(paths, ['customer.email', 'lines.0.quantity']);
   for (const f of r.body.fields as Array<{ path: string; message: string }>) assert.ok(f.message.length > 0);
-  await assert.rejects(h.client.workflow.getHandle(workflowIdFor(orderId)).describe(), WorkflowNotFoundError, 'no workflow exists for a refused order');
+  await assert.rejects(
+    h.client.workflow.getHandle(workflowIdFor(orderId)).describe(),
+    WorkflowNotFoundError,
+    'no workflow exists for a refused order',
+  );
 
   const notJson = await call('POST', '/orders', '{"orderId": ');
   assert.equal(notJson.status, 400);
@@ -154,5 +166,6 @@ test('the request log names orders by id and never carries an order body', async
   await call('POST', '/orders', { ...order, orderId: uniqueId('http-log-bad'), customer: { ...order.customer, email: 'nope' } });
   const text = logged.join('');
   assert.match(text, new RegExp(`"orderId":"${order.orderId}"`));
-  for (const secret of ['Grace Hopper', 'grace@example.com', '1 Main St', 'tok_visa', '22201']) assert.ok(!text.includes(secret), `log carries ${secret}`);
+  for (const secret of ['Grace Hopper', 'grace@example.com', '1 Main St', 'tok_visa', '22201'])
+    assert.ok(!text.includes(secret), `log carries ${secret}`);
 });

@@ -105,5 +105,8 @@ test('compensate cancels the workflow and the saga undoes its steps', async () =
   assert.equal((await saga('compensate', orderId)).code, 0);
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'CANCELLED');
-  assert.ok(result.ledger.compensations.some((c) => c.state === 'done'), 'undos ran');
+  assert.ok(
+    result.ledger.compensations.some((c) => c.state === 'done'),
+    'undos ran',
+  );
 });

@@ -26,7 +26,18 @@ test('three members on PostgreSQL apply 200 sagas with every event counted once'
   await migrate(db, orderViewMigrations);
   const groupId = `view-${randomUUID()}`;
   const members = [1, 2, 3].map(() =>
-    createEventConsumer({ name: 'order-view', kafka, db, catalog, upcasters, contract: orderViewContract, apply: projectOrderView('postgres'), route, log: quiet, groupId }),
+    createEventConsumer({
+      name: 'order-view',
+      kafka,
+      db,
+      catalog,
+      upcasters,
+      contract: orderViewContract,
+      apply: projectOrderView('postgres'),
+      route,
+      log: quiet,
+      groupId,
+    }),
   );
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   try {
@@ -41,7 +52,11 @@ test('three members on PostgreSQL apply 200 sagas with every event counted once'
       async () => {
         const { groups } = await admin.describeGroups([groupId]);
         const group = groups[0];
-        return group?.state === 'Stable' && group.members.length === members.length && group.members.every((m) => m.memberAssignment.length > 0);
+        return (
+          group?.state === 'Stable' &&
+          group.members.length === members.length &&
+          group.members.every((m) => m.memberAssignment.length > 0)
+        );
       },
       { what: 'three members assigned', timeoutMs: 60_000 },
     );
@@ -56,12 +71,24 @@ test('three members on PostgreSQL apply 200 sagas with every event counted once'
     }
     await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
     const total = orders.length * 8;
-    await waitUntil(() => members.reduce((n, m) => n + m.status().applied, 0) >= total, { what: `${total} events applied`, timeoutMs: 120_000 });
+    await waitUntil(() => members.reduce((n, m) => n + m.status().applied, 0) >= total, {
+      what: `${total} events applied`,
+      timeoutMs: 120_000,
+    });
     assert.ok(members.filter((m) => m.status().applied > 0).length >= 2, 'the work was shared');
-    const rows = await db.all<{ status: string; events_applied: number; captured_amount: number }>('SELECT status, events_applied, captured_amount FROM order_view');
+    const rows = await db.all<{ status: string; events_applied: number; captured_amount: number }>(
+      'SELECT status, events_applied, captured_amount FROM order_view',
+    );
     assert.equal(rows.length, orders.length);
-    assert.deepEqual(new Set(rows.map((r) => `${r.status}/${r.events_applied}/${r.captured_amount}`)), new Set(['COMPLETED/8/3100']));
-    assert.equal(members.reduce((n, m) => n + m.status().applied, 0), total, 'each event applied once across members');
+    assert.deepEqual(
+      new Set(rows.map((r) => `${r.status}/${r.events_applied}/${r.captured_amount}`)),
+      new Set(['COMPLETED/8/3100']),
+    );
+    assert.equal(
+      members.reduce((n, m) => n + m.status().applied, 0),
+      total,
+      'each event applied once across members',
+    );
   } finally {
     await producer.disconnect();
     await Promise.all(members.map((m) => m.stop()));

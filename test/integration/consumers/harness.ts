@@ -30,17 +30,29 @@ export async function createTopics(kafka: Kafka, route: (t: string) => string): 
   const topics = ['orders', 'payments', 'inventory', 'shipping'].map((c) => route(`trapeze.${c}`));
   // Not waitForLeaders: KRaft may briefly answer "unknown topic" for a topic it just created.
   await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: 3 })) });
-  await waitUntil(async () => {
-    const meta = await admin.fetchTopicMetadata({ topics });
-    return meta.topics.every((t) => t.partitions.length === 3 && t.partitions.every((p) => p.leader >= 0));
-  }, { what: 'the test topics to have leaders' });
+  await waitUntil(
+    async () => {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      return meta.topics.every((t) => t.partitions.length === 3 && t.partitions.every((p) => p.leader >= 0));
+    },
+    { what: 'the test topics to have leaders' },
+  );
   await admin.disconnect();
 }
 
-const exampleData = new Map(readExamples(eventSources.examplesDir).map((e) => [`${e.type}.v${e.version}`, (e.envelope as Envelope).data as Record<string, unknown>]));
+const exampleData = new Map(
+  readExamples(eventSources.examplesDir).map((e) => [
+    `${e.type}.v${e.version}`,
+    (e.envelope as Envelope).data as Record<string, unknown>,
+  ]),
+);
 
 /** An event of the catalog for one order, its data taken from the stored example. */
-export function anEvent(type: keyof typeof catalog, orderId: string, opts: { version?: number; data?: Record<string, unknown>; time?: Date } = {}): Envelope {
+export function anEvent(
+  type: keyof typeof catalog,
+  orderId: string,
+  opts: { version?: number; data?: Record<string, unknown>; time?: Date } = {},
+): Envelope {
   const version = opts.version ?? 1;
   const base = exampleData.get(`${type}.v${version}`);
   if (!base) throw new Error(`no example for ${type} v${version}`);
@@ -58,17 +70,32 @@ export function anEvent(type: keyof typeof catalog, orderId: string, opts: { ver
 
 /** The events of a saga that ran to completion, in the order the saga emits them. */
 export function completedSaga(orderId: string): Envelope[] {
-  return (['OrderSubmitted', 'PaymentAuthorized', 'StockReserved', 'ShipmentAllocated', 'OrderConfirmed', 'ShipmentDispatched', 'PaymentCaptured', 'OrderCompleted'] as const).map(
-    (type) => anEvent(type, orderId),
-  );
+  return (
+    [
+      'OrderSubmitted',
+      'PaymentAuthorized',
+      'StockReserved',
+      'ShipmentAllocated',
+      'OrderConfirmed',
+      'ShipmentDispatched',
+      'PaymentCaptured',
+      'OrderCompleted',
+    ] as const
+  ).map((type) => anEvent(type, orderId));
 }
 
-export const topicOf = (env: Envelope, route: (t: string) => string) => route(topicFor(catalog[env.type as keyof typeof catalog].context));
+export const topicOf = (env: Envelope, route: (t: string) => string) =>
+  route(topicFor(catalog[env.type as keyof typeof catalog].context));
 
 export async function publish(producer: Producer, route: (t: string) => string, events: Envelope[]): Promise<void> {
-  for (const env of events) await producer.send({ topic: topicOf(env, route), acks: -1, messages: [toKafkaMessage(env.subject, env)] });
+  for (const env of events)
+    await producer.send({ topic: topicOf(env, route), acks: -1, messages: [toKafkaMessage(env.subject, env)] });
 }
 
-export async function publishRaw(producer: Producer, topic: string, message: { key: string; value: Buffer; headers?: IHeaders }): Promise<void> {
+export async function publishRaw(
+  producer: Producer,
+  topic: string,
+  message: { key: string; value: Buffer; headers?: IHeaders },
+): Promise<void> {
   await producer.send({ topic, acks: -1, messages: [message] });
 }

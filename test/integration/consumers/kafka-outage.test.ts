@@ -21,9 +21,25 @@ test('the order view resumes after its broker was stopped and started again', as
   const broker = await startTestBroker();
   const store = sqliteDatabase();
   const db = store.open();
-  const kafka = new Kafka({ clientId: 'outage-test', brokers: broker.brokers, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 } });
+  const kafka = new Kafka({
+    clientId: 'outage-test',
+    brokers: broker.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
+  });
   const route = (t: string) => t;
-  const consumer = createEventConsumer({ name: 'order-view', kafka, db, catalog, upcasters, contract: orderViewContract, apply: projectOrderView('sqlite'), route, log: quiet, groupId: `view-${randomUUID()}` });
+  const consumer = createEventConsumer({
+    name: 'order-view',
+    kafka,
+    db,
+    catalog,
+    upcasters,
+    contract: orderViewContract,
+    apply: projectOrderView('sqlite'),
+    route,
+    log: quiet,
+    groupId: `view-${randomUUID()}`,
+  });
   try {
     await migrate(db, orderViewMigrations);
     await createTopics(kafka, route);
@@ -34,7 +50,9 @@ test('the order view resumes after its broker was stopped and started again', as
     await publish(producer, route, completedSaga(before));
     // Topics arrive in any order: OrderCompleted may land before a payment or shipping event, so
     // the wait is for every event, not for the status alone.
-    await waitUntil(async () => (await findOrderView(db, before))?.steps.length === 8, { what: 'the first saga to be projected' });
+    await waitUntil(async () => (await findOrderView(db, before))?.steps.length === 8, {
+      what: 'the first saga to be projected',
+    });
     await producer.disconnect();
 
     await broker.stop();
@@ -46,10 +64,13 @@ test('the order view resumes after its broker was stopped and started again', as
     await producer.connect();
     await publish(producer, route, completedSaga(after));
     await producer.disconnect();
-    const view = await waitUntil(async () => {
-      const v = await findOrderView(db, after);
-      return v?.steps.length === 8 ? v : undefined;
-    }, { what: 'the saga published after the outage to be projected', timeoutMs: 90_000 });
+    const view = await waitUntil(
+      async () => {
+        const v = await findOrderView(db, after);
+        return v?.steps.length === 8 ? v : undefined;
+      },
+      { what: 'the saga published after the outage to be projected', timeoutMs: 90_000 },
+    );
     assert.equal(view.steps.length, 8);
     assert.equal(view.status, 'COMPLETED');
     assert.equal((await findOrderView(db, before))?.steps.length, 8, 'nothing applied twice');

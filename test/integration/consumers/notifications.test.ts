@@ -36,9 +36,13 @@ for (const { kind, create } of bothStores) {
       const s = consumer.status();
       return s.applied + s.duplicates + s.ignored + s.deadLettered;
     };
-    const notificationsOf = (orderId: string) => db.all<{ id: string; status: string }>('SELECT id, status FROM notifications WHERE order_id = ?', [orderId]);
+    const notificationsOf = (orderId: string) =>
+      db.all<{ id: string; status: string }>('SELECT id, status FROM notifications WHERE order_id = ?', [orderId]);
     const mailboxOf = (orderId: string) =>
-      db.all<{ recipient: string; subject: string }>('SELECT m.recipient, m.subject FROM notification_mailbox m JOIN notifications n ON n.id = m.notification_id WHERE n.order_id = ?', [orderId]);
+      db.all<{ recipient: string; subject: string }>(
+        'SELECT m.recipient, m.subject FROM notification_mailbox m JOIN notifications n ON n.id = m.notification_id WHERE n.order_id = ?',
+        [orderId],
+      );
 
     before(async () => {
       testDb = await create();
@@ -47,7 +51,18 @@ for (const { kind, create } of bothStores) {
       await createTopics(kafka, route);
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
-      consumer = createEventConsumer({ name: 'notifications', kafka, db, catalog, upcasters, contract: notificationsContract, apply: notifyOnEvents(deps), route, log: quiet, groupId: `notifications-${randomUUID()}` });
+      consumer = createEventConsumer({
+        name: 'notifications',
+        kafka,
+        db,
+        catalog,
+        upcasters,
+        contract: notificationsContract,
+        apply: notifyOnEvents(deps),
+        route,
+        log: quiet,
+        groupId: `notifications-${randomUUID()}`,
+      });
       await consumer.start();
     });
 
@@ -65,16 +80,26 @@ for (const { kind, create } of bothStores) {
       const start = handled();
       await publish(producer, route, beforeConfirmation);
       // Only the orders topic is read: OrderSubmitted is the one of the four that reaches the consumer.
-      await waitUntil(() => consumer.status().ignored >= 1 && handled() >= start + 1, { what: 'OrderSubmitted to be seen and ignored' });
+      await waitUntil(() => consumer.status().ignored >= 1 && handled() >= start + 1, {
+        what: 'OrderSubmitted to be seen and ignored',
+      });
       assert.deepEqual(await notificationsOf(orderId), []);
 
       await publish(producer, route, saga.slice(4));
-      const sent = await waitUntil(async () => {
-        const rows = await notificationsOf(orderId);
-        return rows.length > 0 ? rows : undefined;
-      }, { what: 'the confirmation to be sent' });
-      assert.deepEqual(sent.map((n) => n.status), ['sent']);
-      assert.deepEqual(await mailboxOf(orderId), [{ recipient: 'ada@example.com', subject: `Your order ${orderId} is confirmed` }]);
+      const sent = await waitUntil(
+        async () => {
+          const rows = await notificationsOf(orderId);
+          return rows.length > 0 ? rows : undefined;
+        },
+        { what: 'the confirmation to be sent' },
+      );
+      assert.deepEqual(
+        sent.map((n) => n.status),
+        ['sent'],
+      );
+      assert.deepEqual(await mailboxOf(orderId), [
+        { recipient: 'ada@example.com', subject: `Your order ${orderId} is confirmed` },
+      ]);
     });
 
     test('a redelivered OrderConfirmed, even with fields this reader does not know, sends once', async () => {
@@ -85,9 +110,12 @@ for (const { kind, create } of bothStores) {
       const start = consumer.status();
       const message = toKafkaMessage(orderId, confirmed);
       await producer.send({ topic: topicOf(confirmed, route), acks: -1, messages: [message, message, message] });
-      await waitUntil(() => consumer.status().applied === start.applied + 1 && consumer.status().duplicates === start.duplicates + 2, {
-        what: 'one apply and two duplicates',
-      });
+      await waitUntil(
+        () => consumer.status().applied === start.applied + 1 && consumer.status().duplicates === start.duplicates + 2,
+        {
+          what: 'one apply and two duplicates',
+        },
+      );
       assert.equal((await notificationsOf(orderId)).length, 1);
       assert.equal((await mailboxOf(orderId)).length, 1);
     });
@@ -96,18 +124,27 @@ for (const { kind, create } of bothStores) {
       const orderId = `o-${randomUUID()}`;
       await setKillSwitch(db, sender.channel, true, 'test: template bug');
       await publish(producer, route, [anEvent('OrderConfirmed', orderId)]);
-      const held = await waitUntil(async () => {
-        const rows = await notificationsOf(orderId);
-        return rows.length > 0 ? rows : undefined;
-      }, { what: 'the confirmation to be recorded' });
-      assert.deepEqual(held.map((n) => n.status), ['suppressed']);
+      const held = await waitUntil(
+        async () => {
+          const rows = await notificationsOf(orderId);
+          return rows.length > 0 ? rows : undefined;
+        },
+        { what: 'the confirmation to be recorded' },
+      );
+      assert.deepEqual(
+        held.map((n) => n.status),
+        ['suppressed'],
+      );
       assert.deepEqual(await mailboxOf(orderId), []);
       assert.deepEqual(await resendSuppressed(db, deps), { sent: 0, stillSuppressed: true });
 
       await setKillSwitch(db, sender.channel, false);
       const first = await resendSuppressed(db, deps);
       assert.ok(first.sent >= 1);
-      assert.deepEqual((await notificationsOf(orderId)).map((n) => n.status), ['sent']);
+      assert.deepEqual(
+        (await notificationsOf(orderId)).map((n) => n.status),
+        ['sent'],
+      );
       assert.equal((await mailboxOf(orderId)).length, 1);
       assert.deepEqual(await resendSuppressed(db, deps), { sent: 0, stillSuppressed: false });
       assert.equal((await mailboxOf(orderId)).length, 1);

@@ -24,7 +24,13 @@ test('eight events of each of 40 orders applied all at once leave every row comp
     await Promise.all(
       events.map((event, i) =>
         db.transaction(async (tx) => {
-          if (await recordProcessed(tx, 'order-view', event.envelope.id, event.type, { topic: 't', partition: 0, offset: String(i) })) {
+          if (
+            await recordProcessed(tx, 'order-view', event.envelope.id, event.type, {
+              topic: 't',
+              partition: 0,
+              offset: String(i),
+            })
+          ) {
             await apply(tx, event, { topic: 't', partition: 0, offset: String(i) });
           }
         }),
@@ -34,7 +40,10 @@ test('eight events of each of 40 orders applied all at once leave every row comp
       'SELECT status, events_applied, authorized_amount, captured_amount FROM order_view',
     );
     assert.equal(rows.length, orders.length);
-    assert.deepEqual(new Set(rows.map((r) => `${r.status}/${r.events_applied}/${r.authorized_amount}/${r.captured_amount}`)), new Set(['COMPLETED/8/3100/3100']));
+    assert.deepEqual(
+      new Set(rows.map((r) => `${r.status}/${r.events_applied}/${r.authorized_amount}/${r.captured_amount}`)),
+      new Set(['COMPLETED/8/3100/3100']),
+    );
   } finally {
     await db.close();
     await store.drop();

@@ -28,9 +28,23 @@ test('a dead letter from an outdated reader is applied once after the upgrade an
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   // The reader as it was before ShipmentDispatched v2 existed.
-  const outdated: EventCatalog = { ...catalog, ShipmentDispatched: { ...catalog.ShipmentDispatched, versions: { 1: catalog.ShipmentDispatched.versions[1] } } };
+  const outdated: EventCatalog = {
+    ...catalog,
+    ShipmentDispatched: { ...catalog.ShipmentDispatched, versions: { 1: catalog.ShipmentDispatched.versions[1] } },
+  };
   const reader = (c: EventCatalog) =>
-    createEventConsumer({ name: 'order-view', kafka, db, catalog: c, upcasters: {}, contract: { ...orderViewContract, reads: orderViewContract.reads.map((r) => ({ ...r, version: 1 })) }, apply: projectOrderView('sqlite'), route, log: quiet, groupId });
+    createEventConsumer({
+      name: 'order-view',
+      kafka,
+      db,
+      catalog: c,
+      upcasters: {},
+      contract: { ...orderViewContract, reads: orderViewContract.reads.map((r) => ({ ...r, version: 1 })) },
+      apply: projectOrderView('sqlite'),
+      route,
+      log: quiet,
+      groupId,
+    });
   try {
     const orderId = `o-${randomUUID()}`;
     const old = reader(outdated);
@@ -41,16 +55,33 @@ test('a dead letter from an outdated reader is applied once after the upgrade an
 
     const shipping = route('trapeze.shipping');
     const letters = (await readDeadLetters(kafka, shipping)).filter((l) => l.message.key?.toString() === orderId);
-    assert.deepEqual(letters.map((l) => [l.reason, l.consumer]), [['unsupported-version', 'order-view']]);
+    assert.deepEqual(
+      letters.map((l) => [l.reason, l.consumer]),
+      [['unsupported-version', 'order-view']],
+    );
 
-    const upgraded = createEventConsumer({ name: 'order-view', kafka, db, catalog, upcasters, contract: orderViewContract, apply: projectOrderView('sqlite'), route, log: quiet, groupId });
+    const upgraded = createEventConsumer({
+      name: 'order-view',
+      kafka,
+      db,
+      catalog,
+      upcasters,
+      contract: orderViewContract,
+      apply: projectOrderView('sqlite'),
+      route,
+      log: quiet,
+      groupId,
+    });
     await upgraded.start();
     try {
       assert.equal(await redriveDeadLetters(producer, letters), 1);
-      const view = await waitUntil(async () => {
-        const v = await findOrderView(db, orderId);
-        return v?.status === 'DISPATCHED' ? v : undefined;
-      }, { what: 'the redriven event to be applied' });
+      const view = await waitUntil(
+        async () => {
+          const v = await findOrderView(db, orderId);
+          return v?.status === 'DISPATCHED' ? v : undefined;
+        },
+        { what: 'the redriven event to be applied' },
+      );
       assert.equal(view.times.dispatched, '2026-11-21T09:30:00.000Z');
       await redriveDeadLetters(producer, letters);
       await waitUntil(() => upgraded.status().duplicates === 1, { what: 'the second redrive to be seen as a duplicate' });

@@ -39,7 +39,10 @@ let bundle: { code: string };
 
 before(async () => {
   const silent = () => undefined;
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../../workflows'), logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent } });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../../workflows'),
+    logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent },
+  });
 });
 
 const anOrder = (orderId: string, methodToken: string, capture: 'at-dispatch' | 'at-confirmation') =>
@@ -86,12 +89,31 @@ for (const { kind, create } of bothStores) {
       client = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
       relay = createRelay({ store: openOutboxStore(db), kafka, route, partitions: 3, log: quiet });
       void relay.start();
-      consumer = createEventConsumer({ name: 'order-view', kafka, db: viewDb, catalog, upcasters, contract: orderViewContract, apply: projectOrderView(kind), route, log: quiet, groupId: `view-${taskQueue}` });
+      consumer = createEventConsumer({
+        name: 'order-view',
+        kafka,
+        db: viewDb,
+        catalog,
+        upcasters,
+        contract: orderViewContract,
+        apply: projectOrderView(kind),
+        route,
+        log: quiet,
+        groupId: `view-${taskQueue}`,
+      });
       await consumer.start();
       const sender = mailboxSender(quiet);
       notifications = createEventConsumer({
-        name: 'notifications', kafka, db: viewDb, catalog, upcasters, contract: notificationsContract,
-        apply: notifyOnEvents({ sender, killSwitch: killSwitch(sender.channel), log: quiet }), route, log: quiet, groupId: `notify-${taskQueue}`,
+        name: 'notifications',
+        kafka,
+        db: viewDb,
+        catalog,
+        upcasters,
+        contract: notificationsContract,
+        apply: notifyOnEvents({ sender, killSwitch: killSwitch(sender.channel), log: quiet }),
+        route,
+        log: quiet,
+        groupId: `notify-${taskQueue}`,
       });
       await notifications.start();
     });
@@ -112,36 +134,58 @@ for (const { kind, create } of bothStores) {
 
     test('every event of every saga is applied once, per-order order kept, replay changes nothing', async () => {
       const orders = [
-        ...Array.from({ length: 16 }, (_, i) => anOrder(`ok-${i}-${randomUUID().slice(0, 8)}`, 'tok_visa', i % 2 ? 'at-confirmation' : 'at-dispatch')),
-        ...Array.from({ length: 4 }, (_, i) => anOrder(`declined-${i}-${randomUUID().slice(0, 8)}`, 'tok_decline', 'at-dispatch')),
+        ...Array.from({ length: 16 }, (_, i) =>
+          anOrder(`ok-${i}-${randomUUID().slice(0, 8)}`, 'tok_visa', i % 2 ? 'at-confirmation' : 'at-dispatch'),
+        ),
+        ...Array.from({ length: 4 }, (_, i) =>
+          anOrder(`declined-${i}-${randomUUID().slice(0, 8)}`, 'tok_decline', 'at-dispatch'),
+        ),
       ];
       const results = await Promise.all(
         orders.map(async (order) => {
-          const handle = await client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: workflowIdFor(order.orderId), args: [order] });
+          const handle = await client.workflow.start(WORKFLOW_TYPE, {
+            taskQueue,
+            workflowId: workflowIdFor(order.orderId),
+            args: [order],
+          });
           if (order.payment.methodToken !== 'tok_decline') {
-            await waitUntil(async () => (await handle.query(sagaQuery)).status === 'AWAITING_DISPATCH', { what: `${order.orderId} to await dispatch` });
+            await waitUntil(async () => (await handle.query(sagaQuery)).status === 'AWAITING_DISPATCH', {
+              what: `${order.orderId} to await dispatch`,
+            });
             await handle.executeUpdate(confirmDispatchUpdate, { args: [{ trackingNumber: `TRK-${order.orderId}` }] });
           }
           return (await handle.result()) as SagaResult;
         }),
       );
-      assert.deepEqual(results.map((r) => r.status), [...Array(16).fill('COMPLETED'), ...Array(4).fill('REJECTED')]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [...Array(16).fill('COMPLETED'), ...Array(4).fill('REJECTED')],
+      );
 
       const ids = orders.map((o) => o.orderId);
-      const written = (await db.all<{ id: string; topic: string; msg_key: string; type: string }>(
-        `SELECT id, topic, msg_key, type FROM outbox WHERE msg_key IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`,
-        ids,
-      )).filter((row) => read.has(row.type));
+      const written = (
+        await db.all<{ id: string; topic: string; msg_key: string; type: string }>(
+          `SELECT id, topic, msg_key, type FROM outbox WHERE msg_key IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`,
+          ids,
+        )
+      ).filter((row) => read.has(row.type));
       assert.ok(written.length >= 16 * 8 + 4 * 3, `the sagas wrote their events (${written.length})`);
       const applied = async () =>
         viewDb.all<{ event_id: string; order_id: string; topic: string; type: string }>(
           `SELECT event_id, order_id, topic, type FROM order_view_steps WHERE order_id IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`,
           ids,
         );
-      await waitUntil(async () => (await applied()).length >= written.length, { what: `${written.length} events to reach the view`, timeoutMs: 60_000 });
+      await waitUntil(async () => (await applied()).length >= written.length, {
+        what: `${written.length} events to reach the view`,
+        timeoutMs: 60_000,
+      });
 
       const steps = await applied();
-      assert.deepEqual(steps.map((s) => s.event_id).sort(), written.map((w) => w.id).sort(), 'each written event applied exactly once');
+      assert.deepEqual(
+        steps.map((s) => s.event_id).sort(),
+        written.map((w) => w.id).sort(),
+        'each written event applied exactly once',
+      );
       for (const id of ids) {
         for (const topic of new Set(written.map((w) => w.topic))) {
           const wrote = written.filter((w) => w.msg_key === id && w.topic === topic).map((w) => w.type);
@@ -152,33 +196,74 @@ for (const { kind, create } of bothStores) {
       for (const r of results) {
         const view = await findOrderView(viewDb, r.orderId);
         assert.equal(view?.status, r.status, r.orderId);
-        if (r.status === 'COMPLETED') assert.deepEqual(view?.amounts, { currency: 'EUR', total: 3100, authorized: 3100, voided: 0, captured: 3100, refunded: 0 });
+        if (r.status === 'COMPLETED')
+          assert.deepEqual(view?.amounts, {
+            currency: 'EUR',
+            total: 3100,
+            authorized: 3100,
+            voided: 0,
+            captured: 3100,
+            refunded: 0,
+          });
       }
 
       const notified = async () =>
-        viewDb.all<{ order_id: string; status: string }>(`SELECT order_id, status FROM notifications WHERE order_id IN (${ids.map(() => '?').join(', ')}) ORDER BY order_id`, ids);
-      const completed = results.filter((r) => r.status === 'COMPLETED').map((r) => r.orderId).sort();
-      await waitUntil(async () => (await notified()).length >= completed.length, { what: 'the confirmed customers to be notified' });
-      assert.deepEqual(await notified(), completed.map((order_id) => ({ order_id, status: 'sent' })), 'confirmed orders only, once each');
+        viewDb.all<{ order_id: string; status: string }>(
+          `SELECT order_id, status FROM notifications WHERE order_id IN (${ids.map(() => '?').join(', ')}) ORDER BY order_id`,
+          ids,
+        );
+      const completed = results
+        .filter((r) => r.status === 'COMPLETED')
+        .map((r) => r.orderId)
+        .sort();
+      await waitUntil(async () => (await notified()).length >= completed.length, {
+        what: 'the confirmed customers to be notified',
+      });
+      assert.deepEqual(
+        await notified(),
+        completed.map((order_id) => ({ order_id, status: 'sent' })),
+        'confirmed orders only, once each',
+      );
 
       // The relay lost its bookkeeping and publishes everything again: effects must not change.
       const before = await viewDb.all('SELECT * FROM order_view ORDER BY order_id');
       const duplicatesBefore = consumer.status().duplicates;
       await db.run('UPDATE outbox SET sent_at = NULL, claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL');
       const everything = Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox'))?.n);
-      await waitUntil(async () => Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NOT NULL'))?.n) === everything, { what: 'the relay to publish again' });
-      await waitUntil(() => consumer.status().duplicates - duplicatesBefore >= written.length, { what: 'the redeliveries to be seen', timeoutMs: 60_000 });
+      await waitUntil(
+        async () =>
+          Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NOT NULL'))?.n) === everything,
+        { what: 'the relay to publish again' },
+      );
+      await waitUntil(() => consumer.status().duplicates - duplicatesBefore >= written.length, {
+        what: 'the redeliveries to be seen',
+        timeoutMs: 60_000,
+      });
       assert.deepEqual(await viewDb.all('SELECT * FROM order_view ORDER BY order_id'), before);
       assert.equal((await applied()).length, written.length);
-      await waitUntil(() => notifications.status().duplicates >= completed.length, { what: 'notifications to see the redelivered confirmations' });
-      assert.deepEqual(await notified(), completed.map((order_id) => ({ order_id, status: 'sent' })));
-      assert.equal(Number((await viewDb.get<{ n: number }>('SELECT COUNT(*) AS n FROM notification_mailbox'))?.n), completed.length);
+      await waitUntil(() => notifications.status().duplicates >= completed.length, {
+        what: 'notifications to see the redelivered confirmations',
+      });
+      assert.deepEqual(
+        await notified(),
+        completed.map((order_id) => ({ order_id, status: 'sent' })),
+      );
+      assert.equal(
+        Number((await viewDb.get<{ n: number }>('SELECT COUNT(*) AS n FROM notification_mailbox'))?.n),
+        completed.length,
+      );
 
       // The trail `npm start` prints: every event published, applied, and the confirmation notified.
       const trail = await orderEventTrail({ outbox: db, consumers: viewDb }, completed[0] as string);
       assert.ok(trail.every((e) => e.published && (e.inOrderView || !read.has(e.type))));
-      assert.deepEqual(trail.filter((e) => e.notification).map((e) => `${e.type}:${e.notification}`), ['OrderConfirmed:sent']);
-      assert.match(formatTrail(completed[0] as string, trail), /OrderConfirmed\s+outbox #\d+ → .*trapeze\.orders p\d+@\d+ → order view, notification sent/);
+      assert.deepEqual(
+        trail.filter((e) => e.notification).map((e) => `${e.type}:${e.notification}`),
+        ['OrderConfirmed:sent'],
+      );
+      assert.match(
+        formatTrail(completed[0] as string, trail),
+        /OrderConfirmed\s+outbox #\d+ → .*trapeze\.orders p\d+@\d+ → order view, notification sent/,
+      );
       const printed = await settledTrails({ outbox: db, consumers: viewDb }, ids, { readsType: (t) => read.has(t) });
       assert.equal(printed.split('\n').filter((l) => l.startsWith('order ')).length, ids.length);
       assert.doesNotMatch(printed, /waiting in the outbox/);

@@ -33,17 +33,22 @@ test('the order view worker serves health, readiness and metrics, and stops clea
     await publish(producer, route, completedSaga(orderId));
     await producer.disconnect();
     // Topics arrive in any order: wait for all eight events, not for the status alone.
-    await waitUntil(async () => (await findOrderView(worker.db, orderId))?.steps.length === 8, { what: 'the saga to be projected' });
+    await waitUntil(async () => (await findOrderView(worker.db, orderId))?.steps.length === 8, {
+      what: 'the saga to be projected',
+    });
     assert.equal((await findOrderView(worker.db, orderId))?.status, 'COMPLETED');
     assert.equal((await fetch(url('/readyz'))).status, 200);
     const metrics = await (await fetch(url('/metrics'))).text();
     assert.match(metrics, /trapeze_consumer_events_total\{consumer="order-view",outcome="applied"\} 8/);
     // Offsets are committed every half second: the lag drains to zero.
-    await waitUntil(async () => {
-      const text = await (await fetch(url('/metrics'))).text();
-      const lags = [...text.matchAll(/^trapeze_consumer_lag_messages\{[^}]*\} (\d+)$/gm)].map((m) => Number(m[1]));
-      return lags.length === 4 && lags.every((l) => l === 0);
-    }, { what: 'the consumer lag to drain' });
+    await waitUntil(
+      async () => {
+        const text = await (await fetch(url('/metrics'))).text();
+        const lags = [...text.matchAll(/^trapeze_consumer_lag_messages\{[^}]*\} (\d+)$/gm)].map((m) => Number(m[1]));
+        return lags.length === 4 && lags.every((l) => l === 0);
+      },
+      { what: 'the consumer lag to drain' },
+    );
   } finally {
     await worker.stop();
   }

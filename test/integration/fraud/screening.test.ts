@@ -25,7 +25,10 @@ const request = (orderId: string, methodToken = 'tok_visa', amount = 3100) => ({
 test('the rules: a blocked token is certain fraud, a big basket adds risk', () => {
   assert.deepEqual(assess({ total: eur(3100), methodToken: 'tok_visa' }), { score: 5, signals: [] });
   assert.deepEqual(assess({ total: eur(600_000), methodToken: 'tok_visa' }), { score: 45, signals: ['high-value'] });
-  assert.deepEqual(assess({ total: eur(100), methodToken: FRAUD_TEST_TOKEN }), { score: 100, signals: ['blocked-payment-method'] });
+  assert.deepEqual(assess({ total: eur(100), methodToken: FRAUD_TEST_TOKEN }), {
+    score: 100,
+    signals: ['blocked-payment-method'],
+  });
 });
 
 for (const store of bothStores) {
@@ -60,7 +63,10 @@ for (const store of bothStores) {
 
     test('a rejected order is refused as FraudSuspected, again on retry, with one event', async () => {
       const orderId = uniqueId('fraud');
-      await assert.rejects(() => p.fraud.screenOrder(request(orderId, FRAUD_TEST_TOKEN)), { type: 'FraudSuspected', nonRetryable: true });
+      await assert.rejects(() => p.fraud.screenOrder(request(orderId, FRAUD_TEST_TOKEN)), {
+        type: 'FraudSuspected',
+        nonRetryable: true,
+      });
       await assert.rejects(() => p.fraud.screenOrder(request(orderId, 'tok_visa')), { type: 'FraudSuspected' });
       assert.deepEqual(await eventsOf(db, orderId), ['FraudScreened']);
     });

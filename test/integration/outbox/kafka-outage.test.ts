@@ -36,7 +36,13 @@ for (const { kind, create } of bothStores) {
       const registry = new Registry();
       const run = randomUUID().slice(0, 8);
       const route = (topic: string) => `${topic}.outage-${run}`;
-      const kafka = new Kafka({ clientId: 'outage-test', brokers: broker.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 500, retry: { retries: 1, maxRetryTime: 500 } });
+      const kafka = new Kafka({
+        clientId: 'outage-test',
+        brokers: broker.brokers,
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 500,
+        retry: { retries: 1, maxRetryTime: 500 },
+      });
       const relay = createRelay({
         store,
         kafka,
@@ -67,7 +73,10 @@ for (const { kind, create } of bothStores) {
         assert.equal(settled, false, 'the relay loop is still running');
 
         await broker.start();
-        await waitUntil(async () => (await store.backlog()) === 0, { timeoutMs: 60_000, what: 'the backlog to drain after Kafka returns' });
+        await waitUntil(async () => (await store.backlog()) === 0, {
+          timeoutMs: 60_000,
+          what: 'the backlog to drain after Kafka returns',
+        });
         assert.equal(settled, false, 'the relay never stopped');
         assert.equal(relay.status().running, true);
         assert.match(await registry.getSingleMetricAsString('trapeze_outbox_failures_total'), /stage="publish"\} [1-9]/);
@@ -75,7 +84,10 @@ for (const { kind, create } of bothStores) {
         deliveries = await collectDeliveries(broker.brokers, [route('trapeze.orders')]);
         const total = ORDERS * STEPS.length;
         const got = deliveries;
-        await waitUntil(() => new Set([...got.byKey.values()].flat()).size >= total, { timeoutMs: 60_000, what: `${total} distinct events` });
+        await waitUntil(() => new Set([...got.byKey.values()].flat()).size >= total, {
+          timeoutMs: 60_000,
+          what: `${total} distinct events`,
+        });
         assertDeliveredInOrder(deliveries, expected);
       } finally {
         await deliveries?.stop();

@@ -28,12 +28,26 @@ test('the relay worker relays and serves health, readiness and metrics', async (
 
     const orderId = `order-${randomUUID()}`;
     await db.transaction((tx) =>
-      appendEvent(tx, { context: 'orders', type: 'OrderSubmitted', schemaVersion: 1, orderId, causationId: `order-${orderId}/submit`, correlationId: `order-${orderId}`, data: { orderId } }),
+      appendEvent(tx, {
+        context: 'orders',
+        type: 'OrderSubmitted',
+        schemaVersion: 1,
+        orderId,
+        causationId: `order-${orderId}/submit`,
+        correlationId: `order-${orderId}`,
+        data: { orderId },
+      }),
     );
     await waitUntil(() => worker.relay.status().published >= 1, { what: 'the event to go out' });
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    for (const name of ['trapeze_outbox_backlog 0', 'trapeze_outbox_oldest_unsent_age_seconds 0', `trapeze_outbox_published_total{topic="${route('trapeze.orders')}"} 1`, 'trapeze_outbox_failures_total', 'process_cpu_seconds_total']) {
+    for (const name of [
+      'trapeze_outbox_backlog 0',
+      'trapeze_outbox_oldest_unsent_age_seconds 0',
+      `trapeze_outbox_published_total{topic="${route('trapeze.orders')}"} 1`,
+      'trapeze_outbox_failures_total',
+      'process_cpu_seconds_total',
+    ]) {
       assert.ok(metrics.includes(name), `metrics lack ${name}`);
     }
   } finally {

@@ -33,7 +33,15 @@ for (const { kind, create } of bothStores) {
       await migrate(db, outboxMigrations);
       store = openOutboxStore(db);
       const kafka = new Kafka({ clientId: 'relay-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
-      relay = createRelay({ store, kafka, log: quietLog, route, batchSize: 100, partitions: 3, metrics: createRelayMetrics(registry, store) });
+      relay = createRelay({
+        store,
+        kafka,
+        log: quietLog,
+        route,
+        batchSize: 100,
+        partitions: 3,
+        metrics: createRelayMetrics(registry, store),
+      });
       void relay.start();
       await waitUntil(() => relay.status().running, { what: 'the relay to start' });
       deliveries = await collectDeliveries(kafkaBrokers(), [route('trapeze.orders'), route('trapeze.payments')]);
@@ -83,7 +91,10 @@ for (const { kind, create } of bothStores) {
       await waitUntil(() => orders.every((o) => deliveries.byKey.get(o)?.length === 3), { what: 'payment events to arrive' });
       for (const o of orders) {
         const got = deliveries.byKey.get(o) ?? [];
-        assert.deepEqual(got.filter((id) => expectedPayments.get(o)?.includes(id)), expectedPayments.get(o));
+        assert.deepEqual(
+          got.filter((id) => expectedPayments.get(o)?.includes(id)),
+          expectedPayments.get(o),
+        );
       }
     });
   });

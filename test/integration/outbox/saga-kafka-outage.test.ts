@@ -50,8 +50,23 @@ describe('Kafka outage under 1,000 real sagas', () => {
     const store = openOutboxStore(h.db);
     const run = randomUUID().slice(0, 8);
     const route = (topic: string) => `${topic}.saga-outage-${run}`;
-    const kafka = new Kafka({ clientId: `saga-outage-${run}`, brokers: broker.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 500, retry: { retries: 1, maxRetryTime: 500 } });
-    const relay = createRelay({ store, kafka, log: quietLog, route, partitions: 3, batchSize: 200, backoff: { initialMs: 100, maxMs: 1_000 }, sendTimeoutMs: 5_000 });
+    const kafka = new Kafka({
+      clientId: `saga-outage-${run}`,
+      brokers: broker.brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 500,
+      retry: { retries: 1, maxRetryTime: 500 },
+    });
+    const relay = createRelay({
+      store,
+      kafka,
+      log: quietLog,
+      route,
+      partitions: 3,
+      batchSize: 200,
+      backoff: { initialMs: 100, maxMs: 1_000 },
+      sendTimeoutMs: 5_000,
+    });
     let settled = false;
     const loop = relay.start().finally(() => (settled = true));
     const deliveries: Deliveries[] = [];
@@ -64,7 +79,11 @@ describe('Kafka outage under 1,000 real sagas', () => {
       const results = await bounded(ids, IN_FLIGHT, async (orderId, i): Promise<SagaResult> => {
         await h.orders.startOrder(anOrder({ orderId, payment: { methodToken: declined(i) ? 'tok_decline' : 'tok_visa' } }));
         if (!declined(i)) {
-          await waitUntil(async () => (await h.orders.getOrder(orderId)).status === 'AWAITING_DISPATCH', { timeoutMs: 120_000, intervalMs: 500, what: `${orderId} to await dispatch` });
+          await waitUntil(async () => (await h.orders.getOrder(orderId)).status === 'AWAITING_DISPATCH', {
+            timeoutMs: 120_000,
+            intervalMs: 500,
+            what: `${orderId} to await dispatch`,
+          });
           const answer = await h.orders.confirmDispatch(orderId, { trackingNumber: `TRK-${i}` });
           assert.equal(answer.accepted, true, `${orderId}: dispatch confirmed`);
         }
@@ -72,10 +91,15 @@ describe('Kafka outage under 1,000 real sagas', () => {
       });
       const sagasMs = Date.now() - sagasBegan;
       const expectedStatus = ids.map((_, i) => (declined(i) ? 'REJECTED' : 'COMPLETED'));
-      assert.deepEqual(results.map((r) => r.status), expectedStatus);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        expectedStatus,
+      );
 
       // All sagas ended with Kafka down: their events wait, and the relay is alive and backing off.
-      const rows = await h.db.all<{ id: string; topic: string; msg_key: string }>('SELECT id, topic, msg_key FROM outbox ORDER BY seq');
+      const rows = await h.db.all<{ id: string; topic: string; msg_key: string }>(
+        'SELECT id, topic, msg_key FROM outbox ORDER BY seq',
+      );
       assert.ok(rows.length >= SAGAS * 3, `the sagas wrote their events (${rows.length})`);
       assert.equal(new Set(rows.map((r) => r.msg_key)).size, SAGAS, 'every saga wrote events');
       await waitUntil(() => relay.status().failures >= 3, { timeoutMs: 60_000, what: 'the relay to fail three times' });
@@ -86,7 +110,11 @@ describe('Kafka outage under 1,000 real sagas', () => {
 
       const drainBegan = Date.now();
       await broker.start();
-      await waitUntil(async () => (await store.backlog()) === 0, { timeoutMs: 120_000, intervalMs: 250, what: 'the outbox to drain after Kafka returns' });
+      await waitUntil(async () => (await store.backlog()) === 0, {
+        timeoutMs: 120_000,
+        intervalMs: 250,
+        what: 'the outbox to drain after Kafka returns',
+      });
       const drainMs = Date.now() - drainBegan;
       assert.equal(settled, false, 'the relay never stopped');
       assert.equal(relay.status().running, true);
@@ -102,9 +130,15 @@ describe('Kafka outage under 1,000 real sagas', () => {
       for (const topic of topics) deliveries.push(await collectDeliveries(broker.brokers, [route(topic)]));
       const distinct = () => deliveries.reduce((n, d) => n + new Set([...d.byKey.values()].flat()).size, 0);
       await waitUntil(() => distinct() >= rows.length, { timeoutMs: 60_000, what: `${rows.length} distinct events read back` });
-      topics.forEach((topic, i) => assertDeliveredInOrder(deliveries[i] as Deliveries, expected.get(topic) as Map<string, string[]>));
+      topics.forEach((topic, i) =>
+        assertDeliveredInOrder(deliveries[i] as Deliveries, expected.get(topic) as Map<string, string[]>),
+      );
       const arrived = new Set(deliveries.flatMap((d) => [...d.byKey.values()].flat()));
-      assert.deepEqual(rows.filter((r) => !arrived.has(r.id)), [], 'no outbox row is missing from Kafka');
+      assert.deepEqual(
+        rows.filter((r) => !arrived.has(r.id)),
+        [],
+        'no outbox row is missing from Kafka',
+      );
 
       console.log(
         `saga-kafka-outage: ${SAGAS} sagas (${IN_FLIGHT} in flight) ended with Kafka down in ${(sagasMs / 1000).toFixed(1)} s; ` +

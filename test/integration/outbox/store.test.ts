@@ -22,8 +22,12 @@ const event = (orderId: string, type: string, context: NewEvent['context'] = 'or
   data,
 });
 
-const claim = (store: OutboxStore, relayId: string, limit = 100, extra: { leaseMs?: number; now?: number; maxBytes?: number } = {}) =>
-  store.claim({ relayId, limit, maxBytes: extra.maxBytes ?? 1 << 20, leaseMs: extra.leaseMs ?? 60_000, now: extra.now });
+const claim = (
+  store: OutboxStore,
+  relayId: string,
+  limit = 100,
+  extra: { leaseMs?: number; now?: number; maxBytes?: number } = {},
+) => store.claim({ relayId, limit, maxBytes: extra.maxBytes ?? 1 << 20, leaseMs: extra.leaseMs ?? 60_000, now: extra.now });
 
 for (const { kind, create } of bothStores) {
   describe(`outbox store on ${kind}`, () => {
@@ -53,7 +57,10 @@ for (const { kind, create } of bothStores) {
     // Each test leaves nothing unsent behind, so the next one starts from an empty queue.
     async function drain(relayId = 'drain'): Promise<void> {
       for (let rows = await claim(store, relayId, 1000); rows.length > 0; rows = await claim(store, relayId, 1000)) {
-        await store.markSent(relayId, rows.map((r) => r.seq));
+        await store.markSent(
+          relayId,
+          rows.map((r) => r.seq),
+        );
       }
       assert.equal(await store.backlog(), 0);
     }
@@ -64,10 +71,19 @@ for (const { kind, create } of bothStores) {
       assert.equal(await store.backlog(), 3);
       assert.ok((await store.oldestUnsentAgeMs()) >= 0);
       const rows = await claim(store, 'r1');
-      assert.deepEqual(rows.map((r) => r.type), ['A', 'B', 'C']);
+      assert.deepEqual(
+        rows.map((r) => r.type),
+        ['A', 'B', 'C'],
+      );
       assert.equal(rows[0]?.msgKey, order);
       assert.equal(rows[0]?.topic, 'trapeze.orders');
-      assert.equal(await store.markSent('r1', rows.map((r) => r.seq)), 3);
+      assert.equal(
+        await store.markSent(
+          'r1',
+          rows.map((r) => r.seq),
+        ),
+        3,
+      );
       assert.deepEqual(await claim(store, 'r1'), []);
       assert.equal(await store.backlog(), 0);
       assert.equal(await store.oldestUnsentAgeMs(), 0);
@@ -90,15 +106,36 @@ for (const { kind, create } of bothStores) {
         await appendEvent(tx, event(k2, 'B'));
       });
       const first = await claim(store, 'r1', 1);
-      assert.deepEqual(first.map((r) => [r.msgKey, r.type]), [[k1, 'A']]);
+      assert.deepEqual(
+        first.map((r) => [r.msgKey, r.type]),
+        [[k1, 'A']],
+      );
       const second = await claim(store, 'r2');
-      assert.deepEqual(second.map((r) => [r.msgKey, r.type]), [[k2, 'A'], [k2, 'B']]);
-      await store.markSent('r2', second.map((r) => r.seq));
+      assert.deepEqual(
+        second.map((r) => [r.msgKey, r.type]),
+        [
+          [k2, 'A'],
+          [k2, 'B'],
+        ],
+      );
+      await store.markSent(
+        'r2',
+        second.map((r) => r.seq),
+      );
       assert.deepEqual(await claim(store, 'r2'), [], 'k1/B must wait for k1/A');
-      await store.markSent('r1', first.map((r) => r.seq));
+      await store.markSent(
+        'r1',
+        first.map((r) => r.seq),
+      );
       const last = await claim(store, 'r2');
-      assert.deepEqual(last.map((r) => [r.msgKey, r.type]), [[k1, 'B']]);
-      await store.markSent('r2', last.map((r) => r.seq));
+      assert.deepEqual(
+        last.map((r) => [r.msgKey, r.type]),
+        [[k1, 'B']],
+      );
+      await store.markSent(
+        'r2',
+        last.map((r) => r.seq),
+      );
     });
 
     test('a failed batch comes back after its retry time and blocks its keys until then', async () => {
@@ -106,33 +143,68 @@ for (const { kind, create } of bothStores) {
       for (const type of ['A', 'B']) await db.transaction((tx) => appendEvent(tx, event(k, type)));
       const rows = await claim(store, 'r1', 1);
       const now = Date.now();
-      await store.recordFailure('r1', rows.map((r) => r.seq), 'broker down', now + 5_000);
+      await store.recordFailure(
+        'r1',
+        rows.map((r) => r.seq),
+        'broker down',
+        now + 5_000,
+      );
       assert.deepEqual(await claim(store, 'r2', 100, { now: now + 1_000 }), [], 'neither A (backing off) nor B (behind A)');
       const retried = await claim(store, 'r2', 100, { now: now + 5_000 });
-      assert.deepEqual(retried.map((r) => r.type), ['A', 'B']);
+      assert.deepEqual(
+        retried.map((r) => r.type),
+        ['A', 'B'],
+      );
       assert.equal(retried[0]?.attempts, 1);
-      await store.markSent('r2', retried.map((r) => r.seq));
+      await store.markSent(
+        'r2',
+        retried.map((r) => r.seq),
+      );
     });
 
-    test("a lapsed claim is taken over, and the old holder can no longer mark it", async () => {
+    test('a lapsed claim is taken over, and the old holder can no longer mark it', async () => {
       await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'A')));
       const now = Date.now();
       const held = await claim(store, 'dead', 100, { leaseMs: 1_000, now });
       assert.equal(held.length, 1);
       assert.deepEqual(await claim(store, 'alive', 100, { now: now + 500 }), []);
       const taken = await claim(store, 'alive', 100, { now: now + 1_001 });
-      assert.deepEqual(taken.map((r) => r.seq), held.map((r) => r.seq));
-      assert.equal(await store.markSent('dead', held.map((r) => r.seq)), 0);
-      assert.equal(await store.markSent('alive', taken.map((r) => r.seq)), 1);
+      assert.deepEqual(
+        taken.map((r) => r.seq),
+        held.map((r) => r.seq),
+      );
+      assert.equal(
+        await store.markSent(
+          'dead',
+          held.map((r) => r.seq),
+        ),
+        0,
+      );
+      assert.equal(
+        await store.markSent(
+          'alive',
+          taken.map((r) => r.seq),
+        ),
+        1,
+      );
     });
 
     test('a released claim is handed out again at once', async () => {
       await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'A')));
       const rows = await claim(store, 'r1');
-      await store.release('r1', rows.map((r) => r.seq));
+      await store.release(
+        'r1',
+        rows.map((r) => r.seq),
+      );
       const again = await claim(store, 'r2');
-      assert.deepEqual(again.map((r) => r.seq), rows.map((r) => r.seq));
-      await store.markSent('r2', again.map((r) => r.seq));
+      assert.deepEqual(
+        again.map((r) => r.seq),
+        rows.map((r) => r.seq),
+      );
+      await store.markSent(
+        'r2',
+        again.map((r) => r.seq),
+      );
     });
 
     test('a paused topic keeps its events in the outbox until resumed; other topics flow', async () => {
@@ -142,17 +214,32 @@ for (const { kind, create } of bothStores) {
         await appendEvent(tx, event(k, 'OrderSubmitted', 'orders'));
       });
       await store.pause('trapeze.payments', 'incident 42');
-      assert.deepEqual((await store.paused()).map((p) => [p.topic, p.reason]), [['trapeze.payments', 'incident 42']]);
+      assert.deepEqual(
+        (await store.paused()).map((p) => [p.topic, p.reason]),
+        [['trapeze.payments', 'incident 42']],
+      );
       const flowing = await claim(store, 'r1');
-      assert.deepEqual(flowing.map((r) => r.topic), ['trapeze.orders']);
-      await store.markSent('r1', flowing.map((r) => r.seq));
+      assert.deepEqual(
+        flowing.map((r) => r.topic),
+        ['trapeze.orders'],
+      );
+      await store.markSent(
+        'r1',
+        flowing.map((r) => r.seq),
+      );
       assert.deepEqual(await claim(store, 'r1'), []);
       assert.equal(await store.backlog(), 1);
       await store.resume('trapeze.payments');
       assert.deepEqual(await store.paused(), []);
       const resumed = await claim(store, 'r1');
-      assert.deepEqual(resumed.map((r) => r.type), ['PaymentAuthorized']);
-      await store.markSent('r1', resumed.map((r) => r.seq));
+      assert.deepEqual(
+        resumed.map((r) => r.type),
+        ['PaymentAuthorized'],
+      );
+      await store.markSent(
+        'r1',
+        resumed.map((r) => r.seq),
+      );
     });
 
     test('a batch is bounded by rows and by bytes, and one row always fits', async () => {
@@ -162,19 +249,28 @@ for (const { kind, create } of bothStores) {
       });
       const two = await claim(store, 'r1', 2);
       assert.equal(two.length, 2);
-      await store.markSent('r1', two.map((r) => r.seq));
+      await store.markSent(
+        'r1',
+        two.map((r) => r.seq),
+      );
       await drain('r1');
       await db.transaction(async (tx) => {
         for (let i = 0; i < 5; i++) await appendEvent(tx, event(k, `U${i}`, 'orders', { pad: 'x'.repeat(1_000) }));
       });
       const byBytes = await claim(store, 'r2', 100, { maxBytes: 3_500 });
       assert.equal(byBytes.length, 2);
-      await store.markSent('r2', byBytes.map((r) => r.seq));
+      await store.markSent(
+        'r2',
+        byBytes.map((r) => r.seq),
+      );
       await drain('r2');
       await db.transaction((tx) => appendEvent(tx, event(k, 'V', 'orders', { pad: 'x'.repeat(5_000) })));
       const big = await claim(store, 'r3', 100, { maxBytes: 10 });
       assert.equal(big.length, 1);
-      await store.markSent('r3', big.map((r) => r.seq));
+      await store.markSent(
+        'r3',
+        big.map((r) => r.seq),
+      );
     });
 
     test('sent rows older than the retention are pruned; unsent ones never', async () => {
@@ -203,7 +299,7 @@ for (const { kind, create } of bothStores) {
       const handedOut = new Set<string>();
       const violations: string[] = [];
       const relay = async (relayId: string) => {
-        for (let idle = 0; idle < 20; ) {
+        for (let idle = 0; idle < 20;) {
           const rows = await claim(store, relayId, 7);
           if (rows.length === 0) {
             idle += 1;
@@ -219,7 +315,10 @@ for (const { kind, create } of bothStores) {
             if (position !== sent.length) violations.push(`${row.msgKey}: row ${position} claimed with ${sent.length} published`);
             sent.push(row.id);
           }
-          await store.markSent(relayId, rows.map((r) => r.seq));
+          await store.markSent(
+            relayId,
+            rows.map((r) => r.seq),
+          );
         }
       };
       await Promise.all(['a', 'b', 'c', 'd'].map(relay));
@@ -247,8 +346,14 @@ for (const { kind, create } of bothStores) {
         letGo();
         await slow;
         const both = await claim(store, 'r1');
-        assert.deepEqual(both.map((r) => r.type), ['First', 'Second']);
-        await store.markSent('r1', both.map((r) => r.seq));
+        assert.deepEqual(
+          both.map((r) => r.type),
+          ['First', 'Second'],
+        );
+        await store.markSent(
+          'r1',
+          both.map((r) => r.seq),
+        );
       });
     }
   });

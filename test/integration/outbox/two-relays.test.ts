@@ -40,7 +40,15 @@ function startRelay(name: string): { relay: Relay; loop: Promise<void> } {
   const db = testDb.open();
   databases.push(db);
   const kafka = new Kafka({ clientId: name, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
-  const relay = createRelay({ store: openOutboxStore(db), kafka, log: quietLog, relayId: name, route, batchSize: 10, partitions: 3 });
+  const relay = createRelay({
+    store: openOutboxStore(db),
+    kafka,
+    log: quietLog,
+    relayId: name,
+    route,
+    batchSize: 10,
+    partitions: 3,
+  });
   relays.push(relay);
   return { relay, loop: relay.start() };
 }
@@ -57,7 +65,9 @@ test('two relays deliver every event once in effect, each order in order, while 
     databases.push(db);
     const orders = Array.from({ length: 100 }, () => `order-${randomUUID()}`);
     const mine = new Map<string, string[]>();
-    return appendOrders(db, orders, ['OrderSubmitted', 'OrderConfirmed', 'OrderDispatched', 'OrderCompleted'], mine, { orderByOrder: true }).then(() => {
+    return appendOrders(db, orders, ['OrderSubmitted', 'OrderConfirmed', 'OrderDispatched', 'OrderCompleted'], mine, {
+      orderByOrder: true,
+    }).then(() => {
       for (const [k, ids] of mine) expected.set(k, ids);
     });
   });
@@ -67,7 +77,10 @@ test('two relays deliver every event once in effect, each order in order, while 
 
   const store = openOutboxStore(databases[0]!);
   await waitUntil(async () => (await store.backlog()) === 0, { timeoutMs: 60_000, what: 'the outbox to drain' });
-  await waitUntil(() => new Set([...deliveries.byKey.values()].flat()).size >= 1_600, { timeoutMs: 60_000, what: '1,600 distinct events' });
+  await waitUntil(() => new Set([...deliveries.byKey.values()].flat()).size >= 1_600, {
+    timeoutMs: 60_000,
+    what: '1,600 distinct events',
+  });
   assertDeliveredInOrder(deliveries, expected);
   const published = a.relay.status().published + b.relay.status().published;
   assert.ok(published >= 1_600, `published ${published}`);

@@ -37,7 +37,10 @@ async function post(path: string, payloads: Payload[], headers: Record<string, s
     headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', ...headers },
     body: JSON.stringify({ payloads: payloads.map(toJson) }),
   });
-  return { res, body: (await res.json()) as { payloads?: Array<{ metadata: Record<string, string>; data: string }>; error?: string } };
+  return {
+    res,
+    body: (await res.json()) as { payloads?: Array<{ metadata: Record<string, string>; data: string }>; error?: string },
+  };
 }
 
 const order = { orderId: 'o-9', customer: { name: 'Grace Hopper', email: 'grace@example.com' } };
@@ -73,7 +76,11 @@ test('a payload under an unknown key is refused with the key named, nothing deco
 test('CORS: the UI origin may call it, any other origin gets no grant; bad bodies are 400', async () => {
   const preflight = await fetch(`${server.url}/decode`, {
     method: 'OPTIONS',
-    headers: { Origin: UI, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' },
+    headers: {
+      Origin: UI,
+      'Access-Control-Request-Method': 'POST',
+      'Access-Control-Request-Headers': 'content-type,x-namespace',
+    },
   });
   assert.equal(preflight.status, 204);
   assert.equal(preflight.headers.get('access-control-allow-origin'), UI);

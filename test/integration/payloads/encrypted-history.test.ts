@@ -31,7 +31,11 @@ async function rawHistory(workflowId: string): Promise<temporal.api.history.v1.I
   const events: temporal.api.history.v1.IHistoryEvent[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
-    const page = await h.client.workflowService.getWorkflowExecutionHistory({ namespace: temporalNamespace(), execution: { workflowId }, nextPageToken });
+    const page = await h.client.workflowService.getWorkflowExecutionHistory({
+      namespace: temporalNamespace(),
+      execution: { workflowId },
+      nextPageToken,
+    });
     events.push(...(page.history?.events ?? []));
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
@@ -85,5 +89,9 @@ test('the saga input is stored encrypted; the saga completes and reads back deco
 
   // The encrypted history replays against the workflow code when the replayer holds the keys.
   const history = await h.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: await bundle(), dataConverter: dataConverter(keyring), replayName: 'encrypted' }, history, workflowIdFor(orderId));
+  await Worker.runReplayHistory(
+    { workflowBundle: await bundle(), dataConverter: dataConverter(keyring), replayName: 'encrypted' },
+    history,
+    workflowIdFor(orderId),
+  );
 });

@@ -51,18 +51,34 @@ test('a worker missing the key fails the task, not the saga; with the key the sa
   const orderId = uniqueId('missing-key');
   const workflowId = workflowIdFor(orderId);
   // The client writes with k7; the first worker only knows k1 (k7 was dropped from its PAYLOAD_KEYS).
-  const client = new Client({ connection, namespace: temporalNamespace(), dataConverter: dataConverter(parseKeyring(`${k7},${k1}`)) });
+  const client = new Client({
+    connection,
+    namespace: temporalNamespace(),
+    dataConverter: dataConverter(parseKeyring(`${k7},${k1}`)),
+  });
   const orders = createOrderClient(client, { taskQueue });
   const workflowBundle = await bundle();
   await orders.startOrder(anOrder({ orderId }));
 
-  const keyless = await createSagaWorker({ connection: native, db, taskQueue, workflowBundle, dataConverter: dataConverter(parseKeyring(k1)) });
+  const keyless = await createSagaWorker({
+    connection: native,
+    db,
+    taskQueue,
+    workflowBundle,
+    dataConverter: dataConverter(parseKeyring(k1)),
+  });
   const failure = await run(
     keyless,
-    waitUntil(async () => {
-      const page = await connection.workflowService.getWorkflowExecutionHistory({ namespace: temporalNamespace(), execution: { workflowId } });
-      return page.history?.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure;
-    }, { what: 'a failed workflow task' }),
+    waitUntil(
+      async () => {
+        const page = await connection.workflowService.getWorkflowExecutionHistory({
+          namespace: temporalNamespace(),
+          execution: { workflowId },
+        });
+        return page.history?.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure;
+      },
+      { what: 'a failed workflow task' },
+    ),
   );
   assert.match(failure.message ?? '', /key "k7", which is not in PAYLOAD_KEYS/);
   assert.match(failure.stackTrace ?? '', /^UnknownPayloadKeyError/);
@@ -70,7 +86,13 @@ test('a worker missing the key fails the task, not the saga; with the key the sa
   assert.equal((await client.workflow.getHandle(workflowId).describe()).status.name, 'RUNNING');
 
   // The fix: the key back in PAYLOAD_KEYS (the current key k1 first, k7 kept for decoding).
-  const keyed = await createSagaWorker({ connection: native, db, taskQueue, workflowBundle, dataConverter: dataConverter(parseKeyring(`${k1},${k7}`)) });
+  const keyed = await createSagaWorker({
+    connection: native,
+    db,
+    taskQueue,
+    workflowBundle,
+    dataConverter: dataConverter(parseKeyring(`${k1},${k7}`)),
+  });
   const outcome = await run(
     keyed,
     (async () => {

@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
 import { workflowIdFor } from '../../../workflows/definitions';
-import { anOrder, authorizationOf, eventsOf, reaches, startHarness, stockOf, undoneInOrder, uniqueId, type SagaHarness } from './harness';
+import {
+  anOrder,
+  authorizationOf,
+  eventsOf,
+  reaches,
+  startHarness,
+  stockOf,
+  undoneInOrder,
+  uniqueId,
+  type SagaHarness,
+} from './harness';
 
 let h: SagaHarness;
 before(async () => {
@@ -31,7 +41,13 @@ test('cancel while waiting for the payment webhook voids the pending authorizati
   assert.equal(result.status, 'CANCELLED');
   assert.equal(result.reason, 'changed my mind');
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
-  assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorizationPending', 'PaymentVoided', 'OrderCancelled']);
+  assert.deepEqual(await eventsOf(h.db, orderId), [
+    'OrderSubmitted',
+    'FraudScreened',
+    'PaymentAuthorizationPending',
+    'PaymentVoided',
+    'OrderCancelled',
+  ]);
   // A late webhook changes nothing: the saga has ended.
   await h.orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true }).catch(() => undefined);
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
@@ -62,7 +78,11 @@ test('cancel while waiting for dispatch undoes shipment, stock and payment', asy
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
   const shipment = await h.db.get<{ status: string }>('SELECT status FROM shipments WHERE order_id = ?', [orderId]);
   assert.equal(shipment?.status, 'cancelled');
-  assert.equal((await h.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-late' })).accepted, false, 'a cancelled order cannot be dispatched');
+  assert.equal(
+    (await h.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-late' })).accepted,
+    false,
+    'a cancelled order cannot be dispatched',
+  );
 });
 
 test('cancel after capture refunds the charged amount', async () => {
@@ -74,7 +94,10 @@ test('cancel after capture refunds the charged amount', async () => {
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'CANCELLED');
   assert.equal(undoneInOrder(result.ledger)[0], 'refundPayment', 'the refund is undone first');
-  const refund = await h.db.get<{ amount: number; capture_id: string }>('SELECT amount, capture_id FROM payment_refunds WHERE order_id = ?', [orderId]);
+  const refund = await h.db.get<{ amount: number; capture_id: string }>(
+    'SELECT amount, capture_id FROM payment_refunds WHERE order_id = ?',
+    [orderId],
+  );
   assert.equal(Number(refund?.amount), 3000);
   assert.equal(refund?.capture_id, `cap-${orderId}`);
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'refunded');

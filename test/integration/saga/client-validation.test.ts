@@ -42,7 +42,9 @@ test('bad orders get field-level errors and start no saga', async () => {
 });
 
 test('an order without lines or payment names the missing fields', async () => {
-  const err = await h.orders.startOrder({ orderId: 'has spaces', customer: { id: 'c', name: 'n', email: 'a@b.co' } }).catch((e: unknown) => e);
+  const err = await h.orders
+    .startOrder({ orderId: 'has spaces', customer: { id: 'c', name: 'n', email: 'a@b.co' } })
+    .catch((e: unknown) => e);
   assert.ok(err instanceof InvalidOrderError);
   assert.deepEqual(err.fields.map((f) => f.field).sort(), ['lines', 'orderId', 'payment', 'shippingAddress']);
 });

@@ -7,7 +7,18 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
 import { workflowIdFor } from '../../../workflows/definitions';
-import { anOrder, authorizationOf, countRows, DEFAULT_STOCK, eventsOf, reaches, startHarness, stockOf, uniqueId, type SagaHarness } from './harness';
+import {
+  anOrder,
+  authorizationOf,
+  countRows,
+  DEFAULT_STOCK,
+  eventsOf,
+  reaches,
+  startHarness,
+  stockOf,
+  uniqueId,
+  type SagaHarness,
+} from './harness';
 
 let h: SagaHarness;
 before(async () => {
@@ -36,9 +47,23 @@ test('an order runs every step once and completes', async () => {
   assert.equal(result.status, 'COMPLETED');
   assert.deepEqual(
     result.ledger.steps.map((s) => [s.name, s.state]),
-    ['submitOrder', 'screenOrder', 'authorizePayment', 'reserveStock', 'allocateShipment', 'confirmOrder', 'awaitDispatch', 'capturePayment', 'completeOrder'].map((n) => [n, 'done']),
+    [
+      'submitOrder',
+      'screenOrder',
+      'authorizePayment',
+      'reserveStock',
+      'allocateShipment',
+      'confirmOrder',
+      'awaitDispatch',
+      'capturePayment',
+      'completeOrder',
+    ].map((n) => [n, 'done']),
   );
-  assert.deepEqual(result.ledger.compensations.map((c) => c.state), ['registered', 'registered', 'registered', 'registered'], 'no undo ran');
+  assert.deepEqual(
+    result.ledger.compensations.map((c) => c.state),
+    ['registered', 'registered', 'registered', 'registered'],
+    'no undo ran',
+  );
 
   assert.deepEqual(await eventsOf(h.db, orderId), [
     'OrderSubmitted',
@@ -56,7 +81,10 @@ test('an order runs every step once and completes', async () => {
   const capture = await h.db.get<{ amount: number }>('SELECT amount FROM payment_captures WHERE order_id = ?', [orderId]);
   assert.equal(Number(capture?.amount), 3750);
   assert.equal(await countRows(h.db, 'payment_captures', orderId), 1);
-  const shipment = await h.db.get<{ status: string; tracking_number: string }>('SELECT status, tracking_number FROM shipments WHERE order_id = ?', [orderId]);
+  const shipment = await h.db.get<{ status: string; tracking_number: string }>(
+    'SELECT status, tracking_number FROM shipments WHERE order_id = ?',
+    [orderId],
+  );
   assert.deepEqual({ ...shipment }, { status: 'dispatched', tracking_number: 'TRK-1' });
   const row = await h.db.get<{ status: string }>('SELECT status FROM orders WHERE order_id = ?', [orderId]);
   assert.equal(row?.status, 'COMPLETED');
@@ -69,7 +97,13 @@ test('an order runs every step once and completes', async () => {
   assert.equal(attrs.SagaStatus, 'COMPLETED');
   assert.equal(attrs.SagaStep, 'none');
   assert.match((await described.staticSummary()) ?? '', /Order .* 1 line\(s\), EUR 37\.50/);
-  await assert.rejects(() => h.orders.cancelOrder(orderId, 'too late').then((a) => (a.accepted ? Promise.resolve() : Promise.reject(new Error(a.reason)))), /already COMPLETED/);
+  await assert.rejects(
+    () =>
+      h.orders
+        .cancelOrder(orderId, 'too late')
+        .then((a) => (a.accepted ? Promise.resolve() : Promise.reject(new Error(a.reason)))),
+    /already COMPLETED/,
+  );
 });
 
 test('starting a finished order again returns that saga and starts nothing', async () => {

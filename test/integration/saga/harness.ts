@@ -57,7 +57,14 @@ export async function startHarness({
   const native = await NativeConnection.connect({ address: temporalAddress() });
   const connection = await Connection.connect({ address: temporalAddress() });
   const client = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
-  const worker: Worker = await createSagaWorker({ connection: native, db, taskQueue, faults, workflowBundle: await bundle(), ...(dataConverter ? { dataConverter } : {}) });
+  const worker: Worker = await createSagaWorker({
+    connection: native,
+    db,
+    taskQueue,
+    faults,
+    workflowBundle: await bundle(),
+    ...(dataConverter ? { dataConverter } : {}),
+  });
   const running = worker.run();
   return {
     db,
@@ -82,7 +89,14 @@ export function bundle(): Promise<{ code: string }> {
   bundled ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../../workflows'), logger: quietLogger });
   return bundled;
 }
-const quietLogger = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m), log: () => undefined };
+const quietLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (m: string) => console.error(m),
+  log: () => undefined,
+};
 
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
 
@@ -106,11 +120,19 @@ export async function statusOf(h: Pick<SagaHarness, 'orders'>, orderId: string):
   return h.orders.getOrder(orderId).catch(() => undefined);
 }
 
-export async function reaches(h: Pick<SagaHarness, 'orders'>, orderId: string, status: SagaStatus, timeoutMs = 30_000): Promise<SagaLedger> {
-  return waitUntil(async () => {
-    const l = await statusOf(h, orderId);
-    return l?.status === status ? l : undefined;
-  }, { timeoutMs, what: `order ${orderId} to reach ${status}` });
+export async function reaches(
+  h: Pick<SagaHarness, 'orders'>,
+  orderId: string,
+  status: SagaStatus,
+  timeoutMs = 30_000,
+): Promise<SagaLedger> {
+  return waitUntil(
+    async () => {
+      const l = await statusOf(h, orderId);
+      return l?.status === status ? l : undefined;
+    },
+    { timeoutMs, what: `order ${orderId} to reach ${status}` },
+  );
 }
 
 /** The undos that ran, in the order they ran. */
@@ -128,12 +150,17 @@ export async function eventsOf(db: Database, orderId: string): Promise<string[]>
 }
 
 export async function stockOf(db: Database, sku: string): Promise<{ onHand: number; reserved: number }> {
-  const row = await db.get<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM stock_levels WHERE sku = ?', [sku]);
+  const row = await db.get<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM stock_levels WHERE sku = ?', [
+    sku,
+  ]);
   return { onHand: Number(row?.on_hand ?? 0), reserved: Number(row?.reserved ?? 0) };
 }
 
 export async function authorizationOf(db: Database, orderId: string): Promise<{ status: string; amount: number } | undefined> {
-  const row = await db.get<{ status: string; amount: number }>('SELECT status, amount FROM payment_authorizations WHERE order_id = ?', [orderId]);
+  const row = await db.get<{ status: string; amount: number }>(
+    'SELECT status, amount FROM payment_authorizations WHERE order_id = ?',
+    [orderId],
+  );
   return row && { status: row.status, amount: Number(row.amount) };
 }
 

@@ -4,14 +4,23 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
-import { anOrder, authorizationOf, DEFAULT_STOCK, eventsOf, startHarness, stockOf, undoneInOrder, uniqueId, type SagaHarness } from './harness';
+import {
+  anOrder,
+  authorizationOf,
+  DEFAULT_STOCK,
+  eventsOf,
+  startHarness,
+  stockOf,
+  undoneInOrder,
+  uniqueId,
+  type SagaHarness,
+} from './harness';
 
 let h: SagaHarness;
 before(async () => {
   h = await startHarness({ stock: DEFAULT_STOCK });
 });
 after(() => h.stop());
-
 
 test('a declined card rejects the order and undoes in reverse', async () => {
   const orderId = uniqueId('decline');
@@ -21,11 +30,16 @@ test('a declined card rejects the order and undoes in reverse', async () => {
   assert.match(result.reason ?? '', /card declined/);
   // Registered cancelOrder, then voidAuthorization: undone newest first.
   assert.deepEqual(undoneInOrder(result.ledger), ['voidAuthorization', 'cancelOrder']);
-  assert.deepEqual(result.ledger.compensations.map((c) => c.name), ['cancelOrder', 'voidAuthorization']);
+  assert.deepEqual(
+    result.ledger.compensations.map((c) => c.name),
+    ['cancelOrder', 'voidAuthorization'],
+  );
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'declined');
   // Nothing was authorized, so the void found nothing to undo and published nothing.
   assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentDeclined', 'OrderCancelled']);
-  const order = await h.db.get<{ status: string; reason: string }>('SELECT status, reason FROM orders WHERE order_id = ?', [orderId]);
+  const order = await h.db.get<{ status: string; reason: string }>('SELECT status, reason FROM orders WHERE order_id = ?', [
+    orderId,
+  ]);
   assert.equal(order?.status, 'REJECTED');
 });
 
@@ -50,7 +64,14 @@ test('a stock shortage voids the payment and releases every reserved line', asyn
   assert.deepEqual(await stockOf(h.db, plenty), { onHand: 10, reserved: 0 });
   assert.deepEqual(await stockOf(h.db, scarce), { onHand: 1, reserved: 0 });
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
-  assert.deepEqual(await eventsOf(h.db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorized', 'StockUnavailable', 'PaymentVoided', 'OrderCancelled']);
+  assert.deepEqual(await eventsOf(h.db, orderId), [
+    'OrderSubmitted',
+    'FraudScreened',
+    'PaymentAuthorized',
+    'StockUnavailable',
+    'PaymentVoided',
+    'OrderCancelled',
+  ]);
 });
 
 test('an undeliverable address releases stock and voids the payment', async () => {

@@ -7,7 +7,18 @@ import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
 import { workflowIdFor } from '../../../workflows/definitions';
 import { waitUntil } from '../../wait';
-import { anOrder, authorizationOf, countRows, eventsOf, reaches, startHarness, stockOf, undoneInOrder, uniqueId, type SagaHarness } from './harness';
+import {
+  anOrder,
+  authorizationOf,
+  countRows,
+  eventsOf,
+  reaches,
+  startHarness,
+  stockOf,
+  undoneInOrder,
+  uniqueId,
+  type SagaHarness,
+} from './harness';
 
 let h: SagaHarness;
 before(async () => {
@@ -64,7 +75,9 @@ test('an exhausted retry policy fails the saga with its cause and undoes the los
   assert.equal(shipment?.status, 'cancelled');
   assert.deepEqual(await stockOf(h.db, sku), { onHand: 10, reserved: 0 });
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
-  const order = await h.db.get<{ status: string; reason: string }>('SELECT status, reason FROM orders WHERE order_id = ?', [orderId]);
+  const order = await h.db.get<{ status: string; reason: string }>('SELECT status, reason FROM orders WHERE order_id = ?', [
+    orderId,
+  ]);
   assert.deepEqual({ ...order }, { status: 'FAILED', reason: 'allocateShipment failed: carrier API unavailable' });
 });
 
@@ -88,7 +101,11 @@ test('a failing undo is retried until it succeeds and is visible while stuck', a
   assert.equal(stuck.status, 'COMPENSATING');
   assert.equal(stuck.currentStep, 'voidAuthorization');
   assert.equal(stuck.compensations.find((x) => x.name === 'voidAuthorization')?.lastError, 'payment provider timeout');
-  assert.equal(stuck.compensations.find((x) => x.name === 'cancelOrder')?.state, 'registered', 'older undos wait for the stuck one');
+  assert.equal(
+    stuck.compensations.find((x) => x.name === 'cancelOrder')?.state,
+    'registered',
+    'older undos wait for the stuck one',
+  );
   const described = await h.client.workflow.getHandle(workflowIdFor(orderId)).describe();
   assert.equal(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'SagaStep')?.value, 'voidAuthorization');
 
@@ -96,5 +113,9 @@ test('a failing undo is retried until it succeeds and is visible while stuck', a
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'REJECTED');
   assert.deepEqual(undoneInOrder(result.ledger), ['releaseStock', 'voidAuthorization', 'cancelOrder']);
-  assert.equal((await eventsOf(h.db, orderId)).filter((e) => e === 'PaymentVoided').length, 1, 'voided once across all the rounds');
+  assert.equal(
+    (await eventsOf(h.db, orderId)).filter((e) => e === 'PaymentVoided').length,
+    1,
+    'voided once across all the rounds',
+  );
 });

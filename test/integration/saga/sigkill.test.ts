@@ -65,7 +65,10 @@ test('SIGKILL after a committed effect: the restarted worker completes the saga,
   const doomed = workerProcess('test/integration/saga/fixtures/paused-worker.ts', { PAUSE_AFTER_COMMIT: 'reserveStock' });
   await orders.startOrder(anOrder({ orderId, lines: [{ sku, quantity: 4, unitPrice: { amount: 250, currency: 'EUR' } }] }));
   // The reservation committed; the worker now hangs before replying.
-  await waitUntil(async () => (await countRows(db, 'stock_reservations', orderId)) === 1, { timeoutMs: 60_000, what: 'the reservation to commit' });
+  await waitUntil(async () => (await countRows(db, 'stock_reservations', orderId)) === 1, {
+    timeoutMs: 60_000,
+    what: 'the reservation to commit',
+  });
   doomed.kill('SIGKILL');
   await once(doomed, 'exit');
   assert.equal(doomed.signalCode, 'SIGKILL');

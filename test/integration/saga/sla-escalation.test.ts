@@ -27,7 +27,9 @@ let running: Promise<void>;
 let orders: OrderClient;
 
 before(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServerPath() } },
+  });
   // The saga keeps its search attributes current; the test server, like any server, must know them.
   const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   await env.connection.operatorService.addSearchAttributes({
@@ -61,20 +63,31 @@ test('late payment and late dispatch escalate, then the saga completes', async (
   assert.equal(ledger.status, 'ESCALATED');
   assert.equal(ledger.currentStep, 'awaitPaymentResult');
   assert.deepEqual(ledger.escalations, [{ waitingFor: 'payment', slaSeconds: SLA_SECONDS.paymentResult }]);
-  assert.deepEqual(await eventsOf(db, orderId), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorizationPending', 'OrderEscalated']);
+  assert.deepEqual(await eventsOf(db, orderId), [
+    'OrderSubmitted',
+    'FraudScreened',
+    'PaymentAuthorizationPending',
+    'OrderEscalated',
+  ]);
 
   await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
   // Wait on the fact, not on time: the webhook's steps run in real time on the worker.
-  ledger = await waitUntil(async () => {
-    const l = await orders.getOrder(orderId);
-    return l.status === 'AWAITING_DISPATCH' ? l : undefined;
-  }, { what: 'the saga to wait for dispatch' });
+  ledger = await waitUntil(
+    async () => {
+      const l = await orders.getOrder(orderId);
+      return l.status === 'AWAITING_DISPATCH' ? l : undefined;
+    },
+    { what: 'the saga to wait for dispatch' },
+  );
   assert.equal(ledger.status, 'AWAITING_DISPATCH');
 
   await env.sleep((SLA_SECONDS.dispatch + 60) * 1000);
   ledger = await orders.getOrder(orderId);
   assert.equal(ledger.status, 'ESCALATED');
-  assert.deepEqual(ledger.escalations.map((e) => e.waitingFor), ['payment', 'dispatch']);
+  assert.deepEqual(
+    ledger.escalations.map((e) => e.waitingFor),
+    ['payment', 'dispatch'],
+  );
 
   assert.equal((await orders.confirmDispatch(orderId, { trackingNumber: 'TRK-LATE' })).accepted, true);
   const result = await orders.orderOutcome(orderId);

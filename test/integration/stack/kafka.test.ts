@@ -28,7 +28,11 @@ test('a keyed message goes through a consumer group and its offset is committed'
   consumer = kafka.consumer({ groupId });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ autoCommit: true, autoCommitInterval: 100, eachMessage: async ({ message }) => void received.push(message) });
+  await consumer.run({
+    autoCommit: true,
+    autoCommitInterval: 100,
+    eachMessage: async ({ message }) => void received.push(message),
+  });
 
   await waitUntil(() => received.length === 1, { what: 'the message to arrive' });
   assert.equal(received[0]?.key?.toString(), 'order-1');

@@ -48,16 +48,22 @@ test('a nondeterministic deploy stalls the saga instead of failing it, and the f
 
   const handle = await client.workflow.start('waitForProceed', { taskQueue, workflowId: `containment-${suffix}` });
   const v1 = await worker(released);
-  await v1.runUntil(waitUntil(async () => (await handle.fetchHistory()).events?.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED), {
-    what: 'the saga to reach its wait point on the released code',
-  }));
+  await v1.runUntil(
+    waitUntil(async () => (await handle.fetchHistory()).events?.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED), {
+      what: 'the saga to reach its wait point on the released code',
+    }),
+  );
 
   const bad = await worker(broken);
   await bad.runUntil(async () => {
     await handle.signal('proceed');
-    await waitUntil(async () => (await handle.fetchHistory()).events?.some(
-      (e) => e.workflowTaskFailedEventAttributes?.cause === Cause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
-    ), { what: 'the broken code to fail the workflow task as nondeterministic' });
+    await waitUntil(
+      async () =>
+        (await handle.fetchHistory()).events?.some(
+          (e) => e.workflowTaskFailedEventAttributes?.cause === Cause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
+        ),
+      { what: 'the broken code to fail the workflow task as nondeterministic' },
+    );
     // Temporal retries the failing task (the UI shows it pending with its failure); the saga waits.
     await waitUntil(async () => ((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) > 1, {
       what: 'the failing workflow task to be retried',
@@ -91,26 +97,41 @@ test('an order saga met by unpatched code waits, visible, and finishes once the 
     const statusIs = async (s: string) => (await orders.getOrder(orderId).catch(() => undefined))?.status === s;
 
     // Started on release 1.0, waiting for the payment provider's webhook.
-    await (await worker(release10.workflowsPath)).runUntil(async () => {
+    await (
+      await worker(release10.workflowsPath)
+    ).runUntil(async () => {
       await orders.startOrder(anOrder({ orderId, payment: { methodToken: 'tok_async' } }));
       await waitUntil(() => statusIs('AWAITING_PAYMENT'), { what: 'the saga to wait for the webhook on 1.0' });
     });
 
     // A bad deploy: 1.1's fraud screening without its patch guard.
-    await (await worker(require.resolve('../../fixtures/unpatched-1.1/order-fulfillment'))).runUntil(async () => {
+    await (
+      await worker(require.resolve('../../fixtures/unpatched-1.1/order-fulfillment'))
+    ).runUntil(async () => {
       await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
-      await waitUntil(async () => (await handle.fetchHistory()).events?.some(
-        (e) => e.workflowTaskFailedEventAttributes?.cause === Cause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
-      ), { what: 'the unpatched code to fail the workflow task as nondeterministic' });
-      await waitUntil(async () => ((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) > 1, { what: 'the task to be retried' });
+      await waitUntil(
+        async () =>
+          (await handle.fetchHistory()).events?.some(
+            (e) => e.workflowTaskFailedEventAttributes?.cause === Cause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
+          ),
+        { what: 'the unpatched code to fail the workflow task as nondeterministic' },
+      );
+      await waitUntil(async () => ((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) > 1, {
+        what: 'the task to be retried',
+      });
     });
     const stalled = await handle.describe();
     assert.equal(stalled.status.name, 'RUNNING', 'the saga is not failed');
     assert.deepEqual(stalled.searchAttributes.SagaStatus, ['AWAITING_PAYMENT'], 'operators still find it where it stopped');
 
     // The fix: the patched 1.1 build. The saga resumes on its old path and completes.
-    await (await worker(sagaWorkflowsPath())).runUntil(async () => {
-      await waitUntil(() => statusIs('AWAITING_DISPATCH'), { what: 'the saga to resume on the patched build', timeoutMs: 60_000 });
+    await (
+      await worker(sagaWorkflowsPath())
+    ).runUntil(async () => {
+      await waitUntil(() => statusIs('AWAITING_DISPATCH'), {
+        what: 'the saga to resume on the patched build',
+        timeoutMs: 60_000,
+      });
       assert.equal((await orders.confirmDispatch(orderId, { trackingNumber: 'TRK-FIXED' })).accepted, true);
       const outcome = await orders.orderOutcome(orderId);
       assert.equal(outcome.status, 'COMPLETED');

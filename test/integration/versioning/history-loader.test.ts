@@ -34,15 +34,30 @@ test('CLI-exported and client-fetched histories load and replay', async () => {
     });
     const root = mkdtempSync(join(tmpdir(), 'corpus-'));
     mkdirSync(join(root, '0.1'));
-    const cliJson = execFileSync(temporalCli(), ['workflow', 'show', '-w', workflowId, '--output', 'json', '--address', temporalAddress()]);
+    const cliJson = execFileSync(temporalCli(), [
+      'workflow',
+      'show',
+      '-w',
+      workflowId,
+      '--output',
+      'json',
+      '--address',
+      temporalAddress(),
+    ]);
     writeFileSync(join(root, '0.1', 'from-cli.json'), cliJson);
     const fetched = await client.workflow.getHandle(workflowId).fetchHistory();
     writeFileSync(join(root, '0.1', 'from-client.json'), historyToJSON(fetched));
 
     const entries = corpus(root);
-    assert.deepEqual(entries.map((e) => e.scenario), ['from-cli', 'from-client']);
+    assert.deepEqual(
+      entries.map((e) => e.scenario),
+      ['from-cli', 'from-client'],
+    );
     const same = await replayCorpus(workflowBundle, entries);
-    assert.deepEqual(same.map((o) => o.error), [undefined, undefined]);
+    assert.deepEqual(
+      same.map((o) => o.error),
+      [undefined, undefined],
+    );
 
     const broken = await replayCorpus(await bundleWorkflows(changed), entries, root);
     for (const outcome of broken) {

@@ -30,10 +30,17 @@ test('replay:live checks running sagas against the candidate code', async () => 
   const orders = createOrderClient(new Client({ connection }), { taskQueue });
   const orderId = uniqueId('live');
   try {
-    const worker = await createSagaWorker({ connection: native, db, taskQueue, workflowBundle: await bundleWorkflows(release10.workflowsPath) });
+    const worker = await createSagaWorker({
+      connection: native,
+      db,
+      taskQueue,
+      workflowBundle: await bundleWorkflows(release10.workflowsPath),
+    });
     await worker.runUntil(async () => {
       await orders.startOrder(anOrder({ orderId }));
-      await waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === 'AWAITING_DISPATCH', { what: 'a 1.0 saga waiting for dispatch' });
+      await waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === 'AWAITING_DISPATCH', {
+        what: 'a 1.0 saga waiting for dispatch',
+      });
     });
     const replay = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'cli/replay.ts', '--query', `WorkflowId = 'order-${orderId}'`, ...args], {
@@ -51,7 +58,10 @@ test('replay:live checks running sagas against the candidate code', async () => 
     assert.match(unpatched.stdout, /1 would not resume/);
   } finally {
     // No worker serves it any more: end it so it does not linger on a reused server.
-    await new Client({ connection }).workflow.getHandle(`order-${orderId}`).terminate('test over').catch(() => undefined);
+    await new Client({ connection }).workflow
+      .getHandle(`order-${orderId}`)
+      .terminate('test over')
+      .catch(() => undefined);
     release10.remove();
     await native.close();
     await connection.close();

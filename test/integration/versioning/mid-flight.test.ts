@@ -75,11 +75,18 @@ function deployment(behavior: SagaVersioningBehavior): Deployment {
         db,
         taskQueue,
         workflowBundle: build === '1.0' ? bundle10 : bundle11,
-        workerDeploymentOptions: { useWorkerVersioning: true, version: { deploymentName, buildId: build }, defaultVersioningBehavior: behavior },
+        workerDeploymentOptions: {
+          useWorkerVersioning: true,
+          version: { deploymentName, buildId: build },
+          defaultVersioningBehavior: behavior,
+        },
       });
       const running = worker.run();
       // The build becomes a deployment version once its pollers reach the server; promote then.
-      await waitUntil(() => rollout.promote(build).then(() => true), { what: `build ${build} to be promotable`, intervalMs: 300 });
+      await waitUntil(() => rollout.promote(build).then(() => true), {
+        what: `build ${build} to be promotable`,
+        intervalMs: 300,
+      });
       return {
         worker,
         async stop() {
@@ -92,10 +99,13 @@ function deployment(behavior: SagaVersioningBehavior): Deployment {
 }
 
 const status = (orders: OrderClient, orderId: string, s: SagaStatus) =>
-  waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === s, { what: `${orderId} to reach ${s}` });
+  waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === s, {
+    what: `${orderId} to reach ${s}`,
+  });
 
 const buildOf = async (orderId: string) =>
-  (await client.workflow.getHandle(workflowIdFor(orderId)).describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId;
+  (await client.workflow.getHandle(workflowIdFor(orderId)).describe()).raw.workflowExecutionInfo?.versioningInfo
+    ?.deploymentVersion?.buildId;
 
 async function finish(orders: OrderClient, orderId: string): Promise<string> {
   const answer = await orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` });
@@ -191,17 +201,23 @@ test('PINNED: sagas started on 1.0 stay on the 1.0 build until they finish; new 
 
     // The canary numbers come from the same visibility records: two completed on 1.0, one on 1.1.
     const common = { deploymentName: d.rollout.deploymentName, workflowType: 'orderFulfillment', since, stuckAfterMs: 3_600_000 };
-    await waitUntil(async () => (await buildOutcomes(client, { ...common, buildId: '1.0' })).completed === 2, { what: 'visibility of 1.0 outcomes' });
+    await waitUntil(async () => (await buildOutcomes(client, { ...common, buildId: '1.0' })).completed === 2, {
+      what: 'visibility of 1.0 outcomes',
+    });
     const canary = await buildOutcomes(client, { ...common, buildId: '1.1' });
     assert.equal(canary.completed, 1);
     assert.equal(canary.failed + canary.stuck + canary.running, 0);
 
     // The operator's command over the same data: one closed saga on the canary is too few to promote.
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'cli/canary.ts', '--baseline', '1.0', '--canary', '1.1', '--since', '10'], {
-      cwd: repoRoot,
-      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), SAGA_DEPLOYMENT_NAME: d.rollout.deploymentName },
-      encoding: 'utf8',
-    });
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'cli/canary.ts', '--baseline', '1.0', '--canary', '1.1', '--since', '10'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), SAGA_DEPLOYMENT_NAME: d.rollout.deploymentName },
+        encoding: 'utf8',
+      },
+    );
     assert.equal(cli.status, 2, cli.stderr);
     assert.match(cli.stdout, /only 1 closed sagas on 1\.1/);
     assert.match(cli.stdout, /verdict: hold$/m);

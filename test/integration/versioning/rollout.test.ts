@@ -28,7 +28,11 @@ before(async () => {
       connection: native,
       taskQueue,
       workflowBundle,
-      workerDeploymentOptions: { useWorkerVersioning: true, version: { deploymentName, buildId }, defaultVersioningBehavior: 'PINNED' },
+      workerDeploymentOptions: {
+        useWorkerVersioning: true,
+        version: { deploymentName, buildId },
+        defaultVersioningBehavior: 'PINNED',
+      },
     });
     running.push({ worker, done: worker.run() });
   }

@@ -7,9 +7,19 @@ import type { Envelope } from '../../../events/envelope';
 import { eventSources } from '../../../events/sources';
 import { emptyOrderView, foldOrderView, type OrderEvent } from '../../../consumers/order-view/projection';
 
-const data = new Map(readExamples(eventSources.examplesDir).map((e) => [`${e.type}.v${e.version}`, (e.envelope as Envelope).data as Record<string, unknown>]));
+const data = new Map(
+  readExamples(eventSources.examplesDir).map((e) => [
+    `${e.type}.v${e.version}`,
+    (e.envelope as Envelope).data as Record<string, unknown>,
+  ]),
+);
 const at = (minute: number) => `2026-11-21T10:${String(minute).padStart(2, '0')}:00.000Z`;
-const event = (type: string, minute: number, version = 1): OrderEvent => ({ type, orderId: 'ord-1', time: at(minute), data: data.get(`${type}.v${version}`) as Record<string, unknown> });
+const event = (type: string, minute: number, version = 1): OrderEvent => ({
+  type,
+  orderId: 'ord-1',
+  time: at(minute),
+  data: data.get(`${type}.v${version}`) as Record<string, unknown>,
+});
 
 const completed = [
   event('OrderSubmitted', 1),

@@ -7,7 +7,15 @@ import { toKafkaMessage } from '../../../events/kafka-binding';
 import { UnreadableEvent } from '../../../events/unreadable';
 import { decodeEnvelope } from '../../../consumers/read-message';
 
-const env = envelope({ context: 'orders', type: 'OrderCompleted', schemaVersion: 1, orderId: 'o-1', causationId: 'order-o-1/complete', correlationId: 'order-o-1', data: { orderId: 'o-1' } });
+const env = envelope({
+  context: 'orders',
+  type: 'OrderCompleted',
+  schemaVersion: 1,
+  orderId: 'o-1',
+  causationId: 'order-o-1/complete',
+  correlationId: 'order-o-1',
+  data: { orderId: 'o-1' },
+});
 const good = toKafkaMessage('o-1', env);
 const headers = good.headers as Record<string, string>;
 

@@ -27,11 +27,18 @@ test('the CLI exits 0 on the committed tree and says what it checked', () => {
 
 test('every stored example reads as the newest version of its event', () => {
   const examples = readExamples(eventSources.examplesDir);
-  assert.equal(examples.length, Object.values(catalog).reduce((n, def) => n + Object.keys(def.versions).length, 0));
+  assert.equal(
+    examples.length,
+    Object.values(catalog).reduce((n, def) => n + Object.keys(def.versions).length, 0),
+  );
   for (const example of examples) {
     const env = Envelope.parse(example.envelope);
     const read = upcast(catalog, upcasters, env);
-    assert.equal(read.version, Math.max(...Object.keys(catalog[env.type as keyof typeof catalog].versions).map(Number)), example.file);
+    assert.equal(
+      read.version,
+      Math.max(...Object.keys(catalog[env.type as keyof typeof catalog].versions).map(Number)),
+      example.file,
+    );
   }
 });
 
@@ -45,7 +52,10 @@ test('a v1 ShipmentDispatched is upcast to v2 with the dispatch time taken from 
 
 test('dropping a field a consumer reads fails both the snapshot rule and that consumer', () => {
   const v2 = catalog.ShipmentDispatched.versions[2].omit({ trackingNumber: true });
-  const edited = { ...catalog, ShipmentDispatched: { ...catalog.ShipmentDispatched, versions: { ...catalog.ShipmentDispatched.versions, 2: v2 } } };
+  const edited = {
+    ...catalog,
+    ShipmentDispatched: { ...catalog.ShipmentDispatched, versions: { ...catalog.ShipmentDispatched.versions, 2: v2 } },
+  };
   const problems = checkEvents({
     catalog: edited,
     upcasters,
@@ -63,13 +73,32 @@ test('dropping a field a consumer reads fails both the snapshot rule and that co
 });
 
 test('producers may only write a version the catalog has', () => {
-  const problems = checkEvents({ catalog, upcasters, contracts: [], snapshots: readSnapshots(eventSources.snapshotsDir), examples: [], produced: { ShipmentDispatched: 3 } });
-  assert.deepEqual(problems.filter((p) => p.kind === 'produced').map((p) => p.message), ['ShipmentDispatched: producers write v3, which the catalog does not have']);
+  const problems = checkEvents({
+    catalog,
+    upcasters,
+    contracts: [],
+    snapshots: readSnapshots(eventSources.snapshotsDir),
+    examples: [],
+    produced: { ShipmentDispatched: 3 },
+  });
+  assert.deepEqual(
+    problems.filter((p) => p.kind === 'produced').map((p) => p.message),
+    ['ShipmentDispatched: producers write v3, which the catalog does not have'],
+  );
 });
 
 test('an additive optional field on a published event passes', () => {
   const v1 = catalog.OrderConfirmed.versions[1].extend({ locale: z.string().optional() });
   const edited = { ...catalog, OrderConfirmed: { ...catalog.OrderConfirmed, versions: { 1: v1 } } };
-  const problems = checkEvents({ catalog: edited, upcasters, contracts: eventSources.contracts, snapshots: readSnapshots(eventSources.snapshotsDir), examples: [] });
-  assert.deepEqual(problems.filter((p) => p.kind !== 'example'), []);
+  const problems = checkEvents({
+    catalog: edited,
+    upcasters,
+    contracts: eventSources.contracts,
+    snapshots: readSnapshots(eventSources.snapshotsDir),
+    examples: [],
+  });
+  assert.deepEqual(
+    problems.filter((p) => p.kind !== 'example'),
+    [],
+  );
 });

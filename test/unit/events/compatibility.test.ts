@@ -36,7 +36,13 @@ test('a breaking change fails once per broken field, naming event, field and rul
 
 test('each breach carries its rule for tooling', () => {
   const rules = checkSnapshots(breaking, publishedBaseline()).map((p) => `${p.breach?.field}:${p.breach?.rule}`);
-  assert.deepEqual(rules.sort(), ['carrier:removed-field', 'cost.vatRate:new-required-field', 'parcels[].label:made-optional', 'speed:narrowed-enum', 'weightGrams:changed-type']);
+  assert.deepEqual(rules.sort(), [
+    'carrier:removed-field',
+    'cost.vatRate:new-required-field',
+    'parcels[].label:made-optional',
+    'speed:narrowed-enum',
+    'weightGrams:changed-type',
+  ]);
 });
 
 test('an unpublished version and a withdrawn one are both reported', () => {
@@ -53,7 +59,10 @@ test('an unpublished version and a withdrawn one are both reported', () => {
 test('making a nullable field non-null or null-only is a type change', () => {
   const snapshots = publishedBaseline();
   const { z } = require('zod') as typeof import('zod');
-  const changed = { ...baseline, ParcelLost: { context: 'shipping' as const, versions: { 1: z.object({ orderId: z.string(), reason: z.string() }) } } };
+  const changed = {
+    ...baseline,
+    ParcelLost: { context: 'shipping' as const, versions: { 1: z.object({ orderId: z.string(), reason: z.string() }) } },
+  };
   assert.deepEqual(
     checkSnapshots(changed, snapshots).map((p) => p.message),
     ['ParcelLost v1: field "reason": changed type (was null|string, now string); a change of meaning needs a new version'],

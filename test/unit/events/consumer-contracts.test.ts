@@ -10,14 +10,21 @@ import { baseline } from './fixtures/catalog';
 const tracking: ConsumerContract = {
   consumer: 'tracking',
   reads: [
-    { type: 'ParcelShipped', version: 1, fields: { orderId: 'string', carrier: 'string', 'cost.amount': 'number', 'parcels[].id': 'string', 'note?': 'string' } },
+    {
+      type: 'ParcelShipped',
+      version: 1,
+      fields: { orderId: 'string', carrier: 'string', 'cost.amount': 'number', 'parcels[].id': 'string', 'note?': 'string' },
+    },
     { type: 'ParcelLost', version: 1, fields: { reason: 'string|null' } },
   ],
 };
 
 const withV2 = (v2: z.ZodType): EventCatalog => ({
   ...baseline,
-  ParcelShipped: { ...(baseline.ParcelShipped as EventCatalog[string]), versions: { ...(baseline.ParcelShipped as EventCatalog[string]).versions, 2: v2 } },
+  ParcelShipped: {
+    ...(baseline.ParcelShipped as EventCatalog[string]),
+    versions: { ...(baseline.ParcelShipped as EventCatalog[string]).versions, 2: v2 },
+  },
 });
 
 const v1 = baseline.ParcelShipped?.versions[1] as z.ZodObject;
@@ -28,7 +35,9 @@ test('a consumer whose fields all hold is satisfied on every version it receives
 
 test('a field removed in a newer version breaks the consumer that reads it', () => {
   const messages = checkContracts(withV2(v1.omit({ carrier: true })), [tracking]).map(describeViolation);
-  assert.deepEqual(messages, ['consumer tracking reads ParcelShipped v2 field "carrier": "carrier" is not in the producer schema (removed or renamed)']);
+  assert.deepEqual(messages, [
+    'consumer tracking reads ParcelShipped v2 field "carrier": "carrier" is not in the producer schema (removed or renamed)',
+  ]);
 });
 
 test('a field made optional or retyped breaks it, nested and in array items', () => {
@@ -47,6 +56,11 @@ test('a field the consumer marks optional may be optional but not removed; an un
   assert.deepEqual(checkContracts(noNote, [tracking]).map(describeViolation), [
     'consumer tracking reads ParcelShipped v2 field "note": "note" is not in the producer schema (removed or renamed)',
   ]);
-  const ghost: ConsumerContract = { consumer: 'ghost', reads: [{ type: 'ParcelTeleported', version: 1, fields: { orderId: 'string' } }] };
-  assert.deepEqual(checkContracts(baseline, [ghost]).map(describeViolation), ['consumer ghost reads ParcelTeleported v1 field "(event)": no such event type in the catalog']);
+  const ghost: ConsumerContract = {
+    consumer: 'ghost',
+    reads: [{ type: 'ParcelTeleported', version: 1, fields: { orderId: 'string' } }],
+  };
+  assert.deepEqual(checkContracts(baseline, [ghost]).map(describeViolation), [
+    'consumer ghost reads ParcelTeleported v1 field "(event)": no such event type in the catalog',
+  ]);
 });

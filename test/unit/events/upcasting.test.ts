@@ -42,5 +42,8 @@ test('what cannot be read is refused with a poison reason', () => {
   assert.equal(reasonOf(exampleEnvelope('ParcelShipped', 3, parcelShippedV1Data)), 'unsupported-version');
   assert.equal(reasonOf(exampleEnvelope('ParcelShipped', 1, { ...parcelShippedV1Data, weightGrams: 'heavy' })), 'invalid-data');
   assert.equal(upcast(baseline, {}, Envelope.parse(exampleEnvelope('ParcelLost', 1, { orderId: 'o', reason: null }))).version, 1);
-  assert.throws(() => upcast(baseline, {}, Envelope.parse(exampleEnvelope('ParcelShipped', 1, parcelShippedV1Data))), /no upcaster from ParcelShipped v1 to v2/);
+  assert.throws(
+    () => upcast(baseline, {}, Envelope.parse(exampleEnvelope('ParcelShipped', 1, parcelShippedV1Data))),
+    /no upcaster from ParcelShipped v1 to v2/,
+  );
 });

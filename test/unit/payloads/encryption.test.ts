@@ -37,7 +37,10 @@ test('round trip: encrypted under the current key, decoded to the same payload',
   const decoded = await codec.decode(encoded);
   assert.deepEqual(value(decoded[0]), order);
   assert.equal(value(decoded[1]), null);
-  assert.deepEqual(decoded.map((p) => meta(p, 'encoding')), original.map((p) => meta(p, 'encoding')));
+  assert.deepEqual(
+    decoded.map((p) => meta(p, 'encoding')),
+    original.map((p) => meta(p, 'encoding')),
+  );
 });
 
 test('the same payload encrypts differently each time (fresh IV)', async () => {
@@ -55,7 +58,10 @@ test('tampering is detected: a flipped byte, a truncated payload, a swapped key 
   await assert.rejects(codec.decode([{ ...encoded, data: flipped }]), PayloadIntegrityError);
   await assert.rejects(codec.decode([{ ...encoded, data: Buffer.from(encoded!.data!).subarray(0, 20) }]), PayloadIntegrityError);
   // The key id is authenticated: relabelling the ciphertext as k0's fails as well.
-  await assert.rejects(codec.decode([{ ...encoded, metadata: { ...encoded!.metadata, [KEY_ID_METADATA]: Buffer.from('k0') } }]), PayloadIntegrityError);
+  await assert.rejects(
+    codec.decode([{ ...encoded, metadata: { ...encoded!.metadata, [KEY_ID_METADATA]: Buffer.from('k0') } }]),
+    PayloadIntegrityError,
+  );
 });
 
 test('rotation: the new key encodes, the old key still decodes what it wrote', async () => {
@@ -100,9 +106,12 @@ test('PAYLOAD_KEYS: errors and printouts name key ids, never key material', () =
   assert.match(describeKeyring(undefined), /off/);
   const short = randomBytes(16).toString('base64');
   for (const bad of [`k1:${short}`, `k1:${k1},k1:${k0}`, `k1${k1}`, `k 1:${k1}`, `k1:not base64!`]) {
-    assert.throws(() => parseKeyring(bad), (err: Error) => {
-      assert.ok(!err.message.includes(short) && !err.message.includes(k1) && !err.message.includes(k0), err.message);
-      return true;
-    });
+    assert.throws(
+      () => parseKeyring(bad),
+      (err: Error) => {
+        assert.ok(!err.message.includes(short) && !err.message.includes(k1) && !err.message.includes(k0), err.message);
+        return true;
+      },
+    );
   }
 });

@@ -28,7 +28,15 @@ test('order input, customer, address, email and secrets are redacted; ids stay',
     req: { headers: { authorization: 'Bearer abc.def' } },
     PAYLOAD_KEYS: 'k1:c2VjcmV0',
   });
-  for (const leak of ['Grace Hopper', 'grace@example.com', '1 Main St', '22201', 'tok_secret_123', 'Bearer abc.def', 'c2VjcmV0']) {
+  for (const leak of [
+    'Grace Hopper',
+    'grace@example.com',
+    '1 Main St',
+    '22201',
+    'tok_secret_123',
+    'Bearer abc.def',
+    'c2VjcmV0',
+  ]) {
     assert.ok(!out.includes(leak), `${leak} leaked: ${out}`);
   }
   assert.match(out, /"orderId":"o-77"/);

@@ -16,8 +16,12 @@ const replayed = () =>
 
 test('the corpus holds the released versions, with sagas open at each wait point', () => {
   const releases = new Set(entries.map((e) => e.release));
-  for (const release of Object.keys(releaseCommits)) assert.ok(releases.has(release), `release ${release} histories are committed`);
-  assert.ok(entries.some((e) => e.release === '1.0' && e.scenario.startsWith('open-')), 'open sagas are part of the corpus');
+  for (const release of Object.keys(releaseCommits))
+    assert.ok(releases.has(release), `release ${release} histories are committed`);
+  assert.ok(
+    entries.some((e) => e.release === '1.0' && e.scenario.startsWith('open-')),
+    'open sagas are part of the corpus',
+  );
 });
 
 for (const entry of entries) {

@@ -14,7 +14,10 @@ test('the unpatched 1.1 change breaks every 1.0 saga that passed submission', as
   const outcomes = await replayCorpus(bundle, release10);
   const failed = outcomes.filter((o) => o.error);
   // Every 1.0 saga submitted its order and then authorized payment: the unpatched code screens in between.
-  assert.deepEqual(failed.map((o) => o.entry.scenario), outcomes.map((o) => o.entry.scenario));
+  assert.deepEqual(
+    failed.map((o) => o.entry.scenario),
+    outcomes.map((o) => o.entry.scenario),
+  );
   const open = failed.find((o) => o.entry.scenario === 'open-awaiting-dispatch');
   assert.ok(open?.error);
   assert.match(open.error, /^versioning\/histories\/1\.0\/open-awaiting-dispatch\.json: DeterminismViolationError/);

@@ -20,11 +20,14 @@ test('sequential undo runs newest first, one at a time', async () => {
   }
   await saga.compensate();
   assert.deepEqual(log, ['start c', 'end c', 'start b', 'end b', 'start a', 'end a']);
-  assert.deepEqual(saga.records.map((r) => [r.name, r.state, r.sequence, r.result]), [
-    ['a', 'done', 3, 'A'],
-    ['b', 'done', 2, 'B'],
-    ['c', 'done', 1, 'C'],
-  ]);
+  assert.deepEqual(
+    saga.records.map((r) => [r.name, r.state, r.sequence, r.result]),
+    [
+      ['a', 'done', 3, 'A'],
+      ['b', 'done', 2, 'B'],
+      ['c', 'done', 1, 'C'],
+    ],
+  );
 });
 
 test('parallel undo starts every undo, newest first, and waits for all', async () => {

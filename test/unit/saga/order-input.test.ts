@@ -28,7 +28,12 @@ test('every bad field is named', () => {
     () => parseOrder(bad),
     (err: unknown) => {
       assert.ok(err instanceof InvalidOrderError);
-      assert.deepEqual(err.fields.map((f) => f.field).sort(), ['lines.0.quantity', 'lines.0.unitPrice.amount', 'lines.0.unitPrice.currency', 'payment.methodToken']);
+      assert.deepEqual(err.fields.map((f) => f.field).sort(), [
+        'lines.0.quantity',
+        'lines.0.unitPrice.amount',
+        'lines.0.unitPrice.currency',
+        'payment.methodToken',
+      ]);
       assert.match(err.message, /lines\.0\.quantity/);
       return true;
     },
@@ -36,5 +41,8 @@ test('every bad field is named', () => {
 });
 
 test('no lines is an error on lines', () => {
-  assert.throws(() => parseOrder({ ...valid, lines: [] }), (err: unknown) => err instanceof InvalidOrderError && err.fields[0]?.field === 'lines');
+  assert.throws(
+    () => parseOrder({ ...valid, lines: [] }),
+    (err: unknown) => err instanceof InvalidOrderError && err.fields[0]?.field === 'lines',
+  );
 });

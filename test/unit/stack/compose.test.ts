@@ -23,7 +23,18 @@ test('docker-compose.yml is valid and describes the production stack', { skip: n
   const res = spawnSync(cmd!, [...pre, '-f', 'docker-compose.yml', 'config', '--services'], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(res.status, 0, res.stderr);
   const services = res.stdout.trim().split('\n');
-  for (const s of ['postgresql', 'temporal', 'temporal-ui', 'kafka', 'saga-worker', 'relay', 'notifications', 'order-view', 'api', 'codec-server']) {
+  for (const s of [
+    'postgresql',
+    'temporal',
+    'temporal-ui',
+    'kafka',
+    'saga-worker',
+    'relay',
+    'notifications',
+    'order-view',
+    'api',
+    'codec-server',
+  ]) {
     assert.ok(services.includes(s), `service ${s} in ${services.join(', ')}`);
   }
 });

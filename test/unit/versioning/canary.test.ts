@@ -6,8 +6,14 @@ import { test } from 'node:test';
 import { percentile, verdict, type BuildOutcomes } from '../../../versioning/canary';
 
 const outcomes = (buildId: string, o: Partial<BuildOutcomes> = {}): BuildOutcomes => ({
-  buildId, completed: 90, compensated: 10, failed: 0, running: 5, stuck: 0,
-  durationsMs: Array.from({ length: 100 }, (_, i) => 1000 + i * 10), ...o,
+  buildId,
+  completed: 90,
+  compensated: 10,
+  failed: 0,
+  running: 5,
+  stuck: 0,
+  durationsMs: Array.from({ length: 100 }, (_, i) => 1000 + i * 10),
+  ...o,
 });
 
 test('a canary as good as the current build is promoted', () => {
@@ -49,7 +55,10 @@ test('a slower saga holds, a much slower one rolls back', () => {
 });
 
 test('thresholds can be tightened', () => {
-  assert.equal(verdict(outcomes('1.0'), outcomes('1.1', { completed: 88, compensated: 12 }), { compensationHold: 0.01 }).decision, 'hold');
+  assert.equal(
+    verdict(outcomes('1.0'), outcomes('1.1', { completed: 88, compensated: 12 }), { compensationHold: 0.01 }).decision,
+    'hold',
+  );
 });
 
 test('percentiles are nearest-rank', () => {

@@ -10,7 +10,13 @@ test('the default worker options keep nondeterminism a task failure', () => {
 });
 
 test('options that fail the saga on nondeterminism are refused', () => {
-  assert.throws(() => assertNondeterminismContained({ workflowFailureErrorTypes: { '*': ['NondeterminismError'] } }, ['orderFulfillment']), /fail the saga/);
-  assert.throws(() => assertNondeterminismContained({ workflowFailureErrorTypes: { orderFulfillment: ['Error'] } }, ['orderFulfillment']), /orderFulfillment/);
+  assert.throws(
+    () => assertNondeterminismContained({ workflowFailureErrorTypes: { '*': ['NondeterminismError'] } }, ['orderFulfillment']),
+    /fail the saga/,
+  );
+  assert.throws(
+    () => assertNondeterminismContained({ workflowFailureErrorTypes: { orderFulfillment: ['Error'] } }, ['orderFulfillment']),
+    /orderFulfillment/,
+  );
   assert.deepEqual(nondeterminismEscapes({ workflowFailureErrorTypes: { other: ['Error'] } }, ['orderFulfillment']), []);
 });

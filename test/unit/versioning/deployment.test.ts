@@ -2,7 +2,14 @@
 // code (package version + commit, or BUILD_ID), with the versioning behaviour the operator set.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildId, gitCommit, packageVersion, sagaDeploymentOptions, sagaVersioningBehavior, SAGA_DEPLOYMENT } from '../../../versioning/deployment';
+import {
+  buildId,
+  gitCommit,
+  packageVersion,
+  sagaDeploymentOptions,
+  sagaVersioningBehavior,
+  SAGA_DEPLOYMENT,
+} from '../../../versioning/deployment';
 
 test('the build id is the package version and the commit', () => {
   const commit = gitCommit();

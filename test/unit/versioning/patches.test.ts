@@ -8,7 +8,11 @@ import { patchRegistry, type PatchEntry } from '../../../versioning/patches';
 import { corpus } from '../../../versioning/replay';
 
 const entry = (id: string, phase: PatchEntry['phase']): PatchEntry => ({
-  id, phase, release: '1.1', workflow: 'orderFulfillment', change: 'test',
+  id,
+  phase,
+  release: '1.1',
+  workflow: 'orderFulfillment',
+  change: 'test',
 });
 
 test('the repository workflow code agrees with the registry', () => {
@@ -28,7 +32,7 @@ test('finds patch calls with their lines, ignoring comments and declarations', (
     "// patched('in-a-comment') is not a call",
     "if (patched('fraud-screening')) {",
     '}',
-    "deprecatePatch(\"old-step\");",
+    'deprecatePatch("old-step");',
     'if (patched(someId)) {}',
   ].join('\n');
   assert.deepEqual(findPatchCalls(source, 'w.ts'), [
@@ -73,7 +77,10 @@ test('matching code and registry pass', () => {
   assert.deepEqual(
     checkPatches(
       [entry('a', 'patched'), entry('b', 'deprecated'), entry('c', 'removed')],
-      [{ kind: 'patched', id: 'a', file: 'w.ts', line: 1 }, { kind: 'deprecatePatch', id: 'b', file: 'w.ts', line: 2 }],
+      [
+        { kind: 'patched', id: 'a', file: 'w.ts', line: 1 },
+        { kind: 'deprecatePatch', id: 'b', file: 'w.ts', line: 2 },
+      ],
     ),
     [],
   );

@@ -1,7 +1,7 @@
 import { catalog, producedVersion, type EventData, type EventType } from '../events/catalog';
 import type { Envelope } from '../events/envelope';
 import { appendEvent } from '../outbox/append';
-import type { Sql } from '../outbox/database';
+import type { Sql } from '../platform/database';
 
 /** Who caused an event: the order, its saga (correlation) and the operation's idempotency key. */
 export interface Cause {

@@ -1,5 +1,5 @@
-import type { Database } from '../outbox/database';
-import { outboxMigrations, type Migration } from '../outbox/migrations';
+import type { Database } from '../platform/database';
+import { outboxMigrations, type Migration } from '../platform/migrations';
 import { createFraudActivities } from './fraud/operations';
 import { fraudMigrations } from './fraud/schema';
 import { createInventoryActivities } from './inventory/operations';

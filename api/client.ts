@@ -4,7 +4,7 @@ import {
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
-import { rootMessage } from '../workflows/compensation';
+import { rootMessage } from '../workflows/undos';
 import {
   cancelUpdate,
   confirmDispatchUpdate,
@@ -24,7 +24,7 @@ import {
   type SagaStatus,
 } from '../workflows/definitions';
 import type { orderFulfillment } from '../workflows/order-fulfillment';
-import { parseOrder, type Order } from './order';
+import { parseOrder, type Order } from '../domain/order';
 
 /**
  * The typed client teams use to drive order sagas. Input is validated before anything starts
@@ -149,4 +149,4 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
 }
 
 export type OrderClient = ReturnType<typeof createOrderClient>;
-export { InvalidOrderError, type OrderRequest } from './order';
+export { InvalidOrderError, type OrderRequest } from '../domain/order';

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { dataConverter } from './payloads/data-converter';
-import type { Keyring } from './payloads/keyring';
+import { dataConverter } from '../platform/codec/data-converter';
+import type { Keyring } from '../platform/codec/keyring';
 
 /**
  * A Temporal Client with the project's data converter: what it sends is encrypted under the

@@ -5,7 +5,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { SagaStatusAttribute, TASK_QUEUE, workflowIdFor } from '../workflows/definitions';
 import { createOrderClient, InvalidOrderError } from './client';
-import { parseOrder } from './order';
+import { parseOrder } from '../domain/order';
 
 /**
  * The order saga over HTTP, for teams that do not use TypeScript: the same typed client behind

@@ -8,13 +8,13 @@ import { parseArgs } from 'node:util';
 import { participantMigrations } from '../activities';
 import { restock } from '../activities/inventory/ledger';
 import { createOrderClient, type OrderRequest } from '../api/client';
-import { openDatabase } from '../outbox/database';
-import { migrate } from '../outbox/migrations';
+import { openDatabase } from '../platform/database';
+import { migrate } from '../platform/migrations';
 import { formatVerdict, verdict } from '../versioning/canary';
 import { buildOutcomes } from '../versioning/outcomes';
 import { releaseWorkflows } from '../versioning/releases';
 import { bundleWorkflows, sagaWorkflowsPath } from '../versioning/replay';
-import { formatDeployment, Rollout } from '../versioning/rollout';
+import { formatDeployment, Rollout } from '../versioning/worker-deployments';
 import { createSagaWorker } from '../workers/saga-worker';
 
 /**

@@ -8,14 +8,14 @@ import { catalog } from '../events/catalog';
 import { envelope, topicFor, type Envelope } from '../events/envelope';
 import { readExamples } from '../events/examples';
 import { toKafkaMessage } from '../events/kafka-binding';
-import { eventSources } from '../events/sources';
+import { eventSources } from '../versioning/event-sources';
 import { upcasters } from '../events/upcasters';
 import { createEventConsumer } from '../consumers/event-consumer';
 import { orderViewContract } from '../consumers/order-view/contract';
 import { orderViewMigrations } from '../consumers/order-view/migrations';
 import { projectOrderView } from '../consumers/order-view/projection';
-import { openDatabase } from '../outbox/database';
-import { migrate } from '../outbox/migrations';
+import { openDatabase } from '../platform/database';
+import { migrate } from '../platform/migrations';
 
 /**
  * `npm run bench:order-view [-- --orders N] [--database <url>]`: how fast the order view consumer

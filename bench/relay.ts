@@ -8,8 +8,8 @@ import { Client } from 'pg';
 import { envelope, type NewEvent } from '../events/envelope';
 import { fromKafkaMessage, toKafkaMessage } from '../events/kafka-binding';
 import { appendEvent } from '../outbox/append';
-import { openDatabase, type Database } from '../outbox/database';
-import { migrate, outboxMigrations } from '../outbox/migrations';
+import { openDatabase, type Database } from '../platform/database';
+import { migrate, outboxMigrations } from '../platform/migrations';
 import { createRelay } from '../outbox/relay';
 import { openOutboxStore } from '../outbox/store';
 

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { participantMigrations } from '../activities';
 import { restock } from '../activities/inventory/ledger';
 import { createOrderClient } from '../api/client';
-import { dataConverter } from '../api/payloads/data-converter';
-import { describeKeyring } from '../api/payloads/keyring';
-import { PayloadEnvironment } from '../api/payloads/settings';
-import { openDatabase } from '../outbox/database';
-import { migrate } from '../outbox/migrations';
+import { dataConverter } from '../platform/codec/data-converter';
+import { describeKeyring } from '../platform/codec/keyring';
+import { PayloadEnvironment } from '../platform/codec/settings';
+import { openDatabase } from '../platform/database';
+import { migrate } from '../platform/migrations';
 import { createSagaWorker } from '../workers/saga-worker';
 
 /**

@@ -1,9 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { formatVerdict, verdict } from '../versioning/canary';
-import { SAGA_DEPLOYMENT } from '../versioning/deployment';
+import { SAGA_DEPLOYMENT } from '../platform/deployment';
 import { buildOutcomes } from '../versioning/outcomes';
-import { Rollout } from '../versioning/rollout';
+import { Rollout } from '../versioning/worker-deployments';
 
 /**
  * `npm run canary -- [--baseline <build>] [--canary <build>] [--since <minutes>] [--stuck-after <minutes>] [--min-closed <n>]`

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { readDeadLetters, redriveDeadLetters } from '../consumers/dead-letter';
-import { readConfig } from '../workers/config';
+import { readConfig } from '../platform/config';
 
 /**
  * Operator commands for dead letters:

@@ -2,10 +2,10 @@ import { killSwitch, setKillSwitch } from '../consumers/notifications/kill-switc
 import { notificationsMigrations } from '../consumers/notifications/migrations';
 import { resendSuppressed } from '../consumers/notifications/resend';
 import { mailboxSender } from '../consumers/notifications/sender';
-import { openDatabase } from '../outbox/database';
-import { migrate } from '../outbox/migrations';
-import { readConfig } from '../workers/config';
-import { createLogger } from '../workers/log';
+import { openDatabase } from '../platform/database';
+import { migrate } from '../platform/migrations';
+import { readConfig } from '../platform/config';
+import { createLogger } from '../platform/log';
 
 /**
  * Operator commands for the notifications kill switch:

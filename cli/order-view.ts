@@ -1,6 +1,6 @@
 import { findOrdersOfCustomer, findOrderView } from '../consumers/order-view/query';
-import { openDatabase } from '../outbox/database';
-import { readConfig } from '../workers/config';
+import { openDatabase } from '../platform/database';
+import { readConfig } from '../platform/config';
 
 /**
  * Customer care's look-up:

@@ -2,8 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dataConverter } from '../api/payloads/data-converter';
-import { readConfig } from '../workers/config';
+import { dataConverter } from '../platform/codec/data-converter';
+import { readConfig } from '../platform/config';
 import { WORKFLOW_TYPE } from '../workflows/definitions';
 import { bundleWorkflows, coreMessage, sagaWorkflowsPath } from '../versioning/replay';
 

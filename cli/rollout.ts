@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
-import { formatDeployment, Rollout } from '../versioning/rollout';
-import { SAGA_DEPLOYMENT } from '../versioning/deployment';
+import { formatDeployment, Rollout } from '../versioning/worker-deployments';
+import { SAGA_DEPLOYMENT } from '../platform/deployment';
 
 /**
  * Operator rollout of saga worker builds:

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createOrderClient } from '../api/client';
 import { connectClient } from '../api/connect';
-import { readConfig } from '../workers/config';
+import { readConfig } from '../platform/config';
 import {
   SagaStatus,
   SagaStatusAttribute,

@@ -10,12 +10,12 @@ import {
 import pino, { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { topicFor } from '../events/envelope';
-import type { EventCatalog } from '../events/catalog-model';
+import type { EventCatalog } from '../events/definition';
 import type { ConsumerContract } from '../events/consumer-contracts';
 import { UnreadableEvent } from '../events/unreadable';
 import type { ReadEvent, Upcasters } from '../events/upcasting';
-import { capped } from '../outbox/backoff';
-import type { Database, Sql } from '../outbox/database';
+import { capped } from '../platform/backoff';
+import type { Database, Sql } from '../platform/database';
 import { deadLetterTopic, sendToDeadLetter } from './dead-letter';
 import { processedEventsTable, recordProcessed, type Origin } from './processed-events';
 import { decodeEnvelope, readEvent } from './read-message';

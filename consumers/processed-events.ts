@@ -1,5 +1,5 @@
-import type { Sql } from '../outbox/database';
-import type { Migration } from '../outbox/migrations';
+import type { Sql } from '../platform/database';
+import type { Migration } from '../platform/migrations';
 
 /**
  * Each consumer remembers the event ids it has applied, in its own table, and records one in the

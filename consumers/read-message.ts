@@ -1,6 +1,6 @@
 import type { IHeaders } from 'kafkajs';
 import { ZodError } from 'zod';
-import type { EventCatalog } from '../events/catalog-model';
+import type { EventCatalog } from '../events/definition';
 import type { Envelope } from '../events/envelope';
 import { fromKafkaMessage } from '../events/kafka-binding';
 import { UnreadableEvent } from '../events/unreadable';

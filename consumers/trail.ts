@@ -1,4 +1,4 @@
-import type { Database } from '../outbox/database';
+import type { Database } from '../platform/database';
 
 /**
  * Where one order's events went: written to the outbox, published to a topic partition and

@@ -1,5 +1,5 @@
 import { Envelope } from './envelope';
-import { newestVersion, versionKey, versionsOf, type EventCatalog } from './catalog-model';
+import { newestVersion, versionKey, versionsOf, type EventCatalog } from './definition';
 import { compareSchemas, describeBreach, type Breach } from './compatibility';
 import { checkContracts, describeViolation, type ConsumerContract } from './consumer-contracts';
 import type { StoredExample } from './examples';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { newestVersion, type EventCatalog } from './catalog-model';
+import { newestVersion, type EventCatalog } from './definition';
 import { wireSchema, type JsonSchema } from './json-schema';
 
 /**

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { topicFor } from './envelope';
-import { newestVersion, versionKey, versionsOf, type EventCatalog } from './catalog-model';
+import { newestVersion, versionKey, versionsOf, type EventCatalog } from './definition';
 import type { ConsumerContract } from './consumer-contracts';
 import type { StoredExample } from './examples';
 import { wireSchema, type JsonSchema } from './json-schema';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { topicFor } from './envelope';
-import { versionKey, versionsOf, type EventCatalog } from './catalog-model';
+import { versionKey, versionsOf, type EventCatalog } from './definition';
 
 /** The subset of JSON Schema that zod emits and the compatibility checker reads. */
 export interface JsonSchema {

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { versionKey, versionsOf, type EventCatalog } from './catalog-model';
+import { versionKey, versionsOf, type EventCatalog } from './definition';
 import { wireSchema, type JsonSchema } from './json-schema';
 
 /**

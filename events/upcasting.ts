@@ -1,5 +1,5 @@
 import type { Envelope } from './envelope';
-import { newestVersion, type EventCatalog } from './catalog-model';
+import { newestVersion, type EventCatalog } from './definition';
 import { UnreadableEvent } from './unreadable';
 
 /**

@@ -2,7 +2,7 @@ import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { codecEndpoint } from '../api/payloads/settings';
+import { codecEndpoint } from '../platform/codec/settings';
 import { cacheDir, dataDir } from './paths';
 import { launch, onPath, reused, run, terminate, waitUntilReady, type Service } from './supervise';
 

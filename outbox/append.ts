@@ -1,5 +1,5 @@
 import { envelope, topicFor, type NewEvent, type Envelope } from '../events/envelope';
-import type { Sql } from './database';
+import type { Sql } from '../platform/database';
 
 /**
  * Appends a domain event inside the caller's transaction: it leaves with the state change or not

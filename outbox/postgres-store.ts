@@ -1,4 +1,4 @@
-import type { Sql } from './database';
+import type { Sql } from '../platform/database';
 import type { CandidateRow } from './store';
 
 /**

@@ -4,7 +4,7 @@ import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { BoundedContext, topicFor, type Envelope } from '../events/envelope';
 import { toKafkaMessage } from '../events/kafka-binding';
-import { capped } from './backoff';
+import { capped } from '../platform/backoff';
 import type { RelayMetrics } from './relay-metrics';
 import type { OutboxRow, OutboxStore } from './store';
 

@@ -1,4 +1,4 @@
-import type { Database, Sql, SqlValue } from './database';
+import type { Database, Sql, SqlValue } from '../platform/database';
 import { claimOnPostgres } from './postgres-store';
 import { claimOnSqlite } from './sqlite-store';
 

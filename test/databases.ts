@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { openDatabase, type Database } from '../outbox/database';
+import { openDatabase, type Database } from '../platform/database';
 import { postgresUrl } from './env';
 
 /** A throwaway database of either kind, so one test suite can run against both stores. */

@@ -1,5 +1,5 @@
 /**
- * Edits that break replay of running sagas, applied to a copy of workflows/ by versioning/mutation.ts.
+ * Edits that break replay of running sagas, applied to a copy of workflows/ by versioning/mutation-check.ts.
  * Each is a change a developer could make without a patch; the replay corpus must catch every one.
  * Edits are anchored on source text: an anchor that no longer exists throws, so a refactor of the
  * saga shows up as a stale mutation instead of a silently passing one.
@@ -99,7 +99,7 @@ export const mutations: Mutation[] = [
   {
     // Parallel instead of sequential undo is NOT one: the commands keep their order, replay accepts it.
     name: 'reorder compensations (undo in registration order, not reverse)',
-    file: 'compensation.ts',
+    file: 'undos.ts',
     apply: replace(".filter((e) => e.record.state !== 'done').reverse();", ".filter((e) => e.record.state !== 'done');"),
   },
   {

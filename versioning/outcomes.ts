@@ -1,5 +1,5 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { onBuildQuery } from './rollout';
+import { onBuildQuery } from './worker-deployments';
 import type { BuildOutcomes } from './canary';
 
 /**

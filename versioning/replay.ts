@@ -2,9 +2,9 @@ import { historyFromJSON, type History } from '@temporalio/common/lib/proto-util
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { dataConverter } from '../api/payloads/data-converter';
-import type { Keyring } from '../api/payloads/keyring';
-import { PayloadEnvironment } from '../api/payloads/settings';
+import { dataConverter } from '../platform/codec/data-converter';
+import type { Keyring } from '../platform/codec/keyring';
+import { PayloadEnvironment } from '../platform/codec/settings';
 
 /**
  * The replay corpus: histories of real saga runs, per release, under versioning/histories/<release>/.

@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { connectClient } from '../api/connect';
 import { createOrderApi } from '../api/http';
-import { readConfig, type Config } from './config';
-import { answerHealth, shutdownOnSignals } from './health';
-import { createLogger } from './log';
+import { readConfig, type Config } from '../platform/config';
+import { answerHealth, shutdownOnSignals } from '../platform/health';
+import { createLogger } from '../platform/log';
 
 /**
  * The HTTP API process (`npm run api`): the order routes of api/http.ts plus /healthz (alive),

@@ -8,11 +8,11 @@ import {
   PayloadIntegrityError,
   PayloadKeysMissingError,
   UnknownPayloadKeyError,
-} from '../api/payloads/encryption';
-import { describeKeyring, type Keyring } from '../api/payloads/keyring';
-import { readConfig } from './config';
-import { shutdownOnSignals } from './health';
-import { createLogger } from './log';
+} from '../platform/codec/encryption';
+import { describeKeyring, type Keyring } from '../platform/codec/keyring';
+import { readConfig } from '../platform/config';
+import { shutdownOnSignals } from '../platform/health';
+import { createLogger } from '../platform/log';
 
 /**
  * The codec server the Temporal UI and CLI call to show decrypted payloads to operators

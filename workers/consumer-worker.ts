@@ -5,10 +5,10 @@ import { catalog } from '../events/catalog';
 import type { ConsumerContract } from '../events/consumer-contracts';
 import { upcasters } from '../events/upcasters';
 import { createEventConsumer, type ApplyEvent, type EventConsumer } from '../consumers/event-consumer';
-import { openDatabase, type Database } from '../outbox/database';
-import { migrate, type Migration } from '../outbox/migrations';
-import { serveHealth, type HealthServer } from './health';
-import { kafkaLogs } from './kafka-logging';
+import { openDatabase, type Database } from '../platform/database';
+import { migrate, type Migration } from '../platform/migrations';
+import { serveHealth, type HealthServer } from '../platform/health';
+import { kafkaLogs } from '../platform/kafka-logging';
 
 /**
  * What every consumer process shares: its database and migrations, a Kafka consumer group, and

@@ -1,18 +1,18 @@
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import type { OrderRequest } from '../api/order';
+import type { OrderRequest } from '../domain/order';
 import { createOrderClient, type OrderClient } from '../api/client';
 import { connectClient } from '../api/connect';
-import { dataConverter } from '../api/payloads/data-converter';
-import { describeKeyring } from '../api/payloads/keyring';
+import { dataConverter } from '../platform/codec/data-converter';
+import { describeKeyring } from '../platform/codec/keyring';
 import { participantMigrations } from '../activities';
 import { restock } from '../activities/inventory/ledger';
 import { TEST_TOKENS } from '../activities/payments/operations';
-import { openDatabase, type Database } from '../outbox/database';
-import { migrate } from '../outbox/migrations';
+import { openDatabase, type Database } from '../platform/database';
+import { migrate } from '../platform/migrations';
 import { workflowIdFor, type SagaStatus, type TerminalStatus } from '../workflows/definitions';
-import { readConfig } from './config';
+import { readConfig } from '../platform/config';
 import { createSagaWorker } from './saga-worker';
 
 /**

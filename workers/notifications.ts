@@ -4,11 +4,11 @@ import { killSwitch } from '../consumers/notifications/kill-switch';
 import { notificationsMigrations } from '../consumers/notifications/migrations';
 import { notifyOnEvents } from '../consumers/notifications/notify';
 import { mailboxSender, type NotificationSender } from '../consumers/notifications/sender';
-import type { Database } from '../outbox/database';
-import { readConfig, type Config } from './config';
+import type { Database } from '../platform/database';
+import { readConfig, type Config } from '../platform/config';
 import { startConsumerWorker, type ConsumerWorker } from './consumer-worker';
-import { shutdownOnSignals } from './health';
-import { createLogger } from './log';
+import { shutdownOnSignals } from '../platform/health';
+import { createLogger } from '../platform/log';
 
 /**
  * The notifications process: tells the customer their order is confirmed, on OrderConfirmed only.

@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import { orderViewContract } from '../consumers/order-view/contract';
 import { orderViewMigrations } from '../consumers/order-view/migrations';
 import { projectOrderView } from '../consumers/order-view/projection';
-import type { Database } from '../outbox/database';
-import { readConfig, type Config } from './config';
+import type { Database } from '../platform/database';
+import { readConfig, type Config } from '../platform/config';
 import { startConsumerWorker, type ConsumerWorker } from './consumer-worker';
-import { shutdownOnSignals } from './health';
-import { createLogger } from './log';
+import { shutdownOnSignals } from '../platform/health';
+import { createLogger } from '../platform/log';
 
 /** The order view process: keeps the customer-care projection of every order up to date. */
 export function startOrderViewWorker({

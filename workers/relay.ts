@@ -1,15 +1,15 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { openDatabase, type Database } from '../outbox/database';
-import { migrate, outboxMigrations } from '../outbox/migrations';
+import { openDatabase, type Database } from '../platform/database';
+import { migrate, outboxMigrations } from '../platform/migrations';
 import { createRelay, type Relay } from '../outbox/relay';
 import { createRelayMetrics } from '../outbox/relay-metrics';
 import { openOutboxStore } from '../outbox/store';
-import { readConfig, type Config } from './config';
-import { serveHealth, shutdownOnSignals, type HealthServer } from './health';
-import { kafkaLogs } from './kafka-logging';
-import { createLogger } from './log';
+import { readConfig, type Config } from '../platform/config';
+import { serveHealth, shutdownOnSignals, type HealthServer } from '../platform/health';
+import { kafkaLogs } from '../platform/kafka-logging';
+import { createLogger } from '../platform/log';
 
 /**
  * The outbox relay process: migrates the outbox, relays it to Kafka, prunes old sent rows, and

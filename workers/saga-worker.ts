@@ -10,16 +10,16 @@ import type { DataConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { activitiesOf, createParticipants, participantMigrations, type Faults } from '../activities';
-import { dataConverter } from '../api/payloads/data-converter';
-import { describeKeyring } from '../api/payloads/keyring';
-import { openDatabase, type Database } from '../outbox/database';
-import { migrate } from '../outbox/migrations';
+import { dataConverter } from '../platform/codec/data-converter';
+import { describeKeyring } from '../platform/codec/keyring';
+import { openDatabase, type Database } from '../platform/database';
+import { migrate } from '../platform/migrations';
 import { assertNondeterminismContained } from '../versioning/containment';
-import { sagaDeploymentOptions } from '../versioning/deployment';
+import { sagaDeploymentOptions } from '../platform/deployment';
 import { TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
-import { readConfig, type Config } from './config';
-import { serveHealth, shutdownOnSignals, type HealthServer } from './health';
-import { createLogger } from './log';
+import { readConfig, type Config } from '../platform/config';
+import { serveHealth, shutdownOnSignals, type HealthServer } from '../platform/health';
+import { createLogger } from '../platform/log';
 
 /**
  * The saga worker: runs the order saga (workflows/) and its participants (activities/) on the

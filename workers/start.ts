@@ -1,9 +1,9 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { connectClient } from '../api/connect';
 import { describeStack, startStack, stopOnSignal } from '../infra/stack';
-import { openDatabase } from '../outbox/database';
+import { openDatabase } from '../platform/database';
 import { startCodecServer } from './codec-server';
-import { readConfig } from './config';
+import { readConfig } from '../platform/config';
 import { settledTrails } from '../consumers/trail';
 import { runDemo } from './demo';
 import { startNotificationsWorker } from './notifications';

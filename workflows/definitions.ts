@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Order } from '../api/order';
+import type { Order } from '../domain/order';
 
 /**
  * Everything outside code needs to know about the order saga: its task queue, ids, steps,

@@ -14,7 +14,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Participants } from '../activities';
-import { Compensations, rootMessage } from './compensation';
+import { Compensations, rootMessage } from './undos';
 import {
   cancelUpdate,
   confirmDispatchUpdate,

@@ -1,4 +1,4 @@
-import type { Migration } from '../../outbox/migrations';
+import type { Migration } from '../../platform/migrations';
 
 /** The fraud context's table: one screening per order, keyed by the step's idempotency key. */
 export const fraudMigrations: Migration[] = [

@@ -1,4 +1,4 @@
-import type { Migration } from '../../outbox/migrations';
+import type { Migration } from '../../platform/migrations';
 
 /**
  * The inventory context's tables: stock levels per SKU (available = on_hand - reserved, never

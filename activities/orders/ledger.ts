@@ -1,4 +1,4 @@
-import type { Sql } from '../../outbox/database';
+import type { Sql } from '../../platform/database';
 
 /** SQL of the orders ledger; every function runs inside the caller's transaction. */
 export type OrderStatus = 'SUBMITTED' | 'CONFIRMED' | 'COMPLETED' | 'REJECTED' | 'CANCELLED' | 'FAILED';

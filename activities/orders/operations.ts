@@ -1,4 +1,4 @@
-import type { Database, Sql } from '../../outbox/database';
+import type { Database, Sql } from '../../platform/database';
 import { emit } from '../emit';
 import { causeOf, noFaults, type Faults, type StepRef } from '../step';
 import { findOrder, findTransition, insertOrder, recordTransition, setStatus, type Transition } from './ledger';

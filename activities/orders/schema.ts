@@ -1,4 +1,4 @@
-import type { Migration } from '../../outbox/migrations';
+import type { Migration } from '../../platform/migrations';
 
 /** The orders context's tables: the order and every status transition, by idempotency key. */
 export const ordersMigrations: Migration[] = [

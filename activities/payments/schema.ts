@@ -1,4 +1,4 @@
-import type { Migration } from '../../outbox/migrations';
+import type { Migration } from '../../platform/migrations';
 
 /**
  * The payments context's tables. An authorization holds an amount; a capture charges it; a void

@@ -1,4 +1,4 @@
-import type { Database } from '../../outbox/database';
+import type { Database } from '../../platform/database';
 import { Refusal } from '../../workflows/definitions';
 import { emit } from '../emit';
 import { causeOf, noFaults, refusal, type Faults, type StepRef } from '../step';

@@ -1,4 +1,4 @@
-import type { Migration } from '../../outbox/migrations';
+import type { Migration } from '../../platform/migrations';
 
 /**
  * The shipping context's tables: one shipment per order (allocated, undeliverable, cancelled,

@@ -1,4 +1,4 @@
-import type { Database, Sql } from '../../outbox/database';
+import type { Database, Sql } from '../../platform/database';
 
 /**
  * The notifications kill switch: while on, confirmed orders are still consumed and recorded, but

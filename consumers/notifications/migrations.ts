@@ -1,4 +1,4 @@
-import type { Migration } from '../../outbox/migrations';
+import type { Migration } from '../../platform/migrations';
 import { processedEventsMigration } from '../processed-events';
 
 export const notificationsMigrations: Migration[] = [

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Sql } from '../../outbox/database';
+import type { Sql } from '../../platform/database';
 import type { ApplyEvent } from '../event-consumer';
 import type { KillSwitch } from './kill-switch';
 import type { Notification, NotificationSender } from './sender';

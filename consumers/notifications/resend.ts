@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Database } from '../../outbox/database';
+import type { Database } from '../../platform/database';
 import type { KillSwitch } from './kill-switch';
 import type { Notification, NotificationSender } from './sender';
 

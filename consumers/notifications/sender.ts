@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Sql } from '../../outbox/database';
+import type { Sql } from '../../platform/database';
 
 /**
  * The port through which a notification leaves. The notification id is the idempotency key a

@@ -1,4 +1,4 @@
-import type { Sql } from '../../outbox/database';
+import type { Sql } from '../../platform/database';
 import type { ApplyEvent } from '../event-consumer';
 
 /**

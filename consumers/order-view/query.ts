@@ -1,4 +1,4 @@
-import type { Database } from '../../outbox/database';
+import type { Database } from '../../platform/database';
 import type { OrderViewRow } from './projection';
 
 /** What customer care sees for one order: where it stands, and every step that got it there. */

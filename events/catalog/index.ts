@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { EventCatalog } from '../catalog-model';
+import type { EventCatalog } from '../definition';
 import { fraudEvents } from './fraud';
 import { inventoryEvents } from './inventory';
 import { ordersEvents } from './orders';

@@ -10,9 +10,9 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { restock } from '../../../activities/inventory/ledger';
 import { startApiServer, type ApiServer } from '../../../workers/api';
-import { redactedPaths } from '../../../workers/log';
+import { redactedPaths } from '../../../platform/log';
 import { workflowIdFor, type SagaLedger } from '../../../workflows/definitions';
-import { anOrder, startHarness, uniqueId, type SagaHarness } from '../saga/harness';
+import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { waitUntil } from '../../wait';
 
 let h: SagaHarness;

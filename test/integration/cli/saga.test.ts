@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
 import { runSagaCommand } from '../../../cli/saga';
 import { workflowIdFor } from '../../../workflows/definitions';
-import { anOrder, reaches, startHarness, uniqueId, type SagaHarness } from '../saga/harness';
+import { anOrder, reaches, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { waitUntil } from '../../wait';
 
 let h: SagaHarness;

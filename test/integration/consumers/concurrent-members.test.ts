@@ -12,7 +12,7 @@ import { createEventConsumer } from '../../../consumers/event-consumer';
 import { orderViewContract } from '../../../consumers/order-view/contract';
 import { orderViewMigrations } from '../../../consumers/order-view/migrations';
 import { projectOrderView } from '../../../consumers/order-view/projection';
-import { migrate } from '../../../outbox/migrations';
+import { migrate } from '../../../platform/migrations';
 import { postgresDatabase } from '../../databases';
 import { waitUntil } from '../../wait';
 import { completedSaga, createTopics, isolatedRoute, kafkaClient, quiet, topicOf } from './harness';

@@ -5,7 +5,7 @@ import { catalog } from '../../../events/catalog';
 import { envelope, topicFor, type Envelope } from '../../../events/envelope';
 import { readExamples } from '../../../events/examples';
 import { toKafkaMessage } from '../../../events/kafka-binding';
-import { eventSources } from '../../../events/sources';
+import { eventSources } from '../../../versioning/event-sources';
 import { kafkaBrokers } from '../../env';
 import { waitUntil } from '../../wait';
 

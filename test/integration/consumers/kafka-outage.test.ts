@@ -11,7 +11,7 @@ import { orderViewContract } from '../../../consumers/order-view/contract';
 import { orderViewMigrations } from '../../../consumers/order-view/migrations';
 import { projectOrderView } from '../../../consumers/order-view/projection';
 import { findOrderView } from '../../../consumers/order-view/query';
-import { migrate } from '../../../outbox/migrations';
+import { migrate } from '../../../platform/migrations';
 import { sqliteDatabase } from '../../databases';
 import { startTestBroker } from '../../kafka-broker';
 import { waitUntil } from '../../wait';

@@ -15,8 +15,8 @@ import { notificationsMigrations } from '../../../consumers/notifications/migrat
 import { notifyOnEvents } from '../../../consumers/notifications/notify';
 import { resendSuppressed } from '../../../consumers/notifications/resend';
 import { mailboxSender } from '../../../consumers/notifications/sender';
-import { migrate } from '../../../outbox/migrations';
-import type { Database } from '../../../outbox/database';
+import { migrate } from '../../../platform/migrations';
+import type { Database } from '../../../platform/database';
 import { bothStores, type TestDatabase } from '../../databases';
 import { waitUntil } from '../../wait';
 import { anEvent, completedSaga, createTopics, isolatedRoute, kafkaClient, publish, quiet, topicOf } from './harness';

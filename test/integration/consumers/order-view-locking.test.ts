@@ -9,7 +9,7 @@ import { recordProcessed } from '../../../consumers/processed-events';
 import { catalog } from '../../../events/catalog';
 import { upcasters } from '../../../events/upcasters';
 import { upcast } from '../../../events/upcasting';
-import { migrate } from '../../../outbox/migrations';
+import { migrate } from '../../../platform/migrations';
 import { postgresDatabase } from '../../databases';
 import { completedSaga } from './harness';
 

@@ -4,7 +4,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pino from 'pino';
 import type { NewEvent } from '../../../events/envelope';
 import { appendEvent } from '../../../outbox/append';
-import type { Database } from '../../../outbox/database';
+import type { Database } from '../../../platform/database';
 
 /** What the relay tests read back from Kafka: each key's event ids in the order they arrived. */
 export interface Deliveries {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { migrate, outboxMigrations } from '../../../outbox/migrations';
+import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { createRelay } from '../../../outbox/relay';
 import { createRelayMetrics } from '../../../outbox/relay-metrics';
 import { openOutboxStore } from '../../../outbox/store';

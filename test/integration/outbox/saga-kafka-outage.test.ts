@@ -13,7 +13,7 @@ import { openOutboxStore } from '../../../outbox/store';
 import type { SagaResult } from '../../../workflows/definitions';
 import { startTestBroker, type TestBroker } from '../../kafka-broker';
 import { waitUntil } from '../../wait';
-import { anOrder, startHarness, uniqueId, type SagaHarness } from '../saga/harness';
+import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { assertDeliveredInOrder, collectDeliveries, quietLog, type Deliveries } from './deliveries';
 
 const SAGAS = 1_000;

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { NewEvent } from '../../../events/envelope';
 import { appendEvent } from '../../../outbox/append';
-import type { Database } from '../../../outbox/database';
-import { migrate, outboxMigrations } from '../../../outbox/migrations';
+import type { Database } from '../../../platform/database';
+import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { openOutboxStore, type OutboxStore } from '../../../outbox/store';
 import { bothStores, type TestDatabase } from '../../databases';
 

@@ -9,13 +9,13 @@ import { after, before, test } from 'node:test';
 import { participantMigrations } from '../../../activities';
 import { restock } from '../../../activities/inventory/ledger';
 import { createOrderClient } from '../../../api/client';
-import { migrate } from '../../../outbox/migrations';
+import { migrate } from '../../../platform/migrations';
 import { releaseWorkflows } from '../../../versioning/releases';
 import { bundleWorkflows, sagaWorkflowsPath } from '../../../versioning/replay';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { workflowIdFor } from '../../../workflows/definitions';
 import { sqliteDatabase } from '../../databases';
-import { anOrder, uniqueId } from '../saga/harness';
+import { anOrder, uniqueId } from '../workflows/harness';
 import { temporalAddress } from '../../env';
 import { waitUntil } from '../../wait';
 

@@ -9,14 +9,14 @@ import { test } from 'node:test';
 import { participantMigrations } from '../../../activities';
 import { restock } from '../../../activities/inventory/ledger';
 import { createOrderClient } from '../../../api/client';
-import { migrate } from '../../../outbox/migrations';
+import { migrate } from '../../../platform/migrations';
 import { releaseWorkflows, repoRoot } from '../../../versioning/releases';
 import { bundleWorkflows } from '../../../versioning/replay';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { sqliteDatabase } from '../../databases';
 import { temporalAddress } from '../../env';
 import { waitUntil } from '../../wait';
-import { anOrder, uniqueId } from '../saga/harness';
+import { anOrder, uniqueId } from '../workflows/harness';
 
 test('replay:live checks running sagas against the candidate code', async () => {
   const store = sqliteDatabase();

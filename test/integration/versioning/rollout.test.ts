@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Rollout } from '../../../versioning/rollout';
+import { Rollout } from '../../../versioning/worker-deployments';
 import { temporalAddress } from '../../env';
 import { waitUntil } from '../../wait';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readExamples } from '../../../events/examples';
 import type { Envelope } from '../../../events/envelope';
-import { eventSources } from '../../../events/sources';
+import { eventSources } from '../../../versioning/event-sources';
 import { emptyOrderView, foldOrderView, type OrderEvent } from '../../../consumers/order-view/projection';
 
 const data = new Map(

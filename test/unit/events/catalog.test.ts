@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import { z } from 'zod';
 import { catalog } from '../../../events/catalog';
 import { checkEvents } from '../../../events/check';
-import { projectProblems } from '../../../events/cli';
+import { projectProblems } from '../../../cli/events';
 import { Envelope } from '../../../events/envelope';
 import { readExamples } from '../../../events/examples';
 import { readSnapshots } from '../../../events/snapshots';
-import { eventSources } from '../../../events/sources';
+import { eventSources } from '../../../versioning/event-sources';
 import { upcast } from '../../../events/upcasting';
 import { upcasters } from '../../../events/upcasters';
 
@@ -20,7 +20,7 @@ test('the committed catalog passes the contract check (npm run events:check)', (
 });
 
 test('the CLI exits 0 on the committed tree and says what it checked', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'events/cli.ts', 'check'], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/events.ts', 'check'], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^event contracts hold: \d+ event types, \d+ versions, 2 consumers$/m);
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
-import type { EventCatalog } from '../../../events/catalog-model';
+import type { EventCatalog } from '../../../events/definition';
 import { checkContracts, describeViolation, type ConsumerContract } from '../../../events/consumer-contracts';
 import { baseline } from './fixtures/catalog';
 

@@ -8,7 +8,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Envelope } from '../../../events/envelope';
 import { readExamples } from '../../../events/examples';
-import { eventSources } from '../../../events/sources';
+import { eventSources } from '../../../versioning/event-sources';
 
 const document = JSON.parse(readFileSync(eventSources.catalogSchema, 'utf8')) as { $defs: Record<string, unknown> };
 const ajv = new Ajv2020({ strict: false, allErrors: true });

@@ -9,7 +9,7 @@ import {
   sagaDeploymentOptions,
   sagaVersioningBehavior,
   SAGA_DEPLOYMENT,
-} from '../../../versioning/deployment';
+} from '../../../platform/deployment';
 
 test('the build id is the package version and the commit', () => {
   const commit = gitCommit();

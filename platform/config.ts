@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { PayloadEnvironment, payloadSettings } from './codec/settings';
+import { SagaVersioningBehavior } from './deployment';
+
+/**
+ * Every process reads its configuration here, from the environment, validated once at start:
+ * a typo in a variable fails the process loudly instead of running with a silent default.
+ * Tests do not read it; they wire factories explicitly.
+ */
+const port = z.coerce.number().int().min(0).max(65_535);
+const positive = z.coerce.number().int().positive();
+
+const Environment = z.object({
+  DATABASE_URL: z.string().min(1).default('sqlite:.data/trapeze.db'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RELAY_HTTP_PORT: port.default(9464),
+  RELAY_BATCH_SIZE: positive.default(500),
+  RELAY_MAX_BATCH_BYTES: positive.default(4 * 1024 * 1024),
+  RELAY_POLL_MS: positive.default(50),
+  RELAY_LEASE_MS: positive.default(60_000),
+  RELAY_BACKOFF_MAX_MS: positive.default(10_000),
+  RELAY_TOPIC_PARTITIONS: positive.default(6),
+  RELAY_RETENTION_HOURS: positive.default(168),
+  // Consumers keep their own state; by default in the main database, in their own tables.
+  NOTIFICATIONS_DATABASE_URL: z.string().min(1).optional(),
+  NOTIFICATIONS_HTTP_PORT: port.default(9465),
+  /** `on` holds every notification back (recorded as suppressed, resendable) whatever the database switch says. */
+  NOTIFICATIONS_KILL_SWITCH: z.enum(['on', 'off']).default('off'),
+  ORDER_VIEW_DATABASE_URL: z.string().min(1).optional(),
+  ORDER_VIEW_HTTP_PORT: port.default(9466),
+  SAGA_HTTP_PORT: port.default(9463),
+  /** The HTTP API (api/http.ts) with its /healthz, /readyz and /metrics on the same port. */
+  API_HTTP_PORT: port.default(8080),
+  SAGA_TASK_QUEUE: z.string().min(1).default('trapeze-sagas'),
+  // off: the worker polls unversioned (embedded stack, demo). on: it registers as a version of the
+  // trapeze-sagas worker deployment (BUILD_ID, SAGA_VERSIONING_BEHAVIOR) and needs a rollout.
+  SAGA_WORKER_VERSIONING: z.enum(['on', 'off']).default('off'),
+  /** PINNED: a saga finishes on the build it started on. AUTO_UPGRADE: it moves to the current build (patches keep it safe). */
+  SAGA_VERSIONING_BEHAVIOR: SagaVersioningBehavior.default('PINNED'),
+  /** The build id a CI pipeline stamps; by default package version + git commit (versioning/deployment.ts). */
+  BUILD_ID: z.string().trim().min(1).optional(),
+  // PAYLOAD_KEYS (payload encryption) and CODEC_SERVER_* (platform/codec/settings.ts).
+  ...PayloadEnvironment.shape,
+});
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env) {
+  const e = Environment.parse(env);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    },
+    saga: {
+      httpPort: e.SAGA_HTTP_PORT,
+      taskQueue: e.SAGA_TASK_QUEUE,
+      versioning: e.SAGA_WORKER_VERSIONING === 'on',
+      versioningBehavior: e.SAGA_VERSIONING_BEHAVIOR,
+      buildId: e.BUILD_ID,
+    },
+    relay: {
+      httpPort: e.RELAY_HTTP_PORT,
+      batchSize: e.RELAY_BATCH_SIZE,
+      maxBatchBytes: e.RELAY_MAX_BATCH_BYTES,
+      pollMs: e.RELAY_POLL_MS,
+      leaseMs: e.RELAY_LEASE_MS,
+      backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
+      partitions: e.RELAY_TOPIC_PARTITIONS,
+      retentionHours: e.RELAY_RETENTION_HOURS,
+    },
+    notifications: {
+      databaseUrl: e.NOTIFICATIONS_DATABASE_URL ?? e.DATABASE_URL,
+      httpPort: e.NOTIFICATIONS_HTTP_PORT,
+      killSwitchForced: e.NOTIFICATIONS_KILL_SWITCH === 'on',
+    },
+    /** Payload encryption keyring (undefined: off) and the codec server for the UI. */
+    payloads: payloadSettings(e),
+    api: { httpPort: e.API_HTTP_PORT },
+    orderView: { databaseUrl: e.ORDER_VIEW_DATABASE_URL ?? e.DATABASE_URL, httpPort: e.ORDER_VIEW_HTTP_PORT },
+  };
+}
+export type Config = ReturnType<typeof readConfig>;

@@ -1,0 +1,48 @@
+// Invariant: order input is checked field by field before any saga starts; defaults are filled
+// in, amounts are integers in minor units, and one order has one currency.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidOrderError, parseOrder } from '../../../domain/order';
+import { orderTotal } from '../../../workflows/definitions';
+
+const valid = {
+  orderId: 'o-1',
+  customer: { id: 'c-1', name: 'Ada', email: 'ada@example.com' },
+  lines: [
+    { sku: 'beans', quantity: 2, unitPrice: { amount: 1899, currency: 'EUR' } },
+    { sku: 'mug', quantity: 1, unitPrice: { amount: 1250, currency: 'EUR' } },
+  ],
+  shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
+  payment: { methodToken: 'tok_visa' },
+};
+
+test('a valid order parses, with capture at dispatch by default, and totals in minor units', () => {
+  const order = parseOrder(valid);
+  assert.equal(order.payment.capture, 'at-dispatch');
+  assert.deepEqual(orderTotal(order), { amount: 5048, currency: 'EUR' });
+});
+
+test('every bad field is named', () => {
+  const bad = { ...valid, lines: [{ sku: 'x', quantity: 1.5, unitPrice: { amount: -1, currency: 'eur' } }], payment: {} };
+  assert.throws(
+    () => parseOrder(bad),
+    (err: unknown) => {
+      assert.ok(err instanceof InvalidOrderError);
+      assert.deepEqual(err.fields.map((f) => f.field).sort(), [
+        'lines.0.quantity',
+        'lines.0.unitPrice.amount',
+        'lines.0.unitPrice.currency',
+        'payment.methodToken',
+      ]);
+      assert.match(err.message, /lines\.0\.quantity/);
+      return true;
+    },
+  );
+});
+
+test('no lines is an error on lines', () => {
+  assert.throws(
+    () => parseOrder({ ...valid, lines: [] }),
+    (err: unknown) => err instanceof InvalidOrderError && err.fields[0]?.field === 'lines',
+  );
+});

@@ -4,25 +4,11 @@ import {
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
-import { rootMessage } from '../workflows/undos';
-import {
-  cancelUpdate,
-  confirmDispatchUpdate,
-  CustomerIdAttribute,
-  orderTotal,
-  OrderIdAttribute,
-  paymentResultSignal,
-  sagaQuery,
-  SagaStatusAttribute,
-  SagaStepAttribute,
-  TASK_QUEUE,
-  workflowIdFor,
-  type DispatchConfirmation,
-  type PaymentWebhook,
-  type SagaLedger,
-  type SagaResult,
-  type SagaStatus,
-} from '../workflows/definitions';
+import { rootMessage } from '../domain/failure';
+import { cancelUpdate, confirmDispatchUpdate, CustomerIdAttribute, OrderIdAttribute, paymentResultSignal, sagaQuery, SagaStatusAttribute, SagaStepAttribute, TASK_QUEUE, type DispatchConfirmation, type PaymentWebhook, type SagaProgress, type SagaResult } from '../workflows/definitions';
+import { orderTotal } from '../domain/order';
+import { workflowIdFor } from '../domain/ids';
+import { type SagaStatus } from '../domain/saga';
 import type { orderFulfillment } from '../workflows/order-fulfillment';
 import { parseOrder, type Order } from '../domain/order';
 
@@ -115,8 +101,8 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
       }
     },
 
-    /** The saga ledger: status, current step, steps done with results, compensations run. */
-    async getOrder(orderId: string): Promise<SagaLedger> {
+    /** The saga's progress: status, current step, steps done with results, compensations run. */
+    async getOrder(orderId: string): Promise<SagaProgress> {
       return handle(orderId).query(sagaQuery);
     },
 

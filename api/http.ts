@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { SagaStatusAttribute, TASK_QUEUE, workflowIdFor } from '../workflows/definitions';
+import { SagaStatusAttribute, TASK_QUEUE } from '../workflows/definitions';
+import { workflowIdFor } from '../domain/ids';
 import { createOrderClient, InvalidOrderError } from './client';
 import { parseOrder } from '../domain/order';
 

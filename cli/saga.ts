@@ -4,20 +4,15 @@ import { parseArgs } from 'node:util';
 import { createOrderClient } from '../api/client';
 import { connectClient } from '../api/connect';
 import { readConfig } from '../platform/config';
-import {
-  SagaStatus,
-  SagaStatusAttribute,
-  SagaStepAttribute,
-  WORKFLOW_TYPE,
-  workflowIdFor,
-  type SagaLedger,
-} from '../workflows/definitions';
+import { SagaStatusAttribute, SagaStepAttribute, WORKFLOW_TYPE, type SagaProgress } from '../workflows/definitions';
+import { SagaStatus } from '../domain/saga';
+import { workflowIdFor } from '../domain/ids';
 
 /**
  * `npm run saga -- <command>`: the operator's view of order sagas, through the typed client and
  * Temporal's visibility (the SagaStatus and SagaStep search attributes the saga keeps current).
  *
- *   show <orderId> [--json]                         the saga ledger and where it stands
+ *   show <orderId> [--json]                         the saga's progress and where it stands
  *   list [--status S] [--step X] [--task-queue Q] [--limit N]   sagas by status and step
  *   cancel <orderId> <reason…>                      the customer's cancel (refused after dispatch)
  *   dispatch <orderId> <trackingNumber> [--carrier C]   the warehouse's confirmation
@@ -50,7 +45,7 @@ const queryValue = (name: string, value: string) => {
   return `'${value}'`;
 };
 
-function formatLedger(l: SagaLedger, closed: string | undefined): string[] {
+function formatProgress(l: SagaProgress, closed: string | undefined): string[] {
   const lines = [
     `order ${l.orderId} (workflow ${l.workflowId})`,
     `status ${l.status}${closed ? ` (workflow ${closed})` : ''}; current step ${l.currentStep ?? '-'}`,
@@ -104,22 +99,22 @@ export async function runSagaCommand(argv: string[], { client, taskQueue, print 
         const orderId = needOrderId();
         const described = await handle(orderId).describe();
         const attributes = `SagaStatus ${described.typedSearchAttributes.get(SagaStatusAttribute) ?? '-'}, SagaStep ${described.typedSearchAttributes.get(SagaStepAttribute) ?? '-'}`;
-        let ledger: SagaLedger;
+        let progress: SagaProgress;
         try {
-          ledger = await orders.getOrder(orderId);
+          progress = await orders.getOrder(orderId);
         } catch (err) {
-          // The ledger is a query a saga worker answers; visibility still knows where it stands.
+          // The progress is a query a saga worker answers; visibility still knows where it stands.
           print(`order ${orderId} (workflow ${workflowIdFor(orderId)}): workflow ${described.status.name}, ${attributes}`);
           print(
-            `ledger unavailable: ${err instanceof Error ? err.message : String(err)} (is a saga worker polling ${described.taskQueue}?)`,
+            `progress unavailable: ${err instanceof Error ? err.message : String(err)} (is a saga worker polling ${described.taskQueue}?)`,
           );
           return 1;
         }
         if (values.json) {
-          print(JSON.stringify({ workflowStatus: described.status.name, runId: described.runId, ledger }, null, 2));
+          print(JSON.stringify({ workflowStatus: described.status.name, runId: described.runId, progress }, null, 2));
         } else {
           const closed = described.status.name === 'RUNNING' ? undefined : described.status.name;
-          for (const line of formatLedger(ledger, closed)) print(line);
+          for (const line of formatProgress(progress, closed)) print(line);
           print(`search attributes: ${attributes}`);
         }
         return 0;

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { Currency, type Money } from './money';
 
 /**
  * What a team sends to start an order saga. Amounts are integers in minor units with their
  * currency; one order is paid in one currency. The parsed value is the saga's input, so the
  * workflow never sees unvalidated data.
  */
-const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR');
 
 export const OrderLine = z.object({
   sku: z.string().trim().min(1).max(64),
@@ -70,4 +70,10 @@ export function parseOrder(input: unknown): Order {
   const parsed = OrderInput.safeParse(input);
   if (parsed.success) return parsed.data;
   throw new InvalidOrderError(parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message })));
+}
+
+/** The order total: the sum of the lines, in the order's one currency. */
+export function orderTotal(order: Pick<Order, 'lines'>): Money {
+  const currency = order.lines[0]?.unitPrice.currency ?? 'EUR';
+  return { amount: order.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.amount, 0), currency };
 }

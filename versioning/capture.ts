@@ -13,7 +13,7 @@ import { timeSkippingServer } from '../infra/temporal';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate } from '../platform/migrations';
 import { createSagaWorker } from '../workers/saga-worker';
-import { workflowIdFor } from '../workflows/definitions';
+import { workflowIdFor } from '../domain/ids';
 import { corpusRoot, bundleWorkflows, sagaWorkflowsPath } from './replay';
 import { scenarios, type Scenario } from './scenarios';
 

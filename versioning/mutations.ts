@@ -44,11 +44,11 @@ const chain =
   (s: string) =>
     edits.reduce((acc, edit) => edit(acc), s);
 
-const importing = (name: string) => replace('  condition,\n', `  condition,\n  ${name},\n`);
+const importing = (name: string) => replace('import { CancellationScope,', `import { ${name}, CancellationScope,`);
 
 const SAGA = 'order-fulfillment.ts';
-const RESERVE = "    saga.add('releaseStock',";
-const ALLOCATE = "    saga.add('cancelShipment',";
+const RESERVE = "    undos.add('releaseStock',";
+const ALLOCATE = "    undos.add('cancelShipment',";
 const CONFIRM = "    await step('confirmOrder',";
 const PAYMENT_WAIT = "    if (authorization.status === 'pending') {";
 const DISPATCH_WAIT = "    const shipment = await step('awaitDispatch',";
@@ -57,17 +57,14 @@ export const mutations: Mutation[] = [
   {
     name: 'add an activity (an extra stock check before reserving)',
     file: SAGA,
-    apply: insertBefore(
-      RESERVE,
-      "    await call(inventory.releaseStock, undoOptions, 'pre-check', { ...ref('preCheck'), reserveKey: key('reserveStock') });\n",
-    ),
+    apply: insertBefore(RESERVE, '    await participant.releaseStock();\n'),
   },
   {
     name: 'remove an activity (skip the shipment allocation)',
     file: SAGA,
     apply: replace(
-      "    await step('allocateShipment', () =>",
-      "    if ((order.orderId as string) === '') await step('allocateShipment', () =>",
+      "    await step('allocateShipment',",
+      "    if ((order.orderId as string) === '') await step('allocateShipment',",
     ),
   },
   {
@@ -77,23 +74,20 @@ export const mutations: Mutation[] = [
   },
   {
     name: 'change an activity type (reserveStock becomes releaseStock)',
-    file: SAGA,
+    file: 'participants.ts',
     apply: replace('call(inventory.reserveStock,', 'call(inventory.releaseStock,'),
   },
   {
     name: 'add an activity at the end (a follow-up after completion)',
     file: SAGA,
-    apply: insertBefore(
-      "    outcome = { status: 'COMPLETED' };",
-      "    await call(orders.escalateOrder, ordersOptions, 'follow-up', { ...ref('follow-up'), waitingFor: 'dispatch', slaSeconds: 0 });\n",
-    ),
+    apply: insertBefore("    state.outcome = { status: 'COMPLETED' };", "    await participant.escalateOrder('dispatch', 0);\n"),
   },
   {
     name: 'remove a compensation (no void of the authorization)',
     file: SAGA,
     apply: replace(
-      "    saga.add('voidAuthorization', () =>",
-      "    if ((order.orderId as string) === '') saga.add('voidAuthorization', () =>",
+      "    undos.add('voidAuthorization',",
+      "    if ((order.orderId as string) === '') undos.add('voidAuthorization',",
     ),
   },
   {
@@ -109,7 +103,7 @@ export const mutations: Mutation[] = [
   },
   {
     name: 'remove a timer (waits without an SLA timer)',
-    file: SAGA,
+    file: 'steps.ts',
     apply: replace('!(await condition(settled, slaSeconds * 1000))', '!(await condition(settled).then(() => true))'),
   },
   {
@@ -131,7 +125,7 @@ export const mutations: Mutation[] = [
   {
     name: 'move a signal wait (await dispatch before confirming the order)',
     file: SAGA,
-    apply: move(DISPATCH_WAIT, '    dispatched = true;', CONFIRM),
+    apply: move(DISPATCH_WAIT, '    state.dispatched = true;', CONFIRM),
   },
   {
     name: 'drop a patch guard (fraud screening for every saga, also those past submission)',

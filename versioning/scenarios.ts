@@ -1,5 +1,5 @@
 import type { OrderClient, OrderRequest } from '../api/client';
-import type { SagaStatus } from '../workflows/definitions';
+import type { SagaStatus } from '../domain/saga';
 import { SLA_SECONDS } from '../workflows/definitions';
 
 /**

@@ -11,7 +11,8 @@ import { restock } from '../activities/inventory/ledger';
 import { TEST_TOKENS } from '../activities/payments/operations';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate } from '../platform/migrations';
-import { workflowIdFor, type SagaStatus, type TerminalStatus } from '../workflows/definitions';
+import { workflowIdFor } from '../domain/ids';
+import { type SagaStatus, type TerminalStatus } from '../domain/saga';
 import { readConfig } from '../platform/config';
 import { createSagaWorker } from './saga-worker';
 

@@ -1,4 +1,5 @@
 import { sleep as durableSleep } from '@temporalio/workflow';
+import { rootMessage } from '../domain/failure';
 import type { CompensationRecord } from './definitions';
 
 /**
@@ -10,7 +11,7 @@ import type { CompensationRecord } from './definitions';
  *
  * Deterministic: no clocks or randomness; pauses between rounds are durable workflow timers.
  */
-export interface CompensationOptions {
+export interface UndoOptions {
   /** Pause between failed rounds; the workflow's durable timer unless a test provides one. */
   sleep?: (ms: number) => Promise<void>;
   /** First pause after a failed round; doubles up to `maxDelayMs`. */
@@ -27,7 +28,7 @@ interface Entry {
 
 export type CompensationMode = 'sequential' | 'parallel';
 
-export class Compensations {
+export class Undos {
   private readonly entries: Entry[] = [];
   private started = 0;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -35,7 +36,7 @@ export class Compensations {
   private readonly maxDelayMs: number;
   private readonly onChange: (records: readonly CompensationRecord[]) => void;
 
-  constructor(options: CompensationOptions = {}) {
+  constructor(options: UndoOptions = {}) {
     this.sleep = options.sleep ?? ((ms) => durableSleep(ms));
     this.initialDelayMs = options.initialDelayMs ?? 1_000;
     this.maxDelayMs = options.maxDelayMs ?? 60_000;
@@ -97,11 +98,4 @@ export class Compensations {
   private changed(): void {
     this.onChange(this.records);
   }
-}
-
-/** The innermost cause's message: an ActivityFailure says little, its cause says what broke. */
-export function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

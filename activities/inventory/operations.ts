@@ -1,5 +1,5 @@
 import type { Database } from '../../platform/database';
-import { Refusal } from '../../workflows/definitions';
+import { Refusal } from '../../domain/saga';
 import { emit } from '../emit';
 import { causeOf, noFaults, refusal, type Faults, type StepRef } from '../step';
 import {

@@ -4,7 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { InvalidOrderError } from '../../../domain/order';
-import { workflowIdFor } from '../../../workflows/definitions';
+import { workflowIdFor } from '../../../domain/ids';
 import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 
 let h: SagaHarness;

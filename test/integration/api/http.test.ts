@@ -11,7 +11,8 @@ import pino from 'pino';
 import { restock } from '../../../activities/inventory/ledger';
 import { startApiServer, type ApiServer } from '../../../workers/api';
 import { redactedPaths } from '../../../platform/log';
-import { workflowIdFor, type SagaLedger } from '../../../workflows/definitions';
+import { type SagaProgress } from '../../../workflows/definitions';
+import { workflowIdFor } from '../../../domain/ids';
 import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { waitUntil } from '../../wait';
 
@@ -56,8 +57,8 @@ const ledgerReaches = (orderId: string, status: string) =>
   waitUntil(
     async () => {
       const r = await call('GET', `/orders/${orderId}`);
-      return r.status === 200 && (r.body as unknown as SagaLedger).status === status
-        ? (r.body as unknown as SagaLedger)
+      return r.status === 200 && (r.body as unknown as SagaProgress).status === status
+        ? (r.body as unknown as SagaProgress)
         : undefined;
     },
     { timeoutMs: 30_000, what: `order ${orderId} to reach ${status} over HTTP` },

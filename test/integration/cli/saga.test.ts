@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
 import { runSagaCommand } from '../../../cli/saga';
-import { workflowIdFor } from '../../../workflows/definitions';
+import { workflowIdFor } from '../../../domain/ids';
 import { anOrder, reaches, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { waitUntil } from '../../wait';
 
@@ -51,8 +51,8 @@ test('show prints the ledger and status; unknown orders exit 3', async () => {
   assert.match(out, /status AWAITING_DISPATCH; current step awaitDispatch/);
   assert.match(out, /done {5}authorizePayment/);
   const json = await saga('show', orderId, '--json');
-  const parsed = JSON.parse(json.out) as { workflowStatus: string; ledger: { status: string } };
-  assert.deepEqual([parsed.workflowStatus, parsed.ledger.status], ['RUNNING', 'AWAITING_DISPATCH']);
+  const parsed = JSON.parse(json.out) as { workflowStatus: string; progress: { status: string } };
+  assert.deepEqual([parsed.workflowStatus, parsed.progress.status], ['RUNNING', 'AWAITING_DISPATCH']);
 
   const unknown = await saga('show', uniqueId('cli-nobody'));
   assert.equal(unknown.code, 3);
@@ -106,7 +106,7 @@ test('compensate cancels the workflow and the saga undoes its steps', async () =
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'CANCELLED');
   assert.ok(
-    result.ledger.compensations.some((c) => c.state === 'done'),
+    result.progress.compensations.some((c) => c.state === 'done'),
     'undos ran',
   );
 });

@@ -13,7 +13,8 @@ import { migrate } from '../../../platform/migrations';
 import { releaseWorkflows } from '../../../versioning/releases';
 import { bundleWorkflows, sagaWorkflowsPath } from '../../../versioning/replay';
 import { createSagaWorker } from '../../../workers/saga-worker';
-import { workflowIdFor } from '../../../workflows/definitions';
+import { unpatchedRelease11 } from '../../../versioning/variants';
+import { workflowIdFor } from '../../../domain/ids';
 import { sqliteDatabase } from '../../databases';
 import { anOrder, uniqueId } from '../workflows/harness';
 import { temporalAddress } from '../../env';
@@ -105,8 +106,9 @@ test('an order saga met by unpatched code waits, visible, and finishes once the 
     });
 
     // A bad deploy: 1.1's fraud screening without its patch guard.
+    const unpatched = unpatchedRelease11();
     await (
-      await worker(require.resolve('../../fixtures/unpatched-1.1/order-fulfillment'))
+      await worker(unpatched.workflowsPath).finally(unpatched.remove)
     ).runUntil(async () => {
       await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
       await waitUntil(
@@ -135,7 +137,7 @@ test('an order saga met by unpatched code waits, visible, and finishes once the 
       assert.equal((await orders.confirmDispatch(orderId, { trackingNumber: 'TRK-FIXED' })).accepted, true);
       const outcome = await orders.orderOutcome(orderId);
       assert.equal(outcome.status, 'COMPLETED');
-      assert.deepEqual(outcome.ledger.patches, [], 'it passed submission on 1.0: no fraud screening');
+      assert.deepEqual(outcome.progress.patches, [], 'it passed submission on 1.0: no fraud screening');
     });
   } finally {
     release10.remove();

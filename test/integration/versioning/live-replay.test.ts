@@ -17,6 +17,7 @@ import { sqliteDatabase } from '../../databases';
 import { temporalAddress } from '../../env';
 import { waitUntil } from '../../wait';
 import { anOrder, uniqueId } from '../workflows/harness';
+import { unpatchedRelease11 } from '../../../versioning/variants';
 
 test('replay:live checks running sagas against the candidate code', async () => {
   const store = sqliteDatabase();
@@ -52,7 +53,14 @@ test('replay:live checks running sagas against the candidate code', async () => 
     assert.equal(patched.status, 0, patched.stdout + patched.stderr);
     assert.match(patched.stdout, /replayed 1 saga\(s\) against this checkout: 0 would not resume/);
 
-    const unpatched = replay('--workflows', 'test/fixtures/unpatched-1.1/order-fulfillment.ts');
+    const variant = unpatchedRelease11();
+    const unpatched = (() => {
+      try {
+        return replay('--workflows', variant.workflowsPath);
+      } finally {
+        variant.remove();
+      }
+    })();
     assert.equal(unpatched.status, 1, unpatched.stdout + unpatched.stderr);
     assert.match(unpatched.stdout, new RegExp(`order-${orderId}: .*activity command 'screenOrder'`));
     assert.match(unpatched.stdout, /1 would not resume/);

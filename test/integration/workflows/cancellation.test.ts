@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
-import { workflowIdFor } from '../../../workflows/definitions';
+import { workflowIdFor } from '../../../domain/ids';
 import {
   anOrder,
   authorizationOf,
@@ -73,7 +73,7 @@ test('cancel while waiting for dispatch undoes shipment, stock and payment', asy
   assert.equal((await h.orders.cancelOrder(orderId, 'found it cheaper')).accepted, true);
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'CANCELLED');
-  assert.deepEqual(undoneInOrder(result.ledger), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
+  assert.deepEqual(undoneInOrder(result.progress), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
   assert.deepEqual(await stockOf(h.db, sku), { onHand: 10, reserved: 0 });
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
   const shipment = await h.db.get<{ status: string }>('SELECT status FROM shipments WHERE order_id = ?', [orderId]);
@@ -93,7 +93,7 @@ test('cancel after capture refunds the charged amount', async () => {
   assert.equal((await h.orders.cancelOrder(orderId, 'changed my mind')).accepted, true);
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'CANCELLED');
-  assert.equal(undoneInOrder(result.ledger)[0], 'refundPayment', 'the refund is undone first');
+  assert.equal(undoneInOrder(result.progress)[0], 'refundPayment', 'the refund is undone first');
   const refund = await h.db.get<{ amount: number; capture_id: string }>(
     'SELECT amount, capture_id FROM payment_refunds WHERE order_id = ?',
     [orderId],
@@ -126,7 +126,7 @@ test('cancel after dispatch is refused and changes nothing', async () => {
   assert.equal(refused.accepted, false);
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'COMPLETED');
-  assert.equal(result.ledger.cancellation, undefined);
+  assert.equal(result.progress.cancellation, undefined);
 });
 
 test('an operator cancelling the workflow undoes the saga too', async () => {

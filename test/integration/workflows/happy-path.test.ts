@@ -6,7 +6,7 @@ import { Client } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
-import { workflowIdFor } from '../../../workflows/definitions';
+import { workflowIdFor } from '../../../domain/ids';
 import {
   anOrder,
   authorizationOf,
@@ -46,7 +46,7 @@ test('an order runs every step once and completes', async () => {
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'COMPLETED');
   assert.deepEqual(
-    result.ledger.steps.map((s) => [s.name, s.state]),
+    result.progress.steps.map((s) => [s.name, s.state]),
     [
       'submitOrder',
       'screenOrder',
@@ -60,7 +60,7 @@ test('an order runs every step once and completes', async () => {
     ].map((n) => [n, 'done']),
   );
   assert.deepEqual(
-    result.ledger.compensations.map((c) => c.state),
+    result.progress.compensations.map((c) => c.state),
     ['registered', 'registered', 'registered', 'registered'],
     'no undo ran',
   );

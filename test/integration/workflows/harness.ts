@@ -9,7 +9,8 @@ import type { OrderRequest } from '../../../domain/order';
 import type { Database } from '../../../platform/database';
 import { migrate } from '../../../platform/migrations';
 import { createSagaWorker } from '../../../workers/saga-worker';
-import type { SagaLedger, SagaStatus } from '../../../workflows/definitions';
+import type { SagaProgress } from '../../../workflows/definitions';
+import type { SagaStatus } from '../../../domain/saga';
 import { sqliteDatabase, type TestDatabase } from '../../databases';
 import { temporalAddress } from '../../env';
 import { waitUntil } from '../../wait';
@@ -116,7 +117,7 @@ export function anOrder(overrides: Partial<OrderRequest> & { orderId: string }):
 
 export const DEFAULT_STOCK = { beans: 100, mug: 10, grinder: 1 };
 
-export async function statusOf(h: Pick<SagaHarness, 'orders'>, orderId: string): Promise<SagaLedger | undefined> {
+export async function statusOf(h: Pick<SagaHarness, 'orders'>, orderId: string): Promise<SagaProgress | undefined> {
   return h.orders.getOrder(orderId).catch(() => undefined);
 }
 
@@ -125,7 +126,7 @@ export async function reaches(
   orderId: string,
   status: SagaStatus,
   timeoutMs = 30_000,
-): Promise<SagaLedger> {
+): Promise<SagaProgress> {
   return waitUntil(
     async () => {
       const l = await statusOf(h, orderId);
@@ -136,7 +137,7 @@ export async function reaches(
 }
 
 /** The undos that ran, in the order they ran. */
-export const undoneInOrder = (l: Pick<SagaLedger, 'compensations'>): string[] =>
+export const undoneInOrder = (l: Pick<SagaProgress, 'compensations'>): string[] =>
   l.compensations
     .filter((c) => c.state === 'done')
     .sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0))

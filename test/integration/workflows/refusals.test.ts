@@ -29,9 +29,9 @@ test('a declined card rejects the order and undoes in reverse', async () => {
   assert.equal(result.status, 'REJECTED');
   assert.match(result.reason ?? '', /card declined/);
   // Registered cancelOrder, then voidAuthorization: undone newest first.
-  assert.deepEqual(undoneInOrder(result.ledger), ['voidAuthorization', 'cancelOrder']);
+  assert.deepEqual(undoneInOrder(result.progress), ['voidAuthorization', 'cancelOrder']);
   assert.deepEqual(
-    result.ledger.compensations.map((c) => c.name),
+    result.progress.compensations.map((c) => c.name),
     ['cancelOrder', 'voidAuthorization'],
   );
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'declined');
@@ -60,7 +60,7 @@ test('a stock shortage voids the payment and releases every reserved line', asyn
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'REJECTED');
   assert.match(result.reason ?? '', new RegExp(`${scarce} \\(2 requested, 1 available\\)`));
-  assert.deepEqual(undoneInOrder(result.ledger), ['releaseStock', 'voidAuthorization', 'cancelOrder']);
+  assert.deepEqual(undoneInOrder(result.progress), ['releaseStock', 'voidAuthorization', 'cancelOrder']);
   assert.deepEqual(await stockOf(h.db, plenty), { onHand: 10, reserved: 0 });
   assert.deepEqual(await stockOf(h.db, scarce), { onHand: 1, reserved: 0 });
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
@@ -88,7 +88,7 @@ test('an undeliverable address releases stock and voids the payment', async () =
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'REJECTED');
   assert.match(result.reason ?? '', /no carrier delivers to AQ/);
-  assert.deepEqual(undoneInOrder(result.ledger), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
+  assert.deepEqual(undoneInOrder(result.progress), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
   assert.deepEqual(await stockOf(h.db, sku), { onHand: 5, reserved: 0 });
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');
   assert.deepEqual(await eventsOf(h.db, orderId), [

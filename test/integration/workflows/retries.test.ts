@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
-import { workflowIdFor } from '../../../workflows/definitions';
+import { workflowIdFor } from '../../../domain/ids';
 import { waitUntil } from '../../wait';
 import {
   anOrder,
@@ -69,7 +69,7 @@ test('an exhausted retry policy fails the saga with its cause and undoes the los
   assert.equal(result.status, 'FAILED');
   assert.equal(result.reason, 'allocateShipment failed: carrier API unavailable');
   assert.equal(attempts, 5, 'the shipping policy allows five attempts');
-  assert.deepEqual(undoneInOrder(result.ledger), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
+  assert.deepEqual(undoneInOrder(result.progress), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
   // The allocation committed although no reply ever came back: its undo still cancelled it.
   const shipment = await h.db.get<{ status: string }>('SELECT status FROM shipments WHERE order_id = ?', [orderId]);
   assert.equal(shipment?.status, 'cancelled');
@@ -112,7 +112,7 @@ test('a failing undo is retried until it succeeds and is visible while stuck', a
   healed = true;
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'REJECTED');
-  assert.deepEqual(undoneInOrder(result.ledger), ['releaseStock', 'voidAuthorization', 'cancelOrder']);
+  assert.deepEqual(undoneInOrder(result.progress), ['releaseStock', 'voidAuthorization', 'cancelOrder']);
   assert.equal(
     (await eventsOf(h.db, orderId)).filter((e) => e === 'PaymentVoided').length,
     1,

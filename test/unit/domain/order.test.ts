@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOrderError, parseOrder } from '../../../domain/order';
-import { orderTotal } from '../../../workflows/definitions';
+import { orderTotal } from '../../../domain/order';
 
 const valid = {
   orderId: 'o-1',

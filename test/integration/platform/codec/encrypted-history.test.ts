@@ -12,7 +12,7 @@ import { parseOrder } from '../../../../domain/order';
 import { dataConverter } from '../../../../platform/codec/data-converter';
 import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../../../platform/codec/encryption';
 import { parseKeyring } from '../../../../platform/codec/keyring';
-import { workflowIdFor } from '../../../../workflows/definitions';
+import { workflowIdFor } from '../../../../domain/ids';
 import { temporalNamespace } from '../../../env';
 import { anOrder, bundle, DEFAULT_STOCK, reaches, startHarness, uniqueId, type SagaHarness } from '../../workflows/harness';
 

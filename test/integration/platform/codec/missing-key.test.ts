@@ -14,7 +14,7 @@ import { parseKeyring } from '../../../../platform/codec/keyring';
 import type { Database } from '../../../../platform/database';
 import { migrate } from '../../../../platform/migrations';
 import { createSagaWorker } from '../../../../workers/saga-worker';
-import { workflowIdFor } from '../../../../workflows/definitions';
+import { workflowIdFor } from '../../../../domain/ids';
 import { sqliteDatabase, type TestDatabase } from '../../../databases';
 import { temporalAddress, temporalNamespace } from '../../../env';
 import { waitUntil } from '../../../wait';

@@ -1,0 +1,48 @@
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Participants } from '../activities';
+import { Refusal } from '../domain/saga';
+
+// Each participant has its own timeouts and retry policy. Business refusals are non-retryable;
+// technical failures retry with backoff, and only an exhausted policy makes the saga compensate.
+const backoff = { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' } as const;
+
+export const ordersOptions: ActivityOptions = { startToCloseTimeout: '5s', retry: { ...backoff, maximumAttempts: 5 } };
+export const paymentsOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { ...backoff, maximumAttempts: 5, nonRetryableErrorTypes: [Refusal.PaymentDeclined] },
+};
+export const inventoryOptions: ActivityOptions = {
+  startToCloseTimeout: '5s',
+  retry: { ...backoff, maximumAttempts: 5, nonRetryableErrorTypes: [Refusal.StockUnavailable] },
+};
+export const fraudOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { ...backoff, maximumAttempts: 5, nonRetryableErrorTypes: [Refusal.FraudSuspected] },
+};
+export const shippingOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { ...backoff, maximumAttempts: 5, nonRetryableErrorTypes: [Refusal.AddressUndeliverable] },
+};
+// Past dispatch there is no undo: the parcel is gone, so capture and completion retry until they succeed.
+export const afterDispatchOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { ...backoff, maximumInterval: '1m' },
+};
+// One round of an undo; the undo list repeats rounds until it succeeds.
+export const undoOptions: ActivityOptions = { startToCloseTimeout: '10s', retry: { ...backoff, maximumAttempts: 3 } };
+
+export const orders = proxyActivities<Participants['orders']>(ordersOptions);
+export const payments = proxyActivities<Participants['payments']>(paymentsOptions);
+export const inventory = proxyActivities<Participants['inventory']>(inventoryOptions);
+export const shipping = proxyActivities<Participants['shipping']>(shippingOptions);
+export const fraud = proxyActivities<Participants['fraud']>(fraudOptions);
+
+/** Calls an activity with the given options and a one-line summary for the UI. */
+export function call<A, R>(
+  fn: { executeWithOptions(options: ActivityOptions, args: [A]): Promise<R> },
+  options: ActivityOptions,
+  summary: string,
+  arg: A,
+): Promise<R> {
+  return fn.executeWithOptions({ ...options, summary }, [arg]);
+}

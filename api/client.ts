@@ -5,7 +5,21 @@ import {
   type Client,
 } from '@temporalio/client';
 import { rootMessage } from '../domain/failure';
-import { cancelUpdate, confirmDispatchUpdate, CustomerIdAttribute, OrderIdAttribute, paymentResultSignal, sagaQuery, SagaStatusAttribute, SagaStepAttribute, TASK_QUEUE, type DispatchConfirmation, type PaymentWebhook, type SagaProgress, type SagaResult } from '../workflows/definitions';
+import {
+  cancelUpdate,
+  confirmDispatchUpdate,
+  CustomerIdAttribute,
+  OrderIdAttribute,
+  paymentResultSignal,
+  sagaQuery,
+  SagaStatusAttribute,
+  SagaStepAttribute,
+  TASK_QUEUE,
+  type DispatchConfirmation,
+  type PaymentWebhook,
+  type SagaProgress,
+  type SagaResult,
+} from '../workflows/definitions';
 import { orderTotal } from '../domain/order';
 import { workflowIdFor } from '../domain/ids';
 import { type SagaStatus } from '../domain/saga';

@@ -120,6 +120,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
    * a poison message first flushes the chunk before it, then goes to the dead-letter topic.
    * Offsets are resolved only after what they cover has committed.
    */
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kafkajs hands out closures, not methods
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     let chunk: Readable[] = [];

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const stack = await startStack({ postgres: process.argv.includes('--postgres') });
   console.log(`stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s:\n${describeStack(stack)}`);
   if (process.argv.includes('--exit')) return stack.stop();
-  stopOnSignal(stack.stop);
+  stopOnSignal(() => stack.stop());
   console.log('Ctrl-C stops it.');
 }
 

@@ -87,11 +87,12 @@ function openSqlite(path: string): Database {
 }
 
 // BIGINT columns (sequence numbers, epoch milliseconds) fit in a JS number for centuries.
+const INT8: number = pgTypes.builtins.INT8;
 const parsers = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pgTypes.builtins.INT8
+    oid === INT8
       ? (v: string) => Number(v)
-      : pgTypes.getTypeParser(oid, format as 'text')) as typeof pgTypes.getTypeParser,
+      : (pgTypes.getTypeParser(oid, format ?? 'text') as (v: string) => unknown)) as typeof pgTypes.getTypeParser,
 };
 
 function numbered(sql: string): string {

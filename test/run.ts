@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     const stack = await startStack({ postgres: true });
     console.log(`test stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s:\n${describeStack(stack)}`);
     env = stack.env;
-    stop = stack.stop;
+    stop = () => stack.stop();
     stopOnSignal(stop);
   }
   const code = await new Promise<number>((resolve) => {

@@ -97,7 +97,7 @@ if (require.main === module) {
   const config = readConfig();
   const log = createLogger('api', config.logLevel);
   startApiWorker({ config, log }).then(
-    (api) => shutdownOnSignals(log, [api.stop]),
+    (api) => shutdownOnSignals(log, [() => api.stop()]),
     (err: unknown) => {
       log.fatal({ err: String(err) }, 'HTTP API failed to start');
       process.exit(1);

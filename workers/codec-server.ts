@@ -146,7 +146,7 @@ if (require.main === module) {
   const log = createLogger('codec-server', config.logLevel);
   if (!config.payloads.keyring) log.warn('PAYLOAD_KEYS is unset: payloads are stored in clear and there is nothing to decode');
   startCodecServer({ keyring: config.payloads.keyring, ...config.payloads.codecServer, log }).then(
-    (s) => shutdownOnSignals(log, [s.close]),
+    (s) => shutdownOnSignals(log, [() => s.close()]),
     (err: unknown) => {
       log.fatal({ err: String(err) }, 'codec server failed to start');
       process.exit(1);

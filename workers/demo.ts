@@ -201,7 +201,7 @@ async function main(): Promise<number> {
     const { ensureTemporal } = await import('../infra/temporal');
     const temporal = await ensureTemporal();
     config.temporal.address = temporal.address;
-    stopTemporal = temporal.stop;
+    stopTemporal = () => temporal.stop();
   }
   const db = openDatabase(config.databaseUrl);
   await migrate(db, participantMigrations);

@@ -48,7 +48,7 @@ if (require.main === module) {
   const config = readConfig();
   const log = createLogger('notifications', config.logLevel);
   startNotificationsWorker({ config, log }).then(
-    (worker) => shutdownOnSignals(log, [worker.stop]),
+    (worker) => shutdownOnSignals(log, [() => worker.stop()]),
     (err: unknown) => {
       log.fatal({ err: String(err) }, 'notifications worker failed to start');
       process.exit(1);

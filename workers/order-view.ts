@@ -39,7 +39,7 @@ if (require.main === module) {
   const config = readConfig();
   const log = createLogger('order-view', config.logLevel);
   startOrderViewWorker({ config, log }).then(
-    (worker) => shutdownOnSignals(log, [worker.stop]),
+    (worker) => shutdownOnSignals(log, [() => worker.stop()]),
     (err: unknown) => {
       log.fatal({ err: String(err) }, 'order view worker failed to start');
       process.exit(1);

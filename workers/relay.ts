@@ -93,7 +93,7 @@ if (require.main === module) {
   const config = readConfig();
   const log = createLogger('relay', config.logLevel);
   startRelayWorker({ config, log }).then(
-    (worker) => shutdownOnSignals(log, [worker.stop]),
+    (worker) => shutdownOnSignals(log, [() => worker.stop()]),
     (err: unknown) => {
       log.fatal({ err: String(err) }, 'relay worker failed to start');
       process.exit(1);

@@ -14,7 +14,7 @@ import { dataConverter } from '../platform/codec/data-converter';
 import { describeKeyring } from '../platform/codec/keyring';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate } from '../platform/migrations';
-import { assertNondeterminismContained } from '../versioning/containment';
+import { assertNondeterminismContained } from '../platform/containment';
 import { sagaDeploymentOptions } from '../platform/deployment';
 import { TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 import { readConfig, type Config } from '../platform/config';
@@ -128,7 +128,7 @@ if (require.main === module) {
   )[config.logLevel];
   Runtime.install({ logger: new DefaultLogger(sdkLevel) });
   startSagaWorker({ config, log }).then(
-    (w) => shutdownOnSignals(log, [w.stop]),
+    (w) => shutdownOnSignals(log, [() => w.stop()]),
     (err: unknown) => {
       log.fatal({ err: String(err) }, 'saga worker failed to start');
       process.exit(1);

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   // Encrypted payloads: the UI (started with --ui-codec-endpoint) decodes them through this server.
   if (config.payloads.keyring) {
     const codec = await startCodecServer({ keyring: config.payloads.keyring, ...config.payloads.codecServer });
-    roles.push({ stop: codec.close });
+    roles.push({ stop: () => codec.close() });
     const reusedUi = stack.temporal.started
       ? ''
       : ' (Temporal was already running: set this endpoint in the UI under Codec Server)';

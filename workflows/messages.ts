@@ -1,6 +1,13 @@
 import { setHandler } from '@temporalio/workflow';
 import { isTerminal, SagaStatus } from '../domain/saga';
-import { cancelUpdate, confirmDispatchUpdate, paymentResultSignal, sagaQuery } from './definitions';
+import {
+  cancelUpdate,
+  confirmDispatchUpdate,
+  paymentResultSignal,
+  sagaQuery,
+  type CancelRequest,
+  type DispatchConfirmation,
+} from './definitions';
 import type { SagaState } from './state';
 
 /**
@@ -32,7 +39,7 @@ export function acceptMessages(state: SagaState): void {
       return { accepted: true, status: progress.status };
     },
     {
-      validator: (req) => {
+      validator: (req: CancelRequest) => {
         if (!req.reason?.trim()) throw new Error('a cancellation needs a reason');
         const closed = closedToCancel();
         if (closed) throw new Error(`cannot cancel: ${closed}`);
@@ -47,7 +54,7 @@ export function acceptMessages(state: SagaState): void {
       return { accepted: true };
     },
     {
-      validator: (c) => {
+      validator: (c: DispatchConfirmation) => {
         if (!c.trackingNumber?.trim()) throw new Error('a dispatch needs a tracking number');
         if (state.dispatch) {
           if (state.dispatch.trackingNumber === c.trackingNumber) return; // the warehouse retried

@@ -160,7 +160,7 @@ for (const { kind, create } of bothStores) {
       );
       assert.deepEqual(
         results.map((r) => r.status),
-        [...Array(16).fill('COMPLETED'), ...Array(4).fill('REJECTED')],
+        [...Array<string>(16).fill('COMPLETED'), ...Array<string>(4).fill('REJECTED')],
       );
 
       const ids = orders.map((o) => o.orderId);

@@ -26,7 +26,11 @@ test('a workflow with an activity runs to completion on the dev server', async (
     activities: { greet: async (name: string) => `hello, ${name}` },
   });
   const result = await worker.runUntil(
-    client.workflow.execute('smokeGreeting', { taskQueue, workflowId: `smoke-${randomUUID()}`, args: ['trapeze'] }),
+    client.workflow.execute<(name: string) => Promise<string>>('smokeGreeting', {
+      taskQueue,
+      workflowId: `smoke-${randomUUID()}`,
+      args: ['trapeze'],
+    }),
   );
   assert.equal(result, 'hello, trapeze');
 });

@@ -24,7 +24,10 @@ test('a one-day timer fires after a day of workflow time, in seconds of real tim
   });
   const began = Date.now();
   const workflowElapsed = await worker.runUntil(
-    env.client.workflow.execute('smokeLongSleep', { taskQueue: 'time-skipping', workflowId: 'one-day-timer' }),
+    env.client.workflow.execute<() => Promise<number>>('smokeLongSleep', {
+      taskQueue: 'time-skipping',
+      workflowId: 'one-day-timer',
+    }),
   );
   const realElapsed = Date.now() - began;
   console.log(`one-day timer: ${workflowElapsed} ms of workflow time in ${realElapsed} ms of real time`);

@@ -22,7 +22,7 @@ const declined = (i: number) => i % 10 === 9;
 
 /** Runs `work` over `items` with at most `limit` at a time. */
 async function bounded<T, R>(items: T[], limit: number, work: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   const lane = async () => {
     while (next < items.length) {

@@ -47,7 +47,10 @@ test('a nondeterministic deploy stalls the saga instead of failing it, and the f
   const worker = (workflowBundle: WorkflowBundle) =>
     Worker.create({ connection: native, taskQueue, workflowBundle, stickyQueueScheduleToStartTimeout: '1s' });
 
-  const handle = await client.workflow.start('waitForProceed', { taskQueue, workflowId: `containment-${suffix}` });
+  const handle = await client.workflow.start<() => Promise<string>>('waitForProceed', {
+    taskQueue,
+    workflowId: `containment-${suffix}`,
+  });
   const v1 = await worker(released);
   await v1.runUntil(
     waitUntil(async () => (await handle.fetchHistory()).events?.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED), {
@@ -108,7 +111,7 @@ test('an order saga met by unpatched code waits, visible, and finishes once the 
     // A bad deploy: 1.1's fraud screening without its patch guard.
     const unpatched = unpatchedRelease11();
     await (
-      await worker(unpatched.workflowsPath).finally(unpatched.remove)
+      await worker(unpatched.workflowsPath).finally(() => unpatched.remove())
     ).runUntil(async () => {
       await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
       await waitUntil(

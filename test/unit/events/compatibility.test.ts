@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { z } from 'zod';
 import { checkSnapshots } from '../../../events/check';
 import { readSnapshots, writeSnapshots } from '../../../events/snapshots';
 import { additive, baseline, breaking } from './fixtures/catalog';
@@ -58,7 +59,6 @@ test('an unpublished version and a withdrawn one are both reported', () => {
 
 test('making a nullable field non-null or null-only is a type change', () => {
   const snapshots = publishedBaseline();
-  const { z } = require('zod') as typeof import('zod');
   const changed = {
     ...baseline,
     ParcelLost: { context: 'shipping' as const, versions: { 1: z.object({ orderId: z.string(), reason: z.string() }) } },

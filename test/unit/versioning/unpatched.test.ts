@@ -12,7 +12,7 @@ const release10 = corpus().filter((e) => e.release === '1.0');
 test('the unpatched 1.1 change breaks every 1.0 saga that passed submission', async () => {
   assert.ok(release10.length > 0, 'the 1.0 corpus is committed');
   const variant = unpatchedRelease11();
-  const bundle = await bundleWorkflows(variant.workflowsPath).finally(variant.remove);
+  const bundle = await bundleWorkflows(variant.workflowsPath).finally(() => variant.remove());
   const outcomes = await replayCorpus(bundle, release10);
   const failed = outcomes.filter((o) => o.error);
   // Every 1.0 saga submitted its order and then authorized payment: the unpatched code screens in between.

@@ -2,7 +2,7 @@
 // failed workflow task that fixed code can resume.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertNondeterminismContained, nondeterminismEscapes } from '../../../versioning/containment';
+import { assertNondeterminismContained, nondeterminismEscapes } from '../../../platform/containment';
 
 test('the default worker options keep nondeterminism a task failure', () => {
   assert.deepEqual(nondeterminismEscapes({}, ['orderFulfillment']), []);

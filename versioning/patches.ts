@@ -36,4 +36,42 @@ export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
     change:
       'screen the order for fraud (FraudScreened) between submission and payment authorization; a rejection compensates and ends REJECTED',
   },
+  {
+    id: 'undo-waits-for-step',
+    phase: 'patched',
+    release: '1.2',
+    workflow: 'orderFulfillment',
+    change:
+      "on an operator's cancellation the saga waits for the step in flight to finish (WAIT_CANCELLATION_COMPLETED) before any undo runs",
+  },
+  {
+    id: 'payment-webhook-bound',
+    phase: 'patched',
+    release: '1.2',
+    workflow: 'orderFulfillment',
+    change: "only a payment result for the saga's own authorization id counts; others are ignored",
+  },
+  {
+    id: 'escalation-never-undoes',
+    phase: 'patched',
+    release: '1.2',
+    workflow: 'orderFulfillment',
+    change: 'an SLA alert retries on its own until sent while the saga keeps waiting; a failing alert no longer undoes the order',
+  },
+  {
+    id: 'finish-after-dispatch',
+    phase: 'patched',
+    release: '1.2',
+    workflow: 'orderFulfillment',
+    change:
+      "after an accepted dispatch the remaining steps run non-cancellable: an operator's cancellation cannot abandon the capture",
+  },
+  {
+    id: 'continue-as-new',
+    phase: 'patched',
+    release: '1.2',
+    workflow: 'orderFulfillment',
+    change:
+      'past the history limit (or when the server suggests it) the saga continues as new between rounds or messages, carrying its state',
+  },
 ]);

@@ -28,6 +28,8 @@ export const afterDispatchOptions: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { ...backoff, maximumInterval: '1m' },
 };
+// An alert retries until it is sent (never failing the wait it belongs to), at most every 10 minutes.
+export const escalationOptions: ActivityOptions = { startToCloseTimeout: '5s', retry: { ...backoff, maximumInterval: '10m' } };
 // One round of an undo; the undo list repeats rounds until it succeeds.
 export const undoOptions: ActivityOptions = { startToCloseTimeout: '10s', retry: { ...backoff, maximumAttempts: 3 } };
 

@@ -49,9 +49,42 @@ export interface CompensationRecord {
 export interface Escalation {
   waitingFor: 'payment' | 'dispatch';
   slaSeconds: number;
+  /** Release 1.2: whether the alert (OrderEscalated) has gone out; it retries on its own until it has. */
+  alerted?: boolean;
+}
+
+/** How many times a saga answers the same message again before it refuses: its history stays bounded. */
+export const MESSAGE_REPEATS = 10;
+
+/** A run continues as new at this many history events, or earlier when the server suggests it. */
+export const HISTORY_LIMIT = 10_000;
+
+/**
+ * The saga's second argument: empty for a new order; set when a run continues as new, carrying
+ * everything the next run needs to go on where this one stopped (steps done, undos done and
+ * pending, the messages received, patches seen).
+ */
+export interface SagaCarry {
+  /** Continue as new at this many events (tests lower it); default HISTORY_LIMIT. */
+  historyLimit?: number;
+  resumed?: {
+    progress: SagaProgress;
+    webhooks: PaymentWebhook[];
+    dispatch?: DispatchConfirmation;
+    cancel?: CancelRequest;
+    allocated: boolean;
+    dispatched: boolean;
+    /** Set once the saga is compensating or done: the next run only finishes the undos. */
+    outcome?: { status: TerminalStatus; reason?: string };
+    /** Workflow time (ms) the current wait began, so its SLA counts from then. */
+    waitingSince?: number;
+    repeats: number;
+  };
 }
 
 export interface SagaProgress {
+  /** 1 for the first run of this saga, 2 after it continued as new once, …. */
+  run?: number;
   orderId: string;
   workflowId: string;
   status: SagaStatus;

@@ -3,6 +3,7 @@ import { isTerminal, SagaStatus } from '../domain/saga';
 import {
   cancelUpdate,
   confirmDispatchUpdate,
+  MESSAGE_REPEATS,
   paymentResultSignal,
   sagaQuery,
   type CancelRequest,
@@ -13,7 +14,8 @@ import type { SagaState } from './state';
 /**
  * The messages a saga accepts: the `saga` query, the payment provider's webhook, the customer's
  * cancellation and the warehouse's dispatch. Validators refuse what the saga cannot honour, so a
- * refused update leaves no trace in the history.
+ * refused update leaves no trace in the history; a message answered again counts against a bound,
+ * so no caller can grow the history without end.
  */
 export function acceptMessages(state: SagaState): void {
   const { progress } = state;
@@ -23,17 +25,23 @@ export function acceptMessages(state: SagaState): void {
     if (state.dispatch) return 'the parcel has been dispatched';
     return undefined;
   };
+  const repeated = (what: string): void => {
+    if (state.repeats >= MESSAGE_REPEATS) throw new Error(`${what} (answered ${MESSAGE_REPEATS} times already)`);
+  };
 
   setHandler(sagaQuery, () => progress);
 
   setHandler(paymentResultSignal, (w) => {
-    // The provider may deliver a webhook twice; the first answer counts.
-    state.webhook ??= w;
+    // The provider may deliver a webhook twice: the first answer per authorization counts, and
+    // only a few authorizations are remembered (the saga reads its own).
+    if (state.webhooks.some((known) => known.authorizationId === w.authorizationId)) return;
+    if (state.webhooks.length < MESSAGE_REPEATS) state.webhooks.push(w);
   });
 
   setHandler(
     cancelUpdate,
     (req) => {
+      if (state.cancel) state.repeats += 1;
       state.cancel ??= req;
       progress.cancellation ??= { reason: state.cancel.reason };
       return { accepted: true, status: progress.status };
@@ -43,6 +51,7 @@ export function acceptMessages(state: SagaState): void {
         if (!req.reason?.trim()) throw new Error('a cancellation needs a reason');
         const closed = closedToCancel();
         if (closed) throw new Error(`cannot cancel: ${closed}`);
+        if (state.cancel) repeated('already cancelling');
       },
     },
   );
@@ -50,6 +59,7 @@ export function acceptMessages(state: SagaState): void {
   setHandler(
     confirmDispatchUpdate,
     (c) => {
+      if (state.dispatch) state.repeats += 1;
       state.dispatch ??= c;
       return { accepted: true };
     },
@@ -57,8 +67,11 @@ export function acceptMessages(state: SagaState): void {
       validator: (c: DispatchConfirmation) => {
         if (!c.trackingNumber?.trim()) throw new Error('a dispatch needs a tracking number');
         if (state.dispatch) {
-          if (state.dispatch.trackingNumber === c.trackingNumber) return; // the warehouse retried
-          throw new Error(`already dispatched with tracking number ${state.dispatch.trackingNumber}`);
+          if (state.dispatch.trackingNumber !== c.trackingNumber) {
+            throw new Error(`already dispatched with tracking number ${state.dispatch.trackingNumber}`);
+          }
+          repeated(`already dispatched with tracking number ${c.trackingNumber}`); // the warehouse retried
+          return;
         }
         if (state.cancel || progress.status === SagaStatus.COMPENSATING || isTerminal(progress.status)) {
           throw new Error(
@@ -66,6 +79,9 @@ export function acceptMessages(state: SagaState): void {
           );
         }
         if (!state.allocated) throw new Error('cannot dispatch: no shipment allocated yet');
+        // The point of no return: accepted only while the saga waits for it, so no step that could
+        // still fail (and undo everything) runs after the warehouse was told yes.
+        if (state.waitingFor !== 'dispatch') throw new Error('cannot dispatch: the order is not awaiting dispatch yet');
       },
     },
   );

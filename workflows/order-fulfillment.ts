@@ -1,7 +1,8 @@
-import { CancellationScope, log, patched, workflowInfo } from '@temporalio/workflow';
-import { SagaStatus } from '../domain/saga';
+import { CancellationScope, ContinueAsNew, log, patched, workflowInfo } from '@temporalio/workflow';
+import { SagaStatus, type CompensationName } from '../domain/saga';
 import { afterDispatchOptions, paymentsOptions } from './activity-options';
-import type { OrderSagaInput, SagaResult } from './definitions';
+import { Continuation } from './continuation';
+import type { OrderSagaInput, SagaCarry, SagaResult } from './definitions';
 import { acceptMessages } from './messages';
 import { classify, unfulfilled } from './outcome';
 import { participantsFor } from './participants';
@@ -14,79 +15,110 @@ import { Visibility } from './visibility';
  * The order saga: submit → (screen) → authorize (→ await the payment webhook) → reserve stock →
  * allocate shipment → confirm → (capture) → await dispatch → capture → complete. Each undo is
  * registered before its step; a refusal, a cancellation or an exhausted retry policy runs them
- * in reverse. Past dispatch nothing is undone.
+ * in reverse. An accepted dispatch is the point of no return: after it nothing is undone and the
+ * remaining steps finish whatever anyone cancels.
  */
-export async function orderFulfillment(order: OrderSagaInput): Promise<SagaResult> {
+export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry = {}): Promise<SagaResult> {
   const { workflowId } = workflowInfo();
-  const participant = participantsFor(order, workflowId);
-  const state = new SagaState(order.orderId, workflowId);
+  const state = new SagaState(order.orderId, workflowId, carry.resumed);
   const visibility = new Visibility(state);
-  const undos = new Undos({ onChange: (records) => visibility.undosChanged(records) });
-  const { step, wait } = sagaSteps(state, visibility, participant.escalateOrder);
+  const continuation = new Continuation(order, state, carry.historyLimit);
+  const participant = participantsFor(order, workflowId, {
+    undoWaitsForStep: state.took('undo-waits-for-step', patched('undo-waits-for-step')),
+  });
+  const undoOf: Record<CompensationName, () => Promise<unknown>> = {
+    // Read when the undo runs, after the outcome is known, so the order records why it ended.
+    cancelOrder: () => participant.cancelOrder(unfulfilled(state.outcome)),
+    voidAuthorization: participant.voidAuthorization,
+    releaseStock: participant.releaseStock,
+    cancelShipment: participant.cancelShipment,
+    refundPayment: participant.refundPayment,
+  };
+  const undos = new Undos({ onChange: (records) => visibility.undosChanged(records), beforeRetry: () => continuation.ifDue() });
+  const { step, wait } = sagaSteps(state, visibility, participant, continuation);
   acceptMessages(state);
   visibility.tag(order);
 
-  try {
-    // Registered before the step: if the reply is lost, the effect may exist anyway.
-    undos.add('cancelOrder', () => participant.cancelOrder(unfulfilled(state.outcome)));
-    await step('submitOrder', participant.submitOrder);
+  if (state.outcome) {
+    // An earlier run of this saga was undoing it when it continued as new: finish the undos.
+    undos.restore(state.progress.compensations, (name) => undoOf[name as CompensationName]);
+  } else {
+    try {
+      // Registered before the step: if the reply is lost, the effect may exist anyway.
+      undos.add('cancelOrder', undoOf.cancelOrder);
+      await step('submitOrder', participant.submitOrder);
 
-    // Release 1.1: screen for fraud before any money is held. A saga that passed this point on 1.0
-    // replays without the marker and skips the step; every saga reaching it on 1.1 is screened.
-    if (patched('fraud-screening')) {
-      state.progress.patches.push('fraud-screening');
-      await step('screenOrder', participant.screenOrder);
-    }
+      // Release 1.1: screen for fraud before any money is held. A saga that passed this point on 1.0
+      // replays without the marker and skips the step; every saga reaching it on 1.1 is screened.
+      // A run that continues an earlier one follows the path that run took.
+      const screen = carry.resumed ? state.progress.patches.includes('fraud-screening') : patched('fraud-screening');
+      if (state.took('fraud-screening', screen)) await step('screenOrder', participant.screenOrder);
 
-    undos.add('voidAuthorization', participant.voidAuthorization);
-    const authorization = await step('authorizePayment', participant.authorizePayment);
-    if (authorization.status === 'pending') {
-      await step('awaitPaymentResult', async () => {
-        const webhook = await wait('payment', () => state.webhook);
-        return participant.recordPaymentResult(authorization.authorizationId, webhook);
+      undos.add('voidAuthorization', undoOf.voidAuthorization);
+      const authorization = await step('authorizePayment', participant.authorizePayment);
+      if (authorization.status === 'pending') {
+        // Release 1.2: only an answer about this saga's own authorization counts.
+        const ownAnswerOnly = state.took('payment-webhook-bound', patched('payment-webhook-bound'));
+        await step('awaitPaymentResult', async () => {
+          const webhook = await wait('payment', () =>
+            ownAnswerOnly ? state.webhooks.find((w) => w.authorizationId === authorization.authorizationId) : state.webhooks[0],
+          );
+          return participant.recordPaymentResult(authorization.authorizationId, webhook);
+        });
+      }
+
+      undos.add('releaseStock', undoOf.releaseStock);
+      await step('reserveStock', participant.reserveStock);
+
+      undos.add('cancelShipment', undoOf.cancelShipment);
+      await step('allocateShipment', participant.allocateShipment);
+      state.allocated = true;
+
+      await step('confirmOrder', participant.confirmOrder);
+
+      if (order.payment.capture === 'at-confirmation') {
+        undos.add('refundPayment', undoOf.refundPayment);
+        await step('capturePayment', () => participant.capturePayment(paymentsOptions));
+      }
+
+      let pastNoReturn = <T>(run: () => Promise<T>) => run();
+      const shipment = await step('awaitDispatch', async () => {
+        const dispatch = await wait('dispatch', () => state.dispatch);
+        // Release 1.2: the parcel is gone once the warehouse was told yes; an operator's
+        // cancellation from here on must not abandon the capture or the completion.
+        if (state.took('finish-after-dispatch', patched('finish-after-dispatch'))) {
+          state.dispatched = true;
+          pastNoReturn = (run) => CancellationScope.nonCancellable(run);
+        }
+        return pastNoReturn(() => participant.recordDispatch(dispatch));
       });
-    }
+      state.dispatched = true;
 
-    undos.add('releaseStock', participant.releaseStock);
-    await step('reserveStock', participant.reserveStock);
-
-    undos.add('cancelShipment', participant.cancelShipment);
-    await step('allocateShipment', participant.allocateShipment);
-    state.allocated = true;
-
-    await step('confirmOrder', participant.confirmOrder);
-
-    if (order.payment.capture === 'at-confirmation') {
-      undos.add('refundPayment', participant.refundPayment);
-      await step('capturePayment', () => participant.capturePayment(paymentsOptions));
-    }
-
-    const shipment = await step('awaitDispatch', async () => {
-      const dispatch = await wait('dispatch', () => state.dispatch);
-      return participant.recordDispatch(dispatch);
-    });
-    state.dispatched = true;
-
-    if (order.payment.capture === 'at-dispatch') {
-      await step('capturePayment', () => participant.capturePayment(afterDispatchOptions));
-    }
-    await step('completeOrder', () => participant.completeOrder(shipment.trackingNumber ?? ''));
-    state.outcome = { status: 'COMPLETED' };
-  } catch (err) {
-    state.outcome = classify(err, state.progress.steps.at(-1));
-    if (state.dispatched) {
-      // The parcel has left: undoing stock or shipment would lie. Only an operator can settle it.
-      state.outcome = { status: 'FAILED', reason: `after dispatch: ${state.outcome.reason}` };
-      log.error('order saga failed after dispatch; nothing undone', { orderId: order.orderId, reason: state.outcome.reason });
-    } else {
-      log.info('order saga compensating', { orderId: order.orderId, ...state.outcome });
-      visibility.setStatus(SagaStatus.COMPENSATING);
-      // An operator's workflow cancellation must not interrupt the undo it caused.
-      await CancellationScope.nonCancellable(() => undos.compensate('sequential'));
+      if (order.payment.capture === 'at-dispatch') {
+        await step('capturePayment', () => pastNoReturn(() => participant.capturePayment(afterDispatchOptions)));
+      }
+      await step('completeOrder', () => pastNoReturn(() => participant.completeOrder(shipment.trackingNumber ?? '')));
+      state.outcome = { status: 'COMPLETED' };
+    } catch (err) {
+      if (err instanceof ContinueAsNew) throw err;
+      state.outcome = classify(err, state.progress.steps.at(-1));
+      if (state.dispatched) {
+        // The parcel has left: undoing stock or shipment would lie. Only an operator can settle it.
+        state.outcome = { status: 'FAILED', reason: `after dispatch: ${state.outcome.reason}` };
+        log.error('order saga failed after dispatch; nothing undone', { orderId: order.orderId, reason: state.outcome.reason });
+      } else {
+        log.info('order saga compensating', { orderId: order.orderId, ...state.outcome });
+      }
     }
   }
 
   const { progress, outcome } = state;
+  if (outcome.status !== 'COMPLETED' && !state.dispatched) {
+    visibility.setStatus(SagaStatus.COMPENSATING);
+    // An operator's workflow cancellation must not interrupt the undo it caused.
+    await CancellationScope.nonCancellable(() => undos.compensate('sequential'));
+  }
+
   progress.outcome = outcome;
   progress.currentStep = null;
   visibility.setStatus(outcome.status);

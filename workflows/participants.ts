@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { formatMoney } from '../domain/money';
 import { idempotencyKey } from '../domain/ids';
 import { orderTotal } from '../domain/order';
@@ -6,6 +6,7 @@ import type { CompensationName, EscalationName, StepName, UnfulfilledStatus } fr
 import {
   afterDispatchOptions,
   call,
+  escalationOptions,
   fraud,
   fraudOptions,
   inventory,
@@ -25,7 +26,7 @@ import type { DispatchConfirmation, OrderSagaInput, PaymentWebhook } from './def
  * idempotency key of its step (`order-<id>/<step>`, never the attempt) and its summary in the UI.
  * The saga's sequence lives in order-fulfillment.ts; this is what each step sends.
  */
-export function participantsFor(order: OrderSagaInput, workflowId: string) {
+export function participantsFor(order: OrderSagaInput, workflowId: string, { undoWaitsForStep = false } = {}) {
   const ref = (step: StepName | CompensationName | EscalationName) => ({
     orderId: order.orderId,
     workflowId,
@@ -35,17 +36,21 @@ export function participantsFor(order: OrderSagaInput, workflowId: string) {
   const total = orderTotal(order);
   const money = formatMoney(total);
   const a = order.shippingAddress;
+  // Release 1.2: on an operator's cancellation the saga waits for the step in flight to finish,
+  // so its undo never runs before it (the SDK's default lets the saga move on at once).
+  const forward = (options: ActivityOptions): ActivityOptions =>
+    undoWaitsForStep ? { ...options, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : options;
 
   return {
     submitOrder: () =>
-      call(orders.submitOrder, ordersOptions, `submit order ${order.orderId}: ${order.lines.length} line(s), ${money}`, {
+      call(orders.submitOrder, forward(ordersOptions), `submit order ${order.orderId}: ${order.lines.length} line(s), ${money}`, {
         ...ref('submitOrder'),
         customerId: order.customer.id,
         lines: order.lines,
         total,
       }),
     screenOrder: () =>
-      call(fraud.screenOrder, fraudOptions, `screen order ${order.orderId} for fraud`, {
+      call(fraud.screenOrder, forward(fraudOptions), `screen order ${order.orderId} for fraud`, {
         ...ref('screenOrder'),
         customerId: order.customer.id,
         total,
@@ -53,25 +58,35 @@ export function participantsFor(order: OrderSagaInput, workflowId: string) {
         shippingCountry: a.country,
       }),
     authorizePayment: () =>
-      call(payments.authorizePayment, paymentsOptions, `authorize ${money}`, {
+      call(payments.authorizePayment, forward(paymentsOptions), `authorize ${money}`, {
         ...ref('authorizePayment'),
         amount: total,
         methodToken: order.payment.methodToken,
       }),
     recordPaymentResult: (authorizationId: string, answer: PaymentWebhook) =>
-      call(payments.recordPaymentResult, paymentsOptions, `payment webhook: ${answer.approved ? 'approved' : 'declined'}`, {
-        ...ref('awaitPaymentResult'),
-        authorizationId,
-        approved: answer.approved,
-        ...(answer.reason ? { reason: answer.reason } : {}),
-      }),
+      call(
+        payments.recordPaymentResult,
+        forward(paymentsOptions),
+        `payment webhook: ${answer.approved ? 'approved' : 'declined'}`,
+        {
+          ...ref('awaitPaymentResult'),
+          authorizationId,
+          approved: answer.approved,
+          ...(answer.reason ? { reason: answer.reason } : {}),
+        },
+      ),
     reserveStock: () =>
-      call(inventory.reserveStock, inventoryOptions, `reserve ${order.lines.map((l) => `${l.quantity}× ${l.sku}`).join(', ')}`, {
-        ...ref('reserveStock'),
-        lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
-      }),
+      call(
+        inventory.reserveStock,
+        forward(inventoryOptions),
+        `reserve ${order.lines.map((l) => `${l.quantity}× ${l.sku}`).join(', ')}`,
+        {
+          ...ref('reserveStock'),
+          lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+        },
+      ),
     allocateShipment: () =>
-      call(shipping.allocateShipment, shippingOptions, `allocate shipment to ${a.country}`, {
+      call(shipping.allocateShipment, forward(shippingOptions), `allocate shipment to ${a.country}`, {
         ...ref('allocateShipment'),
         recipient: {
           name: a.name,
@@ -85,32 +100,38 @@ export function participantsFor(order: OrderSagaInput, workflowId: string) {
         },
       }),
     confirmOrder: () =>
-      call(orders.confirmOrder, ordersOptions, `confirm order ${order.orderId}`, {
+      call(orders.confirmOrder, forward(ordersOptions), `confirm order ${order.orderId}`, {
         ...ref('confirmOrder'),
         customerId: order.customer.id,
         customer: { name: order.customer.name, email: order.customer.email },
         total,
       }),
     capturePayment: (options: ActivityOptions) =>
-      call(payments.capturePayment, options, `capture ${money}`, {
+      call(payments.capturePayment, forward(options), `capture ${money}`, {
         ...ref('capturePayment'),
         authorizeKey: key('authorizePayment'),
       }),
     recordDispatch: (d: DispatchConfirmation) =>
-      call(shipping.recordDispatch, afterDispatchOptions, `dispatched: ${d.trackingNumber}`, {
+      call(shipping.recordDispatch, forward(afterDispatchOptions), `dispatched: ${d.trackingNumber}`, {
         ...ref('awaitDispatch'),
         allocateKey: key('allocateShipment'),
         trackingNumber: d.trackingNumber,
         ...(d.carrier ? { carrier: d.carrier } : {}),
       }),
     completeOrder: (trackingNumber: string) =>
-      call(orders.completeOrder, afterDispatchOptions, `complete order ${order.orderId}`, {
+      call(orders.completeOrder, forward(afterDispatchOptions), `complete order ${order.orderId}`, {
         ...ref('completeOrder'),
         total,
         trackingNumber,
       }),
     escalateOrder: (waitingFor: 'payment' | 'dispatch', slaSeconds: number) =>
       call(orders.escalateOrder, ordersOptions, `escalate: no ${waitingFor} after ${slaSeconds} s`, {
+        ...ref(`escalate-${waitingFor}`),
+        waitingFor,
+        slaSeconds,
+      }),
+    escalateUntilSent: (waitingFor: 'payment' | 'dispatch', slaSeconds: number) =>
+      call(orders.escalateOrder, escalationOptions, `escalate: no ${waitingFor} after ${slaSeconds} s`, {
         ...ref(`escalate-${waitingFor}`),
         waitingFor,
         slaSeconds,

@@ -1,5 +1,5 @@
 import { SagaStatus, type TerminalStatus } from '../domain/saga';
-import type { CancelRequest, DispatchConfirmation, PaymentWebhook, SagaProgress } from './definitions';
+import type { CancelRequest, DispatchConfirmation, PaymentWebhook, SagaCarry, SagaProgress } from './definitions';
 
 export interface Outcome {
   status: TerminalStatus;
@@ -8,11 +8,13 @@ export interface Outcome {
 
 /**
  * What one saga execution knows: the progress it answers queries with, the messages that have
- * arrived (first answer wins), how far the goods have gone, and how it ended.
+ * arrived (first answer wins), how far the goods have gone, and how it ended. A run that continues
+ * as new hands all of it to the next run (`carry`).
  */
 export class SagaState {
   readonly progress: SagaProgress;
-  webhook?: PaymentWebhook;
+  /** The provider's answers, the first per authorization id, at most MESSAGE_REPEATS of them. */
+  webhooks: PaymentWebhook[] = [];
   dispatch?: DispatchConfirmation;
   cancel?: CancelRequest;
   /** A shipment exists, so the warehouse may be told to dispatch. */
@@ -20,8 +22,26 @@ export class SagaState {
   /** The parcel has left: the point past which nothing is undone. */
   dispatched = false;
   outcome?: Outcome;
+  /** What the saga waits for right now; a dispatch is accepted only while it waits for one. */
+  waitingFor?: 'payment' | 'dispatch';
+  waitingSince?: number;
+  /** Messages answered again (a retried dispatch, a repeated cancellation): bounded. */
+  repeats = 0;
 
-  constructor(orderId: string, workflowId: string) {
+  constructor(orderId: string, workflowId: string, resumed?: SagaCarry['resumed']) {
+    if (resumed) {
+      this.progress = { ...resumed.progress, steps: resumed.progress.steps.filter((s) => s.state === 'done') };
+      this.progress.run = (resumed.progress.run ?? 1) + 1;
+      this.webhooks = resumed.webhooks;
+      this.dispatch = resumed.dispatch;
+      this.cancel = resumed.cancel;
+      this.allocated = resumed.allocated;
+      this.dispatched = resumed.dispatched;
+      this.outcome = resumed.outcome;
+      this.waitingSince = resumed.waitingSince;
+      this.repeats = resumed.repeats;
+      return;
+    }
     this.progress = {
       orderId,
       workflowId,
@@ -31,6 +51,32 @@ export class SagaState {
       compensations: [],
       escalations: [],
       patches: [],
+    };
+  }
+
+  /** Notes a patch this execution took, so operators see which changes it runs (the `saga` query). */
+  took(patchId: string, taken: boolean): boolean {
+    if (taken && !this.progress.patches.includes(patchId)) this.progress.patches.push(patchId);
+    return taken;
+  }
+
+  /** The result of a step a previous run of this saga already finished, if it did. */
+  finished(step: string): { result: unknown } | undefined {
+    const record = this.progress.steps.find((s) => s.name === step && s.state === 'done');
+    return record && { result: record.result };
+  }
+
+  carry(): NonNullable<SagaCarry['resumed']> {
+    return {
+      progress: this.progress,
+      webhooks: this.webhooks,
+      ...(this.dispatch ? { dispatch: this.dispatch } : {}),
+      ...(this.cancel ? { cancel: this.cancel } : {}),
+      allocated: this.allocated,
+      dispatched: this.dispatched,
+      ...(this.outcome ? { outcome: this.outcome } : {}),
+      ...(this.waitingSince !== undefined ? { waitingSince: this.waitingSince } : {}),
+      repeats: this.repeats,
     };
   }
 }

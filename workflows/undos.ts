@@ -19,6 +19,8 @@ export interface UndoOptions {
   maxDelayMs?: number;
   /** Told about every change of a record, e.g. to refresh the UI's current details. */
   onChange?: (records: readonly CompensationRecord[]) => void;
+  /** Runs before every retry round, e.g. to continue as new before the history grows too long. */
+  beforeRetry?: () => Promise<void>;
 }
 
 interface Entry {
@@ -35,17 +37,28 @@ export class Undos {
   private readonly initialDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly onChange: (records: readonly CompensationRecord[]) => void;
+  private readonly beforeRetry: () => Promise<void>;
 
   constructor(options: UndoOptions = {}) {
     this.sleep = options.sleep ?? ((ms) => durableSleep(ms));
     this.initialDelayMs = options.initialDelayMs ?? 1_000;
-    this.maxDelayMs = options.maxDelayMs ?? 60_000;
+    // An undo stuck for days is retried hourly: often enough to finish soon after the fault
+    // clears, rarely enough that its rounds stay a few hundred events a day.
+    this.maxDelayMs = options.maxDelayMs ?? 3_600_000;
     this.onChange = options.onChange ?? (() => undefined);
+    this.beforeRetry = options.beforeRetry ?? (async () => undefined);
   }
 
   /** Registers the undo of the step about to run. */
   add(name: string, undo: () => Promise<unknown>): void {
     this.entries.push({ record: { name, state: 'registered', rounds: 0 }, undo });
+    this.changed();
+  }
+
+  /** Takes over the undo list of an earlier run of the same saga, with each undo's state. */
+  restore(records: readonly CompensationRecord[], undoOf: (name: string) => () => Promise<unknown>): void {
+    for (const record of records) this.entries.push({ record: { ...record }, undo: undoOf(record.name) });
+    this.started = Math.max(0, ...records.map((r) => r.sequence ?? 0));
     this.changed();
   }
 
@@ -73,9 +86,10 @@ export class Undos {
   }
 
   private async untilDone(entry: Entry): Promise<void> {
-    let delay = this.initialDelayMs;
+    let delay = Math.min(this.initialDelayMs * 2 ** entry.record.rounds, this.maxDelayMs);
     entry.record.sequence ??= ++this.started;
     for (;;) {
+      if (entry.record.rounds > 0) await this.beforeRetry();
       entry.record.state = entry.record.rounds === 0 ? 'running' : 'retrying';
       entry.record.rounds += 1;
       this.changed();

@@ -62,7 +62,12 @@ test('late payment and late dispatch escalate, then the saga completes', async (
   let ledger = await orders.getOrder(orderId);
   assert.equal(ledger.status, 'ESCALATED');
   assert.equal(ledger.currentStep, 'awaitPaymentResult');
-  assert.deepEqual(ledger.escalations, [{ waitingFor: 'payment', slaSeconds: SLA_SECONDS.paymentResult }]);
+  assert.deepEqual(
+    ledger.escalations.map(({ waitingFor, slaSeconds }) => ({ waitingFor, slaSeconds })),
+    [{ waitingFor: 'payment', slaSeconds: SLA_SECONDS.paymentResult }],
+  );
+  // The alert goes out on its own, beside the wait (it never fails the wait): wait for its event.
+  await waitUntil(async () => (await eventsOf(db, orderId)).includes('OrderEscalated'), { what: 'the OrderEscalated event' });
   assert.deepEqual(await eventsOf(db, orderId), [
     'OrderSubmitted',
     'FraudScreened',
@@ -89,6 +94,9 @@ test('late payment and late dispatch escalate, then the saga completes', async (
     ['payment', 'dispatch'],
   );
 
+  await waitUntil(async () => (await eventsOf(db, orderId)).filter((e) => e === 'OrderEscalated').length === 2, {
+    what: 'the second OrderEscalated event',
+  });
   assert.equal((await orders.confirmDispatch(orderId, { trackingNumber: 'TRK-LATE' })).accepted, true);
   const result = await orders.orderOutcome(orderId);
   assert.equal(result.status, 'COMPLETED');

@@ -56,6 +56,8 @@ export interface SagaTestEnv {
   /** Registers the script of an order and returns its id. */
   script(label: string, script?: Script): string;
   calls(orderId: string): ActivityName[];
+  /** The participant recovers: the fault planned for this call is gone. */
+  clearFault(orderId: string, activity: ActivityName): void;
   handle(orderId: string): WorkflowHandle<typeof orderFulfillment>;
   progress(orderId: string): Promise<SagaProgress>;
   statusReaches(orderId: string, status: SagaStatus): Promise<SagaProgress>;
@@ -70,7 +72,17 @@ const RESULTS: Record<ActivityName, (req: Record<string, unknown>, script: Scrip
   escalateOrder: () => ({ status: 'ESCALATED' }),
   screenOrder: () => ({ verdict: 'clear' }),
   authorizePayment: (req, s) => ({ authorizationId: `auth-${String(req.orderId)}`, status: s.authorization ?? 'authorized' }),
-  recordPaymentResult: (req) => ({ authorizationId: req.authorizationId, status: req.approved ? 'authorized' : 'declined' }),
+  recordPaymentResult: (req) => {
+    if (!req.approved) {
+      throw ApplicationFailure.create({
+        message: 'card declined',
+        type: 'PaymentDeclined',
+        nonRetryable: true,
+        category: 'BENIGN',
+      });
+    }
+    return { authorizationId: req.authorizationId, status: 'authorized' };
+  },
   voidAuthorization: () => ({ voided: true }),
   capturePayment: (req) => ({ captureId: `cap-${String(req.orderId)}` }),
   refundPayment: () => ({ refunded: true }),
@@ -101,6 +113,7 @@ export async function startSagaTestEnv(): Promise<SagaTestEnv> {
   });
 
   const scripts = new Map<string, Script>();
+  const holds: Hold[] = [];
   const log = new Map<string, ActivityName[]>();
   const attempts = new Map<string, number>();
   const activities: Record<string, (req: Record<string, unknown>) => Promise<unknown>> = {};
@@ -115,11 +128,21 @@ export async function startSagaTestEnv(): Promise<SagaTestEnv> {
         await hold.released;
       }
       const fault = script.faults?.[name];
-      if (fault && 'refuse' in fault) throw ApplicationFailure.nonRetryable(`${name} refused`, fault.refuse);
+      if (fault && 'refuse' in fault) {
+        throw ApplicationFailure.create({
+          message: `${name} refused`,
+          type: fault.refuse,
+          nonRetryable: true,
+          category: 'BENIGN',
+        });
+      }
       if (fault && 'fail' in fault) {
         const n = (attempts.get(`${orderId}/${name}`) ?? 0) + 1;
         attempts.set(`${orderId}/${name}`, n);
-        if (n <= fault.fail) throw new Error(`${name}: participant unavailable (attempt ${n})`);
+        // BENIGN: an expected failure of the script, logged at DEBUG instead of burying the report.
+        if (n <= fault.fail) {
+          throw ApplicationFailure.create({ message: `${name}: participant unavailable (attempt ${n})`, category: 'BENIGN' });
+        }
       }
       return RESULTS[name](req, script);
     };
@@ -131,6 +154,7 @@ export async function startSagaTestEnv(): Promise<SagaTestEnv> {
     taskQueue,
     workflowBundle: await sagaBundle(),
     activities,
+    shutdownGraceTime: '2s',
   });
   const running = worker.run();
   const orders = createOrderClient(env.client, { taskQueue });
@@ -143,10 +167,14 @@ export async function startSagaTestEnv(): Promise<SagaTestEnv> {
     taskQueue,
     script(label, script = {}) {
       const orderId = uniqueId(label);
+      holds.push(...Object.values(script.holds ?? {}));
       scripts.set(orderId, script);
       return orderId;
     },
     calls: (orderId) => [...(log.get(orderId) ?? [])],
+    clearFault: (orderId, activity) => {
+      delete scripts.get(orderId)?.faults?.[activity];
+    },
     handle,
     progress,
     statusReaches: (orderId, status) =>
@@ -158,11 +186,25 @@ export async function startSagaTestEnv(): Promise<SagaTestEnv> {
         { what: `${orderId} to reach ${status}` },
       ),
     async stop() {
+      // A test that failed midway may leave a call held: open every gate so the worker can stop.
+      for (const hold of holds) hold.release();
       worker.shutdown();
       await running;
       await env.teardown();
     },
   };
+}
+
+/** Resolves once the saga has processed an operator's cancellation request (a task completed after it). */
+export async function cancellationProcessed(handle: WorkflowHandle): Promise<void> {
+  await waitUntil(
+    async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+      return requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes);
+    },
+    { what: 'the saga to process the cancellation' },
+  );
 }
 
 /** A valid order for `orderId`; the saga's input after parsing. */

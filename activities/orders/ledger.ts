@@ -1,3 +1,4 @@
+import type { Money } from '../../domain/money';
 import type { Sql } from '../../platform/database';
 import { expectOneChanged } from '../tcc';
 
@@ -42,14 +43,11 @@ export async function recordTransition(tx: Sql, key: string, t: Transition): Pro
 
 export const findOrder = (tx: Sql, orderId: string) => tx.get<OrderRow>('SELECT * FROM orders WHERE order_id = ?', [orderId]);
 
-export async function insertOrder(
-  tx: Sql,
-  o: { orderId: string; customerId: string; amount: number; currency: string },
-): Promise<void> {
+export async function insertOrder(tx: Sql, o: { orderId: string; customerId: string; total: Money }): Promise<void> {
   await tx.run(
     `INSERT INTO orders (order_id, customer_id, status, total_amount, currency) VALUES (?, ?, 'SUBMITTED', ?, ?)
      ON CONFLICT (order_id) DO NOTHING`,
-    [o.orderId, o.customerId, o.amount, o.currency],
+    [o.orderId, o.customerId, o.total.amount, o.total.currency],
   );
 }
 

@@ -80,12 +80,7 @@ export function createOrderActivities(db: Database, faults: Faults = noFaults) {
       return once('submitOrder', req, req.key, async (tx) => {
         const buried = await tombstoneOf(tx, TOMBSTONES, req.key);
         if (buried) throw alreadyUndone('submitOrder', req.key, buried.undoKey, `order ${req.orderId}`);
-        await insertOrder(tx, {
-          orderId: req.orderId,
-          customerId: req.customerId,
-          amount: req.total.amount,
-          currency: req.total.currency,
-        });
+        await insertOrder(tx, { orderId: req.orderId, customerId: req.customerId, total: req.total });
         await emit(tx, 'OrderSubmitted', causeOf(req), {
           orderId: req.orderId,
           customerId: req.customerId,

@@ -30,9 +30,9 @@ export interface Release {
   lines: StockLine[];
 }
 
-/** One line per SKU, in SKU order: a fixed locking order keeps concurrent reservations deadlock-free. */
 const TOMBSTONES = 'stock_tombstones';
 
+/** One line per SKU, in SKU order: a fixed locking order keeps concurrent reservations deadlock-free. */
 function merged(lines: StockLine[]): StockLine[] {
   const bySku = new Map<string, number>();
   for (const l of lines) bySku.set(l.sku, (bySku.get(l.sku) ?? 0) + l.quantity);

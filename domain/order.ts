@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Currency, type Money } from './money';
+import { MAX_AMOUNT, Money } from './money';
 
 /**
  * What a team sends to start an order saga. Amounts are integers in minor units with their
@@ -10,7 +10,7 @@ import { Currency, type Money } from './money';
 export const OrderLine = z.object({
   sku: z.string().trim().min(1).max(64),
   quantity: z.number().int().positive().max(1000),
-  unitPrice: z.object({ amount: z.number().int().nonnegative(), currency: Currency }),
+  unitPrice: Money,
 });
 
 export const ShippingAddress = z.object({
@@ -41,11 +41,33 @@ export const OrderInput = z
   })
   .superRefine((order, ctx) => {
     const first = order.lines[0]?.unitPrice.currency;
+    // Every amount the saga derives (line amounts, the total that is screened, authorized,
+    // captured, refunded) must fit the Money every participant and event accepts: an order the
+    // edge accepted must never fail validation later. Products and sums of safe integers are
+    // compared in floating point, which is exact up to MAX_AMOUNT and never rounds a larger
+    // value back below it.
+    let total = 0;
     order.lines.forEach((line, i) => {
       if (line.unitPrice.currency !== first) {
         ctx.addIssue({ code: 'custom', path: ['lines', i, 'unitPrice', 'currency'], message: `every line must be in ${first}` });
       }
+      const amount = line.quantity * line.unitPrice.amount;
+      if (amount > MAX_AMOUNT) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lines', i],
+          message: `quantity × unit price is above the largest amount an order may reach (${MAX_AMOUNT} minor units)`,
+        });
+      }
+      total += amount;
     });
+    if (total > MAX_AMOUNT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lines'],
+        message: `the order total is above the largest amount an order may reach (${MAX_AMOUNT} minor units)`,
+      });
+    }
   });
 
 /** The client's input (defaults may be left out) and the saga's input (defaults filled in). */

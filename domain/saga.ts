@@ -62,3 +62,10 @@ export const Refusal = {
   FraudSuspected: 'FraudSuspected',
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];
+
+/**
+ * The failure type of a forward step that arrived after its undo had run (a late retry, a zombie
+ * attempt after a timeout): the participant refused it and changed nothing, so for the saga the
+ * step never took effect. Not a business refusal: the saga is already undoing (non-retryable).
+ */
+export const StepAlreadyUndone = 'StepAlreadyUndone';

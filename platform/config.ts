@@ -40,7 +40,7 @@ const Environment = z.object({
   SAGA_WORKER_VERSIONING: z.enum(['on', 'off']).default('off'),
   /** PINNED: a saga finishes on the build it started on. AUTO_UPGRADE: it moves to the current build (patches keep it safe). */
   SAGA_VERSIONING_BEHAVIOR: SagaVersioningBehavior.default('PINNED'),
-  /** The build id a CI pipeline stamps; by default package version + git commit (versioning/deployment.ts). */
+  /** The build id a CI pipeline stamps; it must end with the workflow code's hash. Default: package version + that hash (platform/deployment.ts). */
   BUILD_ID: z.string().trim().min(1).optional(),
   // PAYLOAD_KEYS (payload encryption) and CODEC_SERVER_* (platform/codec/settings.ts).
   ...PayloadEnvironment.shape,

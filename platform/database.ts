@@ -16,9 +16,19 @@ export interface Sql {
   run(sql: string, params?: SqlValue[]): Promise<{ changes: number }>;
 }
 
+/** A transaction: SQL, plus a lock on a business key that it holds until it ends. */
+export interface Tx extends Sql {
+  /**
+   * Waits until no other transaction holds `key`, then holds it until this one commits or rolls
+   * back: a step and its undo lock the step's key, so an empty undo and a late step never both
+   * decide that the other has not happened. Rows that do not exist yet cannot be row-locked.
+   */
+  lock(key: string): Promise<void>;
+}
+
 export interface Database extends Sql {
   readonly dialect: 'sqlite' | 'postgres';
-  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -74,7 +84,8 @@ function openSqlite(path: string): Database {
       serial(async () => {
         db.exec('BEGIN IMMEDIATE');
         try {
-          const result = await fn(direct);
+          // BEGIN IMMEDIATE already serialises every writer, in this process and in any other.
+          const result = await fn({ ...direct, lock: async () => undefined });
           db.exec('COMMIT');
           return result;
         } catch (err) {
@@ -94,6 +105,10 @@ const parsers = {
       ? (v: string) => Number(v)
       : (pgTypes.getTypeParser(oid, format ?? 'text') as (v: string) => unknown)) as typeof pgTypes.getTypeParser,
 };
+
+// Any constant works, as long as every process uses the same one (two-key advisory locks do not
+// share a key space with the one-key migration lock); it spells "step".
+const STEP_LOCKS = 0x73746570;
 
 function numbered(sql: string): string {
   let n = 0;
@@ -124,7 +139,12 @@ function openPostgres(url: string): Database {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn(clientSql(client));
+        const sql = clientSql(client);
+        const result = await fn({
+          ...sql,
+          // A hash collision only makes two unrelated keys wait for each other, never share a decision.
+          lock: async (key) => void (await sql.get(`SELECT pg_advisory_xact_lock(${STEP_LOCKS}, hashtext(?))`, [key])),
+        });
         await client.query('COMMIT');
         return result;
       } catch (err) {

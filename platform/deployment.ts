@@ -1,5 +1,5 @@
-import type { WorkerDeploymentOptions } from '@temporalio/worker';
-import { execFileSync } from 'node:child_process';
+import { bundleWorkflowCode, type Logger, type WorkerDeploymentOptions, type WorkflowBundle } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -22,32 +22,65 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-/** The commit the process runs, or undefined outside a git checkout (e.g. a container without .git). */
-export function gitCommit(): string | undefined {
-  try {
-    return (
-      execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
-        .toString()
-        .trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
+/** Webpack's chatter stays out of the worker's log; warnings and errors do not. */
+const bundlerLog: Logger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+};
+
+/**
+ * Bundles workflow code as the worker runs it. Module ids are relative to the repository root
+ * (webpack's default is the process's working directory), so the same code bundles to the same
+ * text wherever the checkout lives and whichever directory the process starts in.
+ */
+export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, logger: bundlerLog, webpackConfigHook: (config) => ({ ...config, context: root }) });
 }
 
 /**
- * `BUILD_ID` wins (a CI pipeline stamps images with it); otherwise package version + commit, e.g.
- * `1.1.0-3f2a9c1`. Without git the build is `<version>-local`: deploy real builds with BUILD_ID.
+ * The code's fingerprint: the first 12 hex digits of the SHA-256 of the bundle the worker runs,
+ * without its inline source map (which holds absolute paths). Every module the saga imports,
+ * the SDK's workflow runtime included, is in the bundle, so any change to what replays changes it.
  */
-export function buildId(env: NodeJS.ProcessEnv = process.env): string {
-  const explicit = env.BUILD_ID?.trim();
-  if (explicit) return explicit;
-  return `${packageVersion()}-${gitCommit() ?? 'local'}`;
+export function workflowCodeHash(bundle: { code: string }): string {
+  const code = bundle.code.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '');
+  return createHash('sha256').update(code).digest('hex').slice(0, 12);
+}
+
+/**
+ * The build id names the workflow code: `<package version>-<code hash>`, e.g. `1.1.0-3f2a9c1d04be`,
+ * or `explicit` (BUILD_ID, as a CI pipeline stamps it). Two different codes never share a
+ * derived id, with or without .git, dirty tree or not.
+ */
+export function buildId(bundle: { code: string }, explicit?: string): string {
+  return explicit?.trim() || `${packageVersion()}-${workflowCodeHash(bundle)}`;
+}
+
+/**
+ * The build id a versioned worker may register under: an explicit BUILD_ID must end with the
+ * hash of the code this worker carries, or PINNED sagas could be routed to code they did not
+ * start on. Throws (the worker refuses to start) when it does not.
+ */
+export function verifiedBuildId(bundle: { code: string }, explicit?: string): string {
+  const id = buildId(bundle, explicit);
+  const hash = workflowCodeHash(bundle);
+  if (id !== hash && !id.endsWith(`-${hash}`)) {
+    throw new Error(
+      `BUILD_ID ${id} does not identify this worker's workflow code (hash ${hash}): ` +
+        `build ids must end with the code hash, e.g. ${buildId(bundle)} (unset BUILD_ID to use it; \`npm run build-id\` prints it)`,
+    );
+  }
+  return id;
 }
 
 export interface SagaDeploymentSettings {
   deploymentName?: string;
-  buildId?: string;
+  /** From verifiedBuildId(bundle, BUILD_ID). */
+  buildId: string;
   behavior?: SagaVersioningBehavior;
 }
 
@@ -57,10 +90,10 @@ export function sagaVersioningBehavior(env: NodeJS.ProcessEnv = process.env): Sa
 }
 
 /** The saga worker's `workerDeploymentOptions`. */
-export function sagaDeploymentOptions(settings: SagaDeploymentSettings = {}): WorkerDeploymentOptions {
+export function sagaDeploymentOptions(settings: SagaDeploymentSettings): WorkerDeploymentOptions {
   return {
     useWorkerVersioning: true,
-    version: { deploymentName: settings.deploymentName ?? SAGA_DEPLOYMENT, buildId: settings.buildId ?? buildId() },
+    version: { deploymentName: settings.deploymentName ?? SAGA_DEPLOYMENT, buildId: settings.buildId },
     defaultVersioningBehavior: settings.behavior ?? sagaVersioningBehavior(),
   };
 }

@@ -15,7 +15,7 @@ import { describeKeyring } from '../platform/codec/keyring';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate } from '../platform/migrations';
 import { assertNondeterminismContained } from '../platform/containment';
-import { sagaDeploymentOptions } from '../platform/deployment';
+import { bundleWorkflows, sagaDeploymentOptions, verifiedBuildId } from '../platform/deployment';
 import { TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 import { readConfig, type Config } from '../platform/config';
 import { serveHealth, shutdownOnSignals, type HealthServer } from '../platform/health';
@@ -76,6 +76,11 @@ export async function startSagaWorker({
   db?: Database;
   faults?: Faults;
 }): Promise<SagaWorker> {
+  // Bundled here, not by Worker.create, so that the build id is derived from (and checked
+  // against) exactly the code this worker will run; before anything else, so a mismatch stops
+  // the process before it touches the database or the server.
+  const workflowBundle = await bundleWorkflows(require.resolve('../workflows'));
+  const buildId = config.saga.versioning ? verifiedBuildId(workflowBundle, config.saga.buildId) : undefined;
   const db = shared ?? openDatabase(config.databaseUrl);
   await migrate(db, participantMigrations);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -84,14 +89,8 @@ export async function startSagaWorker({
     db,
     namespace: config.temporal.namespace,
     taskQueue: config.saga.taskQueue,
-    ...(config.saga.versioning
-      ? {
-          workerDeploymentOptions: sagaDeploymentOptions({
-            behavior: config.saga.versioningBehavior,
-            ...(config.saga.buildId ? { buildId: config.saga.buildId } : {}),
-          }),
-        }
-      : {}),
+    workflowBundle,
+    ...(buildId ? { workerDeploymentOptions: sagaDeploymentOptions({ behavior: config.saga.versioningBehavior, buildId }) } : {}),
     ...(faults ? { faults } : {}),
     dataConverter: dataConverter(config.payloads.keyring),
   });
@@ -106,7 +105,10 @@ export async function startSagaWorker({
     live: () => worker.getState() !== 'FAILED',
     ready: () => worker.getState() === 'RUNNING',
   });
-  log.info({ taskQueue: config.saga.taskQueue, temporal: config.temporal.address, port: health.port }, 'saga worker up');
+  log.info(
+    { taskQueue: config.saga.taskQueue, temporal: config.temporal.address, port: health.port, ...(buildId ? { buildId } : {}) },
+    'saga worker up',
+  );
   return {
     worker,
     health,

@@ -1,3 +1,4 @@
+import type { Money } from '../../domain/money';
 import type { Database } from '../../platform/database';
 import { Refusal } from '../../domain/saga';
 import { emit } from '../emit';
@@ -17,7 +18,7 @@ const HIGH_VALUE = 500_000;
 
 export interface ScreenRequest extends StepRef {
   customerId: string;
-  total: { amount: number; currency: string };
+  total: Money;
   methodToken: string;
   shippingCountry: string;
 }

@@ -1,4 +1,5 @@
 import type { Sql } from '../../platform/database';
+import { expectOneChanged } from '../tcc';
 
 /** SQL of the inventory ledger; every function runs inside the caller's transaction. */
 export interface StockLine {
@@ -47,8 +48,17 @@ export async function insertReservation(tx: Sql, key: string, r: Reservation): P
   return r;
 }
 
-export async function setReservationStatus(tx: Sql, id: string, status: Reservation['status']): Promise<void> {
-  await tx.run('UPDATE stock_reservations SET status = ? WHERE reservation_id = ?', [status, id]);
+/** Compare-and-set: moves the reservation from `from` to `to`; LostRace if it is no longer `from`. */
+export async function moveReservation(
+  tx: Sql,
+  id: string,
+  from: Reservation['status'],
+  to: Reservation['status'],
+): Promise<void> {
+  expectOneChanged(
+    await tx.run('UPDATE stock_reservations SET status = ? WHERE reservation_id = ? AND status = ?', [to, id, from]),
+    `reservation ${id} ${from} -> ${to}`,
+  );
 }
 
 /** Takes `quantity` out of the available stock if there is enough; false (and no change) if not. */

@@ -2,6 +2,7 @@ import type { Database } from '../../platform/database';
 import { Refusal } from '../../domain/saga';
 import { emit } from '../emit';
 import { causeOf, noFaults, refusal, type Faults, type StepRef } from '../step';
+import { alreadyUndone, bury, tombstoneOf, transact } from '../tcc';
 import {
   available,
   giveBackStock,
@@ -9,7 +10,7 @@ import {
   insertReservation,
   releaseByKey,
   reservationByKey,
-  setReservationStatus,
+  moveReservation,
   takeStock,
   type Reservation,
   type Shortage,
@@ -29,6 +30,8 @@ export interface Release {
   lines: StockLine[];
 }
 
+const TOMBSTONES = 'stock_tombstones';
+
 /** One line per SKU, in SKU order: a fixed locking order keeps concurrent reservations deadlock-free. */
 function merged(lines: StockLine[]): StockLine[] {
   const bySku = new Map<string, number>();
@@ -38,11 +41,17 @@ function merged(lines: StockLine[]): StockLine[] {
 
 export function createInventoryActivities(db: Database, faults: Faults = noFaults) {
   return {
-    /** All lines or none: a shortage on any line reserves nothing and is a business refusal. */
+    /**
+     * All lines or none: a shortage on any line reserves nothing and is a business refusal. Refuses
+     * (StepAlreadyUndone) after releaseStock found nothing to release and buried its key.
+     */
     async reserveStock(req: ReserveRequest): Promise<Reservation> {
-      const reservation = await db.transaction(async (tx) => {
+      const reservation = await transact(db, async (tx) => {
+        await tx.lock(req.key);
         const existing = await reservationByKey(tx, req.key);
         if (existing) return existing;
+        const buried = await tombstoneOf(tx, TOMBSTONES, req.key);
+        if (buried) throw alreadyUndone('reserveStock', req.key, buried.undoKey, 'the reservation');
         const lines = merged(req.lines);
         const taken: StockLine[] = [];
         const shortages: Shortage[] = [];
@@ -67,21 +76,23 @@ export function createInventoryActivities(db: Database, faults: Faults = noFault
       return reservation;
     },
 
-    /** The undo of reserveStock. Safe when nothing was reserved: a no-op. */
+    /** The undo of reserveStock. With no reservation it buries the reservation's key, so a late reserveStock refuses. */
     async releaseStock(req: ReleaseRequest): Promise<Release> {
-      const release = await db.transaction(async (tx): Promise<Release> => {
+      const release = await transact(db, async (tx): Promise<Release> => {
+        await tx.lock(req.reserveKey);
         const done = await releaseByKey(tx, req.key);
         if (done) {
           const r = done.reservation_id ? await reservationByKey(tx, req.reserveKey) : undefined;
           return { reservationId: done.reservation_id, lines: r?.lines ?? [] };
         }
         const reservation = await reservationByKey(tx, req.reserveKey);
+        if (!reservation) await bury(tx, TOMBSTONES, { forwardKey: req.reserveKey, undoKey: req.key, orderId: req.orderId });
         if (reservation?.status !== 'reserved') {
           await insertRelease(tx, req.key, req.orderId, null);
           return { reservationId: null, lines: [] };
         }
+        await moveReservation(tx, reservation.reservationId, 'reserved', 'released');
         for (const line of reservation.lines) await giveBackStock(tx, line);
-        await setReservationStatus(tx, reservation.reservationId, 'released');
         await emit(tx, 'StockReleased', causeOf(req), {
           orderId: req.orderId,
           reservationId: reservation.reservationId,

@@ -1,4 +1,5 @@
 import type { Migration } from '../../platform/migrations';
+import { tombstoneMigration } from '../tcc';
 
 /**
  * The inventory context's tables: stock levels per SKU (available = on_hand - reserved, never
@@ -28,5 +29,10 @@ export const inventoryMigrations: Migration[] = [
       order_id TEXT NOT NULL,
       reservation_id TEXT
     );`,
+  },
+  {
+    // The keys of steps whose undo found nothing to undo: such a step must never take effect later.
+    id: 'inventory/002-tombstones',
+    sql: tombstoneMigration('stock_tombstones'),
   },
 ];

@@ -1,4 +1,6 @@
+import type { Money } from '../../domain/money';
 import type { Sql } from '../../platform/database';
+import { expectOneChanged } from '../tcc';
 
 /** SQL of the orders ledger; every function runs inside the caller's transaction. */
 export type OrderStatus = 'SUBMITTED' | 'CONFIRMED' | 'COMPLETED' | 'REJECTED' | 'CANCELLED' | 'FAILED';
@@ -41,17 +43,33 @@ export async function recordTransition(tx: Sql, key: string, t: Transition): Pro
 
 export const findOrder = (tx: Sql, orderId: string) => tx.get<OrderRow>('SELECT * FROM orders WHERE order_id = ?', [orderId]);
 
-export async function insertOrder(
-  tx: Sql,
-  o: { orderId: string; customerId: string; amount: number; currency: string },
-): Promise<void> {
+export async function insertOrder(tx: Sql, o: { orderId: string; customerId: string; total: Money }): Promise<void> {
   await tx.run(
     `INSERT INTO orders (order_id, customer_id, status, total_amount, currency) VALUES (?, ?, 'SUBMITTED', ?, ?)
      ON CONFLICT (order_id) DO NOTHING`,
-    [o.orderId, o.customerId, o.amount, o.currency],
+    [o.orderId, o.customerId, o.total.amount, o.total.currency],
   );
 }
 
-export async function setStatus(tx: Sql, orderId: string, status: OrderStatus, reason: string | null = null): Promise<void> {
-  await tx.run('UPDATE orders SET status = ?, reason = ? WHERE order_id = ?', [status, reason, orderId]);
+/** Compare-and-set: moves the order from `from` to `to`; LostRace if it is no longer `from`. */
+export async function moveOrder(
+  tx: Sql,
+  orderId: string,
+  from: OrderStatus,
+  to: OrderStatus,
+  reason: string | null = null,
+): Promise<void> {
+  expectOneChanged(
+    await tx.run('UPDATE orders SET status = ?, reason = ? WHERE order_id = ? AND status = ?', [to, reason, orderId, from]),
+    `order ${orderId} ${from} -> ${to}`,
+  );
+}
+
+/** The key of the cancellation that ended this order unfulfilled, if one did. */
+export async function cancelledBy(tx: Sql, orderId: string): Promise<string | undefined> {
+  const row = await tx.get<{ idempotency_key: string }>(
+    "SELECT idempotency_key FROM order_transitions WHERE order_id = ? AND applied = 1 AND status IN ('REJECTED', 'CANCELLED', 'FAILED')",
+    [orderId],
+  );
+  return row?.idempotency_key;
 }

@@ -1,4 +1,5 @@
 import type { Migration } from '../../platform/migrations';
+import { tombstoneMigration } from '../tcc';
 
 /** The orders context's tables: the order and every status transition, by idempotency key. */
 export const ordersMigrations: Migration[] = [
@@ -20,5 +21,10 @@ export const ordersMigrations: Migration[] = [
       applied INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS order_transitions_order ON order_transitions (order_id);`,
+  },
+  {
+    // The keys of steps whose undo found nothing to undo: such a step must never take effect later.
+    id: 'orders/002-tombstones',
+    sql: tombstoneMigration('order_tombstones'),
   },
 ];

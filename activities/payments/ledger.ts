@@ -1,4 +1,6 @@
+import type { Money } from '../../domain/money';
 import type { Sql } from '../../platform/database';
+import { expectOneChanged } from '../tcc';
 
 /** SQL of the payments ledger; every function runs inside the caller's transaction. */
 export type AuthorizationStatus = 'pending' | 'authorized' | 'declined' | 'voided' | 'captured' | 'refunded';
@@ -6,7 +8,7 @@ export type AuthorizationStatus = 'pending' | 'authorized' | 'declined' | 'voide
 export interface Authorization {
   authorizationId: string;
   orderId: string;
-  amount: { amount: number; currency: string };
+  amount: Money;
   status: AuthorizationStatus;
   reason: string | null;
 }
@@ -47,17 +49,21 @@ export async function insertAuthorization(tx: Sql, key: string, a: Authorization
   return a;
 }
 
-export async function setAuthorizationStatus(
+/** Compare-and-set: moves the authorization from `from` to `to`; LostRace if it is no longer `from`. */
+export async function moveAuthorization(
   tx: Sql,
   id: string,
-  status: AuthorizationStatus,
+  from: AuthorizationStatus,
+  to: AuthorizationStatus,
   reason: string | null = null,
 ): Promise<void> {
-  await tx.run('UPDATE payment_authorizations SET status = ?, reason = COALESCE(?, reason) WHERE authorization_id = ?', [
-    status,
-    reason,
-    id,
-  ]);
+  expectOneChanged(
+    await tx.run(
+      'UPDATE payment_authorizations SET status = ?, reason = COALESCE(?, reason) WHERE authorization_id = ? AND status = ?',
+      [to, reason, id, from],
+    ),
+    `authorization ${id} ${from} -> ${to}`,
+  );
 }
 
 export interface PaymentResult {
@@ -97,6 +103,14 @@ export const findVoid = async (tx: Sql, key: string): Promise<Void | undefined> 
   return row && { authorizationId: row.authorization_id, amount: row.amount === null ? null : Number(row.amount) };
 };
 
+/** The key of the void that voided this authorization, if one did. */
+export async function voidedBy(tx: Sql, authorizationId: string): Promise<string | undefined> {
+  const row = await tx.get<{ idempotency_key: string }>('SELECT idempotency_key FROM payment_voids WHERE authorization_id = ?', [
+    authorizationId,
+  ]);
+  return row?.idempotency_key;
+}
+
 export async function insertVoid(tx: Sql, key: string, orderId: string, v: Void): Promise<Void> {
   await tx.run('INSERT INTO payment_voids (idempotency_key, order_id, authorization_id, amount) VALUES (?, ?, ?, ?)', [
     key,
@@ -110,7 +124,7 @@ export async function insertVoid(tx: Sql, key: string, orderId: string, v: Void)
 export interface Capture {
   captureId: string;
   authorizationId: string;
-  amount: { amount: number; currency: string };
+  amount: Money;
 }
 
 interface CaptureRow {
@@ -141,7 +155,7 @@ export async function insertCapture(tx: Sql, key: string, orderId: string, c: Ca
 export interface Refund {
   refundId: string | null;
   captureId: string | null;
-  amount: { amount: number; currency: string } | null;
+  amount: Money | null;
 }
 
 export async function findRefund(tx: Sql, key: string): Promise<Refund | undefined> {

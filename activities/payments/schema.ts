@@ -1,4 +1,5 @@
 import type { Migration } from '../../platform/migrations';
+import { tombstoneMigration } from '../tcc';
 
 /**
  * The payments context's tables. An authorization holds an amount; a capture charges it; a void
@@ -47,5 +48,10 @@ export const paymentsMigrations: Migration[] = [
       amount BIGINT,
       currency TEXT
     );`,
+  },
+  {
+    // The keys of steps whose undo found nothing to undo: such a step must never take effect later.
+    id: 'payments/002-tombstones',
+    sql: tombstoneMigration('payment_tombstones'),
   },
 ];

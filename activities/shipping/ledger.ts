@@ -1,4 +1,5 @@
 import type { Sql } from '../../platform/database';
+import { expectOneChanged } from '../tcc';
 
 /** SQL of the shipping ledger; every function runs inside the caller's transaction. */
 export interface Recipient {
@@ -57,16 +58,22 @@ export async function insertShipment(tx: Sql, key: string, s: Shipment, recipien
   return s;
 }
 
-export async function updateShipment(
+/** Compare-and-set: moves the shipment from `from` to `to`; LostRace if it is no longer `from`. */
+export async function moveShipment(
   tx: Sql,
   id: string,
-  status: Shipment['status'],
+  from: Shipment['status'],
+  to: Shipment['status'],
   trackingNumber: string | null = null,
   carrier: string | null = null,
 ): Promise<void> {
-  await tx.run(
-    'UPDATE shipments SET status = ?, tracking_number = COALESCE(?, tracking_number), carrier = COALESCE(?, carrier) WHERE shipment_id = ?',
-    [status, trackingNumber, carrier, id],
+  expectOneChanged(
+    await tx.run(
+      `UPDATE shipments SET status = ?, tracking_number = COALESCE(?, tracking_number), carrier = COALESCE(?, carrier)
+       WHERE shipment_id = ? AND status = ?`,
+      [to, trackingNumber, carrier, id, from],
+    ),
+    `shipment ${id} ${from} -> ${to}`,
   );
 }
 
@@ -82,6 +89,15 @@ export async function operationByKey(tx: Sql, key: string): Promise<ShipmentOper
     [key],
   );
   return row && { kind: row.kind, shipmentId: row.shipment_id, applied: row.applied === 1 };
+}
+
+/** The key of the cancellation that cancelled this shipment, if one did. */
+export async function cancelledBy(tx: Sql, shipmentId: string): Promise<string | undefined> {
+  const row = await tx.get<{ idempotency_key: string }>(
+    "SELECT idempotency_key FROM shipment_operations WHERE shipment_id = ? AND kind = 'cancel' AND applied = 1",
+    [shipmentId],
+  );
+  return row?.idempotency_key;
 }
 
 export async function insertOperation(tx: Sql, key: string, orderId: string, op: ShipmentOperation): Promise<ShipmentOperation> {

@@ -2,13 +2,15 @@ import type { Database } from '../../platform/database';
 import { Refusal } from '../../domain/saga';
 import { emit } from '../emit';
 import { causeOf, noFaults, refusal, type Faults, type StepRef } from '../step';
+import { alreadyUndone, bury, tombstoneOf, transact } from '../tcc';
 import {
+  cancelledBy,
   insertOperation,
   insertShipment,
   operationByKey,
   shipmentByKey,
+  moveShipment,
   shipmentById,
-  updateShipment,
   type Recipient,
   type Shipment,
   type ShipmentOperation,
@@ -50,12 +52,18 @@ export interface DispatchRequest extends StepRef {
   carrier?: string;
 }
 
+const TOMBSTONES = 'shipment_tombstones';
+
 export function createShippingActivities(db: Database, faults: Faults = noFaults) {
   return {
+    /** Books a carrier; refuses (StepAlreadyUndone) after cancelShipment found nothing to cancel and buried its key. */
     async allocateShipment(req: AllocateRequest): Promise<Shipment> {
-      const shipment = await db.transaction(async (tx) => {
+      const shipment = await transact(db, async (tx) => {
+        await tx.lock(req.key);
         const existing = await shipmentByKey(tx, req.key);
         if (existing) return existing;
+        const buried = await tombstoneOf(tx, TOMBSTONES, req.key);
+        if (buried) throw alreadyUndone('allocateShipment', req.key, buried.undoKey, 'the allocation');
         const country = req.recipient.address.country;
         const carrier = CARRIERS[country];
         const base = { shipmentId: `shp-${req.orderId}`, orderId: req.orderId, country, trackingNumber: null };
@@ -78,19 +86,25 @@ export function createShippingActivities(db: Database, faults: Faults = noFaults
       return shipment;
     },
 
-    /** The undo of allocateShipment. Safe when nothing was allocated: a no-op. */
+    /**
+     * The undo of allocateShipment. With no allocation it buries the allocation's key, so a late
+     * allocateShipment refuses. A dispatched parcel is past the point of no return: not cancelled.
+     */
     async cancelShipment(req: CancelShipmentRequest): Promise<ShipmentOperation> {
-      const op = await db.transaction(async (tx) => {
+      const op = await transact(db, async (tx) => {
+        await tx.lock(req.allocateKey);
         const existing = await operationByKey(tx, req.key);
         if (existing) return existing;
         const shipment = await shipmentByKey(tx, req.allocateKey);
+        if (!shipment) await bury(tx, TOMBSTONES, { forwardKey: req.allocateKey, undoKey: req.key, orderId: req.orderId });
         if (shipment?.status !== 'allocated')
           return insertOperation(tx, req.key, req.orderId, {
             kind: 'cancel',
             shipmentId: shipment?.shipmentId ?? null,
             applied: false,
           });
-        await updateShipment(tx, shipment.shipmentId, 'cancelled');
+        // Whichever of this and recordDispatch commits first wins; the other sees its state.
+        await moveShipment(tx, shipment.shipmentId, 'allocated', 'cancelled');
         await emit(tx, 'ShipmentCancelled', causeOf(req), { orderId: req.orderId, shipmentId: shipment.shipmentId });
         return insertOperation(tx, req.key, req.orderId, { kind: 'cancel', shipmentId: shipment.shipmentId, applied: true });
       });
@@ -98,15 +112,25 @@ export function createShippingActivities(db: Database, faults: Faults = noFaults
       return op;
     },
 
-    /** Records the warehouse's confirmation that the parcel left. */
+    /**
+     * Records the warehouse's confirmation that the parcel left. Refuses (StepAlreadyUndone) when
+     * the allocation was cancelled (or buried) first: a cancelled booking cannot be dispatched.
+     */
     async recordDispatch(req: DispatchRequest): Promise<Shipment> {
-      const shipment = await db.transaction(async (tx) => {
+      const shipment = await transact(db, async (tx) => {
+        await tx.lock(req.key);
         const existing = await operationByKey(tx, req.key);
         if (existing?.shipmentId) return (await shipmentById(tx, existing.shipmentId)) as Shipment;
         const allocated = await shipmentByKey(tx, req.allocateKey);
+        const buried = allocated ? undefined : await tombstoneOf(tx, TOMBSTONES, req.allocateKey);
+        if (buried) throw alreadyUndone('recordDispatch', req.key, buried.undoKey, 'the allocation');
+        if (allocated?.status === 'cancelled') {
+          const by = (await cancelledBy(tx, allocated.shipmentId)) ?? 'cancelShipment';
+          throw alreadyUndone('recordDispatch', req.key, by, `shipment ${allocated.shipmentId}`);
+        }
         if (allocated?.status !== 'allocated') throw new Error(`cannot dispatch: shipment is ${allocated?.status ?? 'missing'}`);
         const carrier = req.carrier ?? allocated.carrier ?? 'unknown';
-        await updateShipment(tx, allocated.shipmentId, 'dispatched', req.trackingNumber, carrier);
+        await moveShipment(tx, allocated.shipmentId, 'allocated', 'dispatched', req.trackingNumber, carrier);
         await emit(tx, 'ShipmentDispatched', causeOf(req), {
           orderId: req.orderId,
           shipmentId: allocated.shipmentId,

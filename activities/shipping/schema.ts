@@ -1,4 +1,5 @@
 import type { Migration } from '../../platform/migrations';
+import { tombstoneMigration } from '../tcc';
 
 /**
  * The shipping context's tables: one shipment per order (allocated, undeliverable, cancelled,
@@ -26,5 +27,10 @@ export const shippingMigrations: Migration[] = [
       shipment_id TEXT,
       applied INTEGER NOT NULL
     );`,
+  },
+  {
+    // The keys of steps whose undo found nothing to undo: such a step must never take effect later.
+    id: 'shipping/002-tombstones',
+    sql: tombstoneMigration('shipment_tombstones'),
   },
 ];

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 
-/** Amounts travel in minor units (cents) with their ISO 4217 currency: no floating point money. */
-export const Money = z.object({
-  amount: z.number().int().nonnegative(),
-  currency: z.string().regex(/^[A-Z]{3}$/),
-});
-export type Money = z.infer<typeof Money>;
+/**
+ * Money in events is the domain's Money, bounds included: what the order schema lets in, every
+ * event carrying an amount accepts (domain/order.ts keeps each derived amount within MAX_AMOUNT).
+ */
+export { Money } from '../../domain/money';
 
 /** A quantity of one stock keeping unit. */
 export const StockLine = z.object({

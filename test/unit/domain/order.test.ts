@@ -1,9 +1,10 @@
 // Invariant: order input is checked field by field before any saga starts; defaults are filled
-// in, amounts are integers in minor units, and one order has one currency.
+// in, amounts are integers in minor units, one order has one currency, and no line amount nor
+// the total exceeds MAX_AMOUNT, the largest amount every participant and event accepts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidOrderError, parseOrder } from '../../../domain/order';
-import { orderTotal } from '../../../domain/order';
+import { MAX_AMOUNT } from '../../../domain/money';
+import { InvalidOrderError, orderTotal, parseOrder } from '../../../domain/order';
 
 const valid = {
   orderId: 'o-1',
@@ -44,5 +45,37 @@ test('no lines is an error on lines', () => {
   assert.throws(
     () => parseOrder({ ...valid, lines: [] }),
     (err: unknown) => err instanceof InvalidOrderError && err.fields[0]?.field === 'lines',
+  );
+});
+
+const fieldsOf = (input: unknown): string[] => {
+  try {
+    parseOrder(input);
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof InvalidOrderError);
+    return err.fields.map((f) => f.field).sort();
+  }
+};
+
+test('an order whose line amount or total exceeds the largest amount is refused at the edge, naming the field', () => {
+  const huge = { amount: Number.MAX_SAFE_INTEGER, currency: 'EUR' };
+  assert.deepEqual(fieldsOf({ ...valid, lines: [{ sku: 'gold', quantity: 1000, unitPrice: huge }] }), ['lines', 'lines.0']);
+  const half = { amount: Math.floor(MAX_AMOUNT / 2) + 1, currency: 'EUR' };
+  assert.deepEqual(
+    fieldsOf({
+      ...valid,
+      lines: [
+        { sku: 'a', quantity: 1, unitPrice: half },
+        { sku: 'b', quantity: 1, unitPrice: half },
+      ],
+    }),
+    ['lines'],
+    'each line fits, their sum does not',
+  );
+  assert.deepEqual(
+    fieldsOf({ ...valid, lines: [{ sku: 'gold', quantity: 1, unitPrice: huge }] }),
+    [],
+    'exactly the maximum is fine',
   );
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { consumerContracts } from '../consumers/declared-reads';
 import { catalog, producedVersion } from '../events/catalog';
-import { upcasters } from '../events/upcasters';
+import { upcasters } from '../events/catalog/upcasters';
 
 /** Where the project's contract sources and generated artefacts live, for the CLI and the tests. */
 const here = join(__dirname, '..', 'events');

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { catalog } from '../events/catalog';
 import type { ConsumerContract } from '../events/consumer-contracts';
-import { upcasters } from '../events/upcasters';
+import { upcasters } from '../events/catalog/upcasters';
 import { createEventConsumer, type ApplyEvent, type EventConsumer } from '../consumers/event-consumer';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate, type Migration } from '../platform/migrations';

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { formatMoney } from '../../domain/money';
 import type { Sql } from '../../platform/database';
 import type { ApplyEvent } from '../event-consumer';
 import type { KillSwitch } from './kill-switch';
@@ -14,8 +15,6 @@ export interface OrderConfirmedData {
   customer: { name: string; email: string };
   total: { amount: number; currency: string };
 }
-
-const formatMoney = ({ amount, currency }: OrderConfirmedData['total']) => `${(amount / 100).toFixed(2)} ${currency}`;
 
 export function orderConfirmedNotification(eventId: string, order: OrderConfirmedData): Notification {
   return {

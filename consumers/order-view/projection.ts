@@ -1,3 +1,4 @@
+import { formatMoney } from '../../domain/money';
 import type { Sql } from '../../platform/database';
 import type { ApplyEvent } from '../event-consumer';
 
@@ -161,7 +162,7 @@ export function summarize(e: OrderEvent): string {
   const d = e.data;
   const money = (field = 'amount') => {
     const a = d[field] as Amount | undefined;
-    return a ? `${(a.amount / 100).toFixed(2)} ${a.currency}` : '';
+    return a ? formatMoney(a) : '';
   };
   switch (e.type) {
     case 'OrderSubmitted':

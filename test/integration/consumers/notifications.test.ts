@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Producer } from 'kafkajs';
 import { catalog } from '../../../events/catalog';
 import { toKafkaMessage } from '../../../events/kafka-binding';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 import { createEventConsumer, type EventConsumer } from '../../../consumers/event-consumer';
 import { notificationsContract } from '../../../consumers/notifications/contract';
 import { killSwitch, setKillSwitch } from '../../../consumers/notifications/kill-switch';

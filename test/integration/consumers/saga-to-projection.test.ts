@@ -11,7 +11,7 @@ import { participantMigrations } from '../../../activities';
 import { restock } from '../../../activities/inventory/ledger';
 import { OrderInput } from '../../../domain/order';
 import { catalog } from '../../../events/catalog';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 import { createEventConsumer, type EventConsumer } from '../../../consumers/event-consumer';
 import { notificationsContract } from '../../../consumers/notifications/contract';
 import { killSwitch } from '../../../consumers/notifications/kill-switch';

@@ -13,7 +13,7 @@ import { readExamples } from '../../../events/examples';
 import { readSnapshots } from '../../../events/snapshots';
 import { eventSources } from '../../../versioning/event-sources';
 import { upcast } from '../../../events/upcasting';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 
 test('the committed catalog passes the contract check (npm run events:check)', () => {
   assert.deepEqual(projectProblems(), []);

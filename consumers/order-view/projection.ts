@@ -229,9 +229,9 @@ export function projectOrderView(dialect: 'sqlite' | 'postgres'): ApplyEvent {
       time: event.envelope.time,
       data: event.data as Record<string, unknown>,
     };
-    await tx.run(
+    const step = await tx.run(
       `INSERT INTO order_view_steps (event_id, order_id, type, written_version, occurred_at, topic, kafka_partition, kafka_offset, summary, applied_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
       [
         event.envelope.id,
         e.orderId,
@@ -245,6 +245,8 @@ export function projectOrderView(dialect: 'sqlite' | 'postgres'): ApplyEvent {
         Date.now(),
       ],
     );
+    // Already folded: an event redelivered after its dedupe row was pruned, while its step was not.
+    if (step.changes === 0) return;
     // The row exists before it is locked, so two members seeing a new order do not both insert it.
     const empty = emptyOrderView(e.orderId, e.time);
     await tx.run(

@@ -25,6 +25,8 @@ export const processedEventsRetention = (consumer: string): RetainedTable => ({
   key: 'event_id',
 });
 
+const pendingCollectors = new WeakMap<Registry, Array<(gauge: Gauge) => Promise<void>>>();
+
 export interface Pruner {
   /** Deletes every row past retention, batch by batch, until caught up; rows deleted per table. */
   prune(now?: number): Promise<Record<string, number>>;
@@ -49,22 +51,27 @@ export function createPruner(options: {
       labelNames: ['consumer', 'table'],
       registers,
     });
-  const pendingName = 'trapeze_consumer_prune_pending_rows';
-  if (!registry?.getSingleMetric(pendingName)) {
-    new Gauge({
-      name: pendingName,
-      help: 'Rows of a consumer table past their retention and not yet pruned (growing: pruning does not keep up)',
-      labelNames: ['consumer', 'table'],
-      registers,
-      async collect() {
-        const cutoff = Date.now() - retentionMs;
-        for (const t of tables) {
-          const row = await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.table} WHERE ${t.time} < ?${filter(t)}`, [
-            cutoff,
-          ]);
-          this.set({ consumer, table: t.table }, Number(row?.n ?? 0));
-        }
-      },
+  if (registry) {
+    // Several consumers may share one registry: one gauge, each pruner reporting its own tables.
+    const collectors = pendingCollectors.get(registry) ?? [];
+    if (collectors.length === 0) {
+      pendingCollectors.set(registry, collectors);
+      new Gauge({
+        name: 'trapeze_consumer_prune_pending_rows',
+        help: 'Rows of a consumer table past their retention and not yet pruned (growing: pruning does not keep up)',
+        labelNames: ['consumer', 'table'],
+        registers,
+        async collect() {
+          for (const report of collectors) await report(this);
+        },
+      });
+    }
+    collectors.push(async (gauge) => {
+      const cutoff = Date.now() - retentionMs;
+      for (const t of tables) {
+        const row = await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.table} WHERE ${t.time} < ?${filter(t)}`, [cutoff]);
+        gauge.set({ consumer, table: t.table }, Number(row?.n ?? 0));
+      }
     });
   }
   return {

@@ -1,5 +1,7 @@
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Database } from '../platform/database';
+import { deadLetterTopic } from './dead-letter';
 import { processedEventsTable } from './processed-events';
 
 /**
@@ -97,4 +99,36 @@ export function createPruner(options: {
       return deleted;
     },
   };
+}
+
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * How long after its first reading an event can reach a consumer again, from the broker's own
+ * settings: a topic's retention (a group whose offsets expired re-reads all of it) plus its
+ * dead-letter topic's (a letter redriven at the end of it). Infinite when a topic keeps messages
+ * for ever.
+ */
+export async function redeliveryWindowMs(admin: Admin, topics: readonly string[]): Promise<number> {
+  const names = [...topics, ...topics.map(deadLetterTopic)];
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms'] })),
+  });
+  const retention = (name: string) => {
+    const value = resources.find((r) => r.resourceName === name)?.configEntries.find((e) => e.configName === 'retention.ms');
+    const ms = Number(value?.configValue ?? -1);
+    return ms < 0 ? Infinity : ms;
+  };
+  return Math.max(0, ...topics.map((t) => retention(t) + retention(deadLetterTopic(t))));
+}
+
+/** A retention that Kafka can outlast would let a redelivered event through as new: refuse it. */
+export function assertRetentionCovers(consumer: string, retentionMs: number, windowMs: number): void {
+  if (retentionMs > windowMs) return;
+  const days = (ms: number) => (Number.isFinite(ms) ? `${Math.round((ms / DAY_MS) * 10) / 10} days` : 'for ever');
+  throw new Error(
+    `${consumer}: CONSUMER_RETENTION_DAYS (${days(retentionMs)}) must outlive what Kafka can redeliver: ` +
+      `its topics plus their dead-letter topics keep messages ${days(windowMs)}`,
+  );
 }

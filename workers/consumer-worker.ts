@@ -5,7 +5,7 @@ import { catalog } from '../events/catalog';
 import type { ConsumerContract } from '../events/consumer-contracts';
 import { upcasters } from '../events/catalog/upcasters';
 import { createEventConsumer, type ApplyEvent, type EventConsumer } from '../consumers/event-consumer';
-import { createPruner, type RetainedTable } from '../consumers/retention';
+import { assertRetentionCovers, createPruner, redeliveryWindowMs, type RetainedTable } from '../consumers/retention';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate, type Migration } from '../platform/migrations';
 import { serveHealth, type HealthServer } from '../platform/health';
@@ -88,13 +88,20 @@ export async function startConsumerWorker(options: {
     starting = false;
   }
   const lag = await watchLag(kafka, registry, name, options.groupId ?? `trapeze.${name}`, consumer.topics);
-  const pruner = createPruner({
-    db,
-    consumer: name,
-    tables: options.retained,
-    retentionMs: options.retentionDays * 24 * 3_600_000,
-    registry,
+  const retentionMs = options.retentionDays * 24 * 3_600_000;
+  const windowMs = await redeliveryWindowMs(lag, consumer.topics).catch((err: unknown) => {
+    log.warn({ err: (err as Error).message }, 'could not read the topics retention; CONSUMER_RETENTION_DAYS is not checked');
+    return 0;
   });
+  try {
+    assertRetentionCovers(name, retentionMs, windowMs);
+  } catch (err) {
+    await consumer.stop();
+    await lag.disconnect();
+    await health.close();
+    throw err;
+  }
+  const pruner = createPruner({ db, consumer: name, tables: options.retained, retentionMs, registry });
   const upkeep = repeat(log, [
     { name: 'prune', everyMs: 10 * 60_000, run: () => pruner.prune() },
     ...(options.upkeep?.(db) ?? []),

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { ConfigResourceTypes } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { catalog } from '../../../events/catalog';
@@ -15,7 +16,7 @@ import { notificationsMigrations, notificationsRetained } from '../../../consume
 import { orderViewContract } from '../../../consumers/order-view/contract';
 import { orderViewMigrations, orderViewRetained } from '../../../consumers/order-view/migrations';
 import { projectOrderView } from '../../../consumers/order-view/projection';
-import { createPruner } from '../../../consumers/retention';
+import { assertRetentionCovers, createPruner, redeliveryWindowMs } from '../../../consumers/retention';
 import type { Database } from '../../../platform/database';
 import { migrate } from '../../../platform/migrations';
 import { bothStores, type TestDatabase } from '../../databases';
@@ -170,3 +171,41 @@ for (const { kind, create } of bothStores) {
     });
   });
 }
+
+test('a consumer retention the broker can outlast (topic plus dead-letter retention, read from the broker) is refused, naming both', async () => {
+  const kafka = kafkaClient('retention-window-test');
+  const { route } = isolatedRoute();
+  const topic = route('trapeze.orders');
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [
+        { topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(10 * DAY) }] },
+        { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(25 * DAY) }] },
+      ],
+    });
+    const windowMs = await waitUntil(
+      async () => {
+        const ms = await redeliveryWindowMs(admin, [topic]);
+        return ms === 35 * DAY ? ms : undefined;
+      },
+      { what: 'the topics retention to be readable' },
+    );
+    assert.throws(
+      () => assertRetentionCovers('order-view', RETENTION_DAYS * DAY, windowMs),
+      /order-view: CONSUMER_RETENTION_DAYS \(30 days\) must outlive what Kafka can redeliver: its topics plus their dead-letter topics keep messages 35 days/,
+    );
+    assert.doesNotThrow(() => assertRetentionCovers('order-view', 40 * DAY, windowMs));
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+    });
+    await waitUntil(async () => (await redeliveryWindowMs(admin, [topic])) === Infinity, {
+      what: 'unlimited retention to be read as for ever',
+    });
+  } finally {
+    await admin.disconnect();
+  }
+});

@@ -9,7 +9,7 @@ import { envelope, topicFor, type Envelope } from '../events/envelope';
 import { readExamples } from '../events/examples';
 import { toKafkaMessage } from '../events/kafka-binding';
 import { eventSources } from '../versioning/event-sources';
-import { upcasters } from '../events/upcasters';
+import { upcasters } from '../events/catalog/upcasters';
 import { createEventConsumer } from '../consumers/event-consumer';
 import { orderViewContract } from '../consumers/order-view/contract';
 import { orderViewMigrations } from '../consumers/order-view/migrations';

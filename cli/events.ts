@@ -4,6 +4,7 @@ import { checkEvents, checkSnapshots } from '../events/check';
 import { renderCatalogPage } from '../events/docs';
 import { readExamples } from '../events/examples';
 import { catalogJsonSchema } from '../events/json-schema';
+import { versionStatus } from '../events/production';
 import { readSnapshots, renderJson, writeSnapshots } from '../events/snapshots';
 import { eventSources as s } from '../versioning/event-sources';
 
@@ -50,6 +51,7 @@ export function projectProblems(): string[] {
     snapshots: readSnapshots(s.snapshotsDir),
     examples: readExamples(s.examplesDir),
     produced: s.producedVersion,
+    production: { switches: s.productionSwitches, currentRelease: s.currentRelease },
   }).map((p) => p.message);
   return [...problems, ...staleArtefacts().map((path) => `${path} is stale: run npm run events:docs`)];
 }
@@ -61,7 +63,8 @@ function main(command: string | undefined, flags: string[]): number {
     return 0;
   }
   if (command === 'snapshot') {
-    const breaches = checkSnapshots(s.catalog, readSnapshots(s.snapshotsDir)).filter(
+    const status = versionStatus(s.producedVersion, s.productionSwitches);
+    const breaches = checkSnapshots(s.catalog, readSnapshots(s.snapshotsDir), status).filter(
       (p) => p.kind === 'breach' || p.kind === 'withdrawn',
     );
     if (breaches.length > 0 && !flags.includes('--accept-breaking')) {

@@ -20,13 +20,14 @@ async function main([command, ...args]: string[]): Promise<number> {
   const db = openDatabase(config.notifications.databaseUrl);
   try {
     await migrate(db, notificationsMigrations);
-    const sender = mailboxSender(log);
+    const sender = mailboxSender(db, log);
+    const theSwitch = killSwitch(sender.channel, { dialect: db.dialect, forcedOn: config.notifications.killSwitchForced });
     if (command === 'pause') await setKillSwitch(db, sender.channel, true, args.join(' ') || 'paused by an operator');
     else if (command === 'resume') await setKillSwitch(db, sender.channel, false);
     else if (command === 'resend') {
       const result = await resendSuppressed(db, {
         sender,
-        killSwitch: killSwitch(sender.channel, config.notifications.killSwitchForced),
+        killSwitch: theSwitch,
         log,
       });
       if (result.stillSuppressed) {
@@ -38,7 +39,7 @@ async function main([command, ...args]: string[]): Promise<number> {
       console.error('usage: npm run notifications -- pause [reason] | resume | resend | status');
       return 2;
     }
-    const on = await db.transaction((tx) => killSwitch(sender.channel, config.notifications.killSwitchForced).isOn(tx));
+    const on = await db.transaction((tx) => theSwitch.isOn(tx));
     const counts = await db.all<{ status: string; n: number }>(
       'SELECT status, COUNT(*) AS n FROM notifications GROUP BY status ORDER BY status',
     );

@@ -20,8 +20,14 @@ import { deadLetterTopic, sendToDeadLetter } from './dead-letter';
 import { processedEventsTable, recordProcessed, type Origin } from './processed-events';
 import { decodeEnvelope, readEvent } from './read-message';
 
-/** What a consumer does with one event, inside the transaction that also records it as processed. */
-export type ApplyEvent = (tx: Sql, event: ReadEvent, origin: Origin) => Promise<void>;
+/**
+ * What a consumer does with one event, inside the transaction that also records it as processed.
+ * It may return what must happen after the commit and outside any transaction (a network call):
+ * it runs once the chunk committed; if it fails, what it left undone must be recoverable from
+ * the committed state (the notifications' `pending` rows are).
+ */
+export type ApplyEvent = (tx: Sql, event: ReadEvent, origin: Origin) => Promise<void | AfterCommit>;
+export type AfterCommit = () => Promise<unknown>;
 
 export interface EventConsumerOptions {
   /** The consumer's name: its contract, its processed-events table, its metrics label. */
@@ -176,18 +182,26 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   async function applyChunk(chunk: Readable[], heartbeat: () => Promise<void>): Promise<void> {
     for (;;) {
       try {
+        const afterCommit: AfterCommit[] = [];
         const outcomes = await db.transaction(async (tx) => {
+          afterCommit.length = 0; // a retried chunk starts over
           const done: Outcome[] = [];
           for (const { event, origin } of chunk) {
             if (!(await recordProcessed(tx, name, event.envelope.id, event.type, origin))) {
               done.push('duplicate');
               continue;
             }
-            await apply(tx, event, origin);
+            const then = await apply(tx, event, origin);
+            if (then) afterCommit.push(then);
             done.push('applied');
           }
           return done;
         });
+        for (const then of afterCommit) {
+          await then().catch((err: unknown) =>
+            log.warn({ err: (err as Error).message }, 'after-commit step failed; its committed state is retried later'),
+          );
+        }
         backoff.reset();
         state.consecutiveFailures = 0;
         state.ready = true;

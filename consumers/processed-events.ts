@@ -22,6 +22,12 @@ export function processedEventsMigration(consumer: string): Migration {
   };
 }
 
+/** The index pruning reads by age (consumers/retention.ts). */
+export function processedEventsByTimeMigration(consumer: string, id: string): Migration {
+  const table = processedEventsTable(consumer);
+  return { id, sql: `CREATE INDEX IF NOT EXISTS ${table}_by_time ON ${table} (processed_at)` };
+}
+
 export interface Origin {
   topic: string;
   partition: number;

@@ -1,9 +1,10 @@
 import { Envelope } from './envelope';
 import { newestVersion, versionKey, versionsOf, type EventCatalog } from './definition';
-import { compareSchemas, describeBreach, type Breach } from './compatibility';
+import { breaksAnyone, compareSchemas, describeBreach, type Breach, type VersionStatus } from './compatibility';
 import { checkContracts, describeViolation, type ConsumerContract } from './consumer-contracts';
 import type { StoredExample } from './examples';
 import type { JsonSchema } from './json-schema';
+import { checkProduction, versionStatus, type ProductionSwitches, type Release } from './production';
 import { currentSchemas } from './snapshots';
 import { upcast, type Upcasters } from './upcasting';
 
@@ -27,6 +28,8 @@ export interface EventsUnderCheck {
   examples: readonly StoredExample[];
   /** The version producers write, per type; it must be a published version of the catalog. */
   produced?: Readonly<Record<string, number>>;
+  /** When production switched to each later version, and the release being built (events/production.ts). */
+  production?: { switches: ProductionSwitches; currentRelease: Release };
 }
 
 export function checkEvents(input: EventsUnderCheck): Problem[] {
@@ -37,14 +40,31 @@ export function checkEvents(input: EventsUnderCheck): Problem[] {
         kind: 'produced' as const,
         message: `${type}: producers write v${v}, which the catalog does not have`,
       })),
-    ...checkSnapshots(input.catalog, input.snapshots),
+    ...(input.produced && input.production
+      ? checkProduction({
+          catalog: input.catalog,
+          contracts: input.contracts,
+          produced: input.produced,
+          ...input.production,
+        }).map((message) => ({ kind: 'produced' as const, message }))
+      : []),
+    ...checkSnapshots(input.catalog, input.snapshots, versionStatus(input.produced, input.production?.switches)),
     ...checkUpcasters(input.catalog, input.upcasters),
     ...checkExamples(input),
     ...checkContracts(input.catalog, input.contracts).map((v) => ({ kind: 'contract' as const, message: describeViolation(v) })),
   ];
 }
 
-export function checkSnapshots(catalog: EventCatalog, snapshots: ReadonlyMap<string, JsonSchema>): Problem[] {
+/**
+ * Every published version against its snapshot. A breach counts where it breaks someone: a change
+ * that only breaks readers is allowed on a version nobody writes any more, one that only breaks
+ * writers on a version nobody has written yet (`status`; without it every version is produced).
+ */
+export function checkSnapshots(
+  catalog: EventCatalog,
+  snapshots: ReadonlyMap<string, JsonSchema>,
+  status: (type: string, version: number) => VersionStatus = () => 'produced',
+): Problem[] {
   const problems: Problem[] = [];
   const current = currentSchemas(catalog);
   for (const [type, def] of Object.entries(catalog)) {
@@ -58,7 +78,10 @@ export function checkSnapshots(catalog: EventCatalog, snapshots: ReadonlyMap<str
         });
         continue;
       }
-      for (const breach of compareSchemas(type, v, published, current.get(key) as JsonSchema)) {
+      const breaches = compareSchemas(type, v, published, current.get(key) as JsonSchema).filter((b) =>
+        breaksAnyone(b.rule, status(type, v)),
+      );
+      for (const breach of breaches) {
         problems.push({ kind: 'breach', message: `${describeBreach(breach)}; a change of meaning needs a new version`, breach });
       }
     }

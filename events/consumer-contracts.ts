@@ -16,6 +16,11 @@ export interface ConsumerRead {
   /** The version the consumer was written against; it receives every newer one upcast. */
   version: number;
   fields: Readonly<Record<string, string>>;
+  /**
+   * The release (`major.minor`) in which the deployed consumer could first read each version of
+   * the event. Producers switch to a version only in a later release (events/production.ts).
+   */
+  learned: Readonly<Record<number, string>>;
 }
 
 export interface ConsumerContract {

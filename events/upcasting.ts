@@ -40,11 +40,26 @@ export function upcast(catalog: EventCatalog, upcasters: Upcasters, env: Envelop
   while (version < newest) {
     const step = upcasters[env.type]?.[version];
     if (!step) throw new UnreadableEvent('unsupported-version', `no upcaster from ${env.type} v${version} to v${version + 1}`);
-    const next = step(data as Record<string, unknown>, env);
+    const next = runUpcaster(step, data, env, version);
     version += 1;
     data = parseData(def.versions[version] as NonNullable<typeof first>, env.type, version, next);
   }
   return { type: env.type, version, writtenVersion: env.schemaversion, data, envelope: env };
+}
+
+/**
+ * An upcaster is a pure function of the message, so whatever it throws it throws again on every
+ * redelivery: it is a poison reason, never a retry (the consumer would crash-loop on it). The
+ * detail names the step and the error, never the data.
+ */
+function runUpcaster(step: Upcaster, data: unknown, env: Envelope, version: number): Record<string, unknown> {
+  try {
+    return step(data as Record<string, unknown>, env);
+  } catch (err) {
+    if (err instanceof UnreadableEvent) throw err;
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : `threw ${typeof err}`;
+    throw new UnreadableEvent('upcaster-failed', `${env.type} v${version} → v${version + 1}: ${why.slice(0, 300)}`);
+  }
 }
 
 function parseData(
@@ -53,7 +68,13 @@ function parseData(
   version: number,
   data: unknown,
 ): unknown {
-  const parsed = schema.safeParse(data);
+  let parsed: ReturnType<typeof schema.safeParse>;
+  try {
+    parsed = schema.safeParse(data);
+  } catch (err) {
+    // A refinement that throws instead of reporting an issue: as deterministic as an issue.
+    throw new UnreadableEvent('invalid-data', `${type} v${version}: the schema threw ${(err as Error).name}`);
+  }
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ');
   throw new UnreadableEvent('invalid-data', `${type} v${version}: ${issues}`);

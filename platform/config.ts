@@ -25,6 +25,8 @@ const Environment = z.object({
   RELAY_TOPIC_PARTITIONS: positive.default(6),
   RELAY_RETENTION_HOURS: positive.default(168),
   // Consumers keep their own state; by default in the main database, in their own tables.
+  /** How long consumers keep dedupe rows, timeline steps and sent mail: longer than Kafka can redeliver (README "Retention"). */
+  CONSUMER_RETENTION_DAYS: positive.default(30),
   NOTIFICATIONS_DATABASE_URL: z.string().min(1).optional(),
   NOTIFICATIONS_HTTP_PORT: port.default(9465),
   /** `on` holds every notification back (recorded as suppressed, resendable) whatever the database switch says. */
@@ -74,6 +76,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       partitions: e.RELAY_TOPIC_PARTITIONS,
       retentionHours: e.RELAY_RETENTION_HOURS,
     },
+    consumers: { retentionDays: e.CONSUMER_RETENTION_DAYS },
     notifications: {
       databaseUrl: e.NOTIFICATIONS_DATABASE_URL ?? e.DATABASE_URL,
       httpPort: e.NOTIFICATIONS_HTTP_PORT,

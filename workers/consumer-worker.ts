@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { catalog } from '../events/catalog';
 import type { ConsumerContract } from '../events/consumer-contracts';
-import { upcasters } from '../events/upcasters';
+import { upcasters } from '../events/catalog/upcasters';
 import { createEventConsumer, type ApplyEvent, type EventConsumer } from '../consumers/event-consumer';
+import { assertRetentionCovers, createPruner, redeliveryWindowMs, type RetainedTable } from '../consumers/retention';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate, type Migration } from '../platform/migrations';
 import { serveHealth, type HealthServer } from '../platform/health';
@@ -21,11 +22,22 @@ export interface ConsumerWorker {
   stop(): Promise<void>;
 }
 
+export interface UpkeepTask {
+  name: string;
+  everyMs: number;
+  run: () => Promise<unknown>;
+}
+
 export async function startConsumerWorker(options: {
   name: string;
   contract: ConsumerContract;
   migrations: Migration[];
   apply: (db: Database) => ApplyEvent;
+  /** The tables this consumer prunes after `retentionDays` (its processed events at least). */
+  retained: readonly RetainedTable[];
+  retentionDays: number;
+  /** Work the process repeats beside consuming (each run awaited before the next is scheduled). */
+  upkeep?: (db: Database) => UpkeepTask[];
   databaseUrl: string;
   brokers: string[];
   httpPort: number;
@@ -76,16 +88,68 @@ export async function startConsumerWorker(options: {
     starting = false;
   }
   const lag = await watchLag(kafka, registry, name, options.groupId ?? `trapeze.${name}`, consumer.topics);
+  const retentionMs = options.retentionDays * 24 * 3_600_000;
+  const windowMs = await redeliveryWindowMs(lag, consumer.topics).catch((err: unknown) => {
+    log.warn({ err: (err as Error).message }, 'could not read the topics retention; CONSUMER_RETENTION_DAYS is not checked');
+    return 0;
+  });
+  try {
+    assertRetentionCovers(name, retentionMs, windowMs);
+  } catch (err) {
+    await consumer.stop();
+    await lag.disconnect();
+    await health.close();
+    throw err;
+  }
+  const pruner = createPruner({ db, consumer: name, tables: options.retained, retentionMs, registry });
+  const upkeep = repeat(log, [
+    { name: 'prune', everyMs: 10 * 60_000, run: () => pruner.prune() },
+    ...(options.upkeep?.(db) ?? []),
+  ]);
   log.info({ port: health.port }, `${name} worker up`);
   return {
     db,
     consumer,
     health,
     async stop() {
+      await upkeep.stop();
       await consumer.stop();
       await lag.disconnect();
       await health.close();
       if (!options.db) await db.close();
+    },
+  };
+}
+
+/** Runs each task now and then every `everyMs` after it finished; a failure is logged and retried next time. */
+function repeat(log: Logger, tasks: UpkeepTask[]): { stop(): Promise<void> } {
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const running = new Set<Promise<void>>();
+  const schedule = (task: UpkeepTask, delayMs: number) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const run = task
+        .run()
+        .then(
+          () => undefined,
+          (err: unknown) => log.warn({ task: task.name, err: (err as Error).message }, 'upkeep task failed; retried later'),
+        )
+        .finally(() => {
+          running.delete(run);
+          if (!stopped) schedule(task, task.everyMs);
+        });
+      running.add(run);
+    }, delayMs);
+    timer.unref();
+    timers.add(timer);
+  };
+  for (const task of tasks) schedule(task, 0);
+  return {
+    async stop() {
+      stopped = true;
+      timers.forEach(clearTimeout);
+      await Promise.all(running);
     },
   };
 }

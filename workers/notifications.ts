@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { notificationsContract } from '../consumers/notifications/contract';
 import { killSwitch } from '../consumers/notifications/kill-switch';
-import { notificationsMigrations } from '../consumers/notifications/migrations';
-import { notifyOnEvents } from '../consumers/notifications/notify';
+import { notificationsMigrations, notificationsRetained } from '../consumers/notifications/migrations';
+import { deliverPending, notifyOnEvents } from '../consumers/notifications/notify';
 import { mailboxSender, type NotificationSender } from '../consumers/notifications/sender';
 import type { Database } from '../platform/database';
 import { readConfig, type Config } from '../platform/config';
@@ -19,7 +19,7 @@ export function startNotificationsWorker({
   config,
   log = createLogger('notifications', config.logLevel),
   db,
-  sender = mailboxSender(log),
+  sender,
   isolation,
 }: {
   config: Config;
@@ -27,14 +27,28 @@ export function startNotificationsWorker({
   db?: Database;
   /** Tests isolate their run on a shared broker with their own group and topic names. */
   isolation?: { groupId: string; route: (topic: string) => string };
+  /** The built-in mailbox sender (writing to the worker's database) unless given. */
   sender?: NotificationSender;
 }): Promise<ConsumerWorker> {
   const { notifications: n } = config;
+  const deps = (database: Database) => {
+    const s = sender ?? mailboxSender(database, log);
+    return {
+      db: database,
+      sender: s,
+      killSwitch: killSwitch(s.channel, { dialect: database.dialect, forcedOn: n.killSwitchForced }),
+      log,
+    };
+  };
   return startConsumerWorker({
     name: 'notifications',
     contract: notificationsContract,
     migrations: notificationsMigrations,
-    apply: () => notifyOnEvents({ sender, killSwitch: killSwitch(sender.channel, n.killSwitchForced), log }),
+    apply: (database) => notifyOnEvents(deps(database)),
+    retained: notificationsRetained,
+    retentionDays: config.consumers.retentionDays,
+    // What a failed or interrupted delivery left pending is sent again, outside any transaction.
+    upkeep: (database) => [{ name: 'deliver-pending', everyMs: 10_000, run: () => deliverPending(deps(database)) }],
     databaseUrl: n.databaseUrl,
     brokers: config.kafka.brokers,
     httpPort: n.httpPort,

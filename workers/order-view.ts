@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { orderViewContract } from '../consumers/order-view/contract';
-import { orderViewMigrations } from '../consumers/order-view/migrations';
+import { orderViewMigrations, orderViewRetained } from '../consumers/order-view/migrations';
 import { projectOrderView } from '../consumers/order-view/projection';
 import type { Database } from '../platform/database';
 import { readConfig, type Config } from '../platform/config';
@@ -26,6 +26,8 @@ export function startOrderViewWorker({
     contract: orderViewContract,
     migrations: orderViewMigrations,
     apply: (database) => projectOrderView(database.dialect),
+    retained: orderViewRetained,
+    retentionDays: config.consumers.retentionDays,
     databaseUrl: config.orderView.databaseUrl,
     brokers: config.kafka.brokers,
     httpPort: config.orderView.httpPort,

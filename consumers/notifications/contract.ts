@@ -15,6 +15,7 @@ export const notificationsContract = {
         'total.amount': 'integer',
         'total.currency': 'string',
       },
+      learned: { 1: '1.0' },
     },
   ],
 } as const satisfies ConsumerContract;

@@ -10,11 +10,18 @@ export interface KillSwitch {
   isOn(tx: Sql): Promise<boolean>;
 }
 
-export function killSwitch(channel: string, forcedOn = false): KillSwitch {
+export function killSwitch(
+  channel: string,
+  { dialect, forcedOn = false }: { dialect: Database['dialect']; forcedOn?: boolean },
+): KillSwitch {
+  // The read is a shared lock on PostgreSQL: an operator's resume (an update of this row) waits
+  // until every consumer transaction that saw the switch on has committed its `suppressed` row,
+  // so the resend that follows the resume sees every one of them. SQLite serialises writers.
+  const lock = dialect === 'postgres' ? ' FOR SHARE' : '';
   return {
     async isOn(tx) {
       if (forcedOn) return true;
-      const row = await tx.get<{ paused: number }>('SELECT paused FROM notifications_switch WHERE channel = ?', [channel]);
+      const row = await tx.get<{ paused: number }>(`SELECT paused FROM notifications_switch WHERE channel = ?${lock}`, [channel]);
       return Boolean(row?.paused);
     },
   };

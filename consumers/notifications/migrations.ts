@@ -1,5 +1,6 @@
 import type { Migration } from '../../platform/migrations';
-import { processedEventsMigration } from '../processed-events';
+import { processedEventsByTimeMigration, processedEventsMigration } from '../processed-events';
+import { processedEventsRetention, type RetainedTable } from '../retention';
 
 export const notificationsMigrations: Migration[] = [
   processedEventsMigration('notifications'),
@@ -42,4 +43,18 @@ export const notificationsMigrations: Migration[] = [
       delivered_at BIGINT NOT NULL
     )`,
   },
+  processedEventsByTimeMigration('notifications', 'notifications/004-processed-events-by-time'),
+  {
+    // Pruned by age (consumers/retention.ts): the mailbox, and notifications once sent.
+    id: 'notifications/005-retention-indexes',
+    sql: `CREATE INDEX IF NOT EXISTS notification_mailbox_by_time ON notification_mailbox (delivered_at);
+    CREATE INDEX IF NOT EXISTS notifications_by_status_time ON notifications (status, decided_at)`,
+  },
+];
+
+/** What the notifications consumer prunes after its retention; suppressed and pending decisions stay. */
+export const notificationsRetained: RetainedTable[] = [
+  processedEventsRetention('notifications'),
+  { table: 'notification_mailbox', time: 'delivered_at', key: 'notification_id' },
+  { table: 'notifications', time: 'decided_at', key: 'id', onlyWhere: "status = 'sent'" },
 ];

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { Sql } from '../../platform/database';
+import { formatMoney } from '../../domain/money';
+import type { Database, Sql } from '../../platform/database';
 import type { ApplyEvent } from '../event-consumer';
 import type { KillSwitch } from './kill-switch';
 import type { Notification, NotificationSender } from './sender';
@@ -15,8 +16,6 @@ export interface OrderConfirmedData {
   total: { amount: number; currency: string };
 }
 
-const formatMoney = ({ amount, currency }: OrderConfirmedData['total']) => `${(amount / 100).toFixed(2)} ${currency}`;
-
 export function orderConfirmedNotification(eventId: string, order: OrderConfirmedData): Notification {
   return {
     // One event, one notification: its id is the event's, so a redelivery cannot make a second.
@@ -30,12 +29,24 @@ export function orderConfirmedNotification(eventId: string, order: OrderConfirme
   };
 }
 
-export function notifyOnEvents(deps: { sender: NotificationSender; killSwitch: KillSwitch; log: Logger }): ApplyEvent {
+export interface NotifyDeps {
+  db: Database;
+  sender: NotificationSender;
+  killSwitch: KillSwitch;
+  log: Logger;
+}
+
+/**
+ * In the consumer's transaction the decision is recorded: `pending` (to send) or `suppressed`
+ * (the kill switch is on). The sending itself runs after the commit, outside any transaction
+ * (`deliverNotification`); what a crash leaves `pending` is sent by `deliverPending`.
+ */
+export function notifyOnEvents(deps: NotifyDeps): ApplyEvent {
   return async (tx, event) => {
     if (event.type !== 'OrderConfirmed') return;
     const n = orderConfirmedNotification(event.envelope.id, event.data as OrderConfirmedData);
     const suppressed = await deps.killSwitch.isOn(tx);
-    await record(tx, n, event.envelope.id, suppressed ? 'suppressed' : 'sent');
+    if (!(await record(tx, n, event.envelope.id, suppressed ? 'suppressed' : 'pending'))) return;
     if (suppressed) {
       deps.log.info(
         { notificationId: n.id, orderId: n.orderId },
@@ -43,15 +54,47 @@ export function notifyOnEvents(deps: { sender: NotificationSender; killSwitch: K
       );
       return;
     }
-    await deps.sender.deliver(tx, n);
+    return () => deliverNotification(deps, n);
   };
 }
 
-async function record(tx: Sql, n: Notification, eventId: string, status: 'sent' | 'suppressed'): Promise<void> {
-  const now = Date.now();
-  await tx.run(
-    `INSERT INTO notifications (id, event_id, order_id, kind, status, message, decided_at, sent_at, attempts)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [n.id, eventId, n.orderId, n.kind, status, JSON.stringify(n), now, status === 'sent' ? now : null, status === 'sent' ? 1 : 0],
+/** Sends one `pending` notification and marks it sent; false when another sender got there first. */
+export async function deliverNotification(deps: Pick<NotifyDeps, 'db' | 'sender'>, n: Notification): Promise<boolean> {
+  const still = await deps.db.get(`SELECT 1 AS pending FROM notifications WHERE id = ? AND status = 'pending'`, [n.id]);
+  if (!still) return false;
+  await deps.sender.deliver(n);
+  const { changes } = await deps.db.run(
+    `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'`,
+    [Date.now(), n.id],
   );
+  return changes === 1;
+}
+
+/**
+ * Sends what is `pending`: decisions whose delivery failed (gateway down) or whose process died
+ * between the commit and the delivery. Skipped while the kill switch is on.
+ */
+export async function deliverPending(
+  deps: Pick<NotifyDeps, 'db' | 'sender' | 'killSwitch' | 'log'>,
+  { olderThanMs = 30_000, limit = 500 } = {},
+): Promise<number> {
+  if (await deps.db.transaction((tx) => deps.killSwitch.isOn(tx))) return 0;
+  const rows = await deps.db.all<{ message: string }>(
+    `SELECT message FROM notifications WHERE status = 'pending' AND decided_at < ? ORDER BY decided_at, id LIMIT ?`,
+    [Date.now() - olderThanMs, limit],
+  );
+  let sent = 0;
+  for (const row of rows) if (await deliverNotification(deps, JSON.parse(row.message) as Notification)) sent += 1;
+  if (sent > 0) deps.log.info({ sent }, 'pending notifications delivered');
+  return sent;
+}
+
+/** False when the notification was already decided (an event redelivered after its dedupe row was pruned). */
+async function record(tx: Sql, n: Notification, eventId: string, status: 'pending' | 'suppressed'): Promise<boolean> {
+  const { changes } = await tx.run(
+    `INSERT INTO notifications (id, event_id, order_id, kind, status, message, decided_at, sent_at, attempts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0) ON CONFLICT (id) DO NOTHING`,
+    [n.id, eventId, n.orderId, n.kind, status, JSON.stringify(n), Date.now()],
+  );
+  return changes === 1;
 }

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../platform/database';
 import type { KillSwitch } from './kill-switch';
+import { deliverNotification } from './notify';
 import type { Notification, NotificationSender } from './sender';
 
 /**
  * Sends what the kill switch held back, oldest first, once the switch is off. Each notification
- * is delivered and marked sent in one transaction, so running this twice sends nothing twice.
+ * is first claimed (`suppressed` → `pending`, one short transaction, so two resends never claim
+ * the same one), then delivered outside any transaction and marked sent.
  */
 export async function resendSuppressed(
   db: Database,
@@ -19,16 +21,11 @@ export async function resendSuppressed(
   );
   let sent = 0;
   for (const row of held) {
-    const delivered = await db.transaction(async (tx) => {
-      const { changes } = await tx.run(
-        `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'suppressed'`,
-        [Date.now(), row.id],
-      );
-      if (changes === 0) return false; // another resend got there first
-      await deps.sender.deliver(tx, JSON.parse(row.message) as Notification);
-      return true;
-    });
-    if (delivered) sent += 1;
+    const { changes } = await db.run(`UPDATE notifications SET status = 'pending' WHERE id = ? AND status = 'suppressed'`, [
+      row.id,
+    ]);
+    if (changes === 0) continue; // another resend got there first
+    if (await deliverNotification({ db, sender: deps.sender }, JSON.parse(row.message) as Notification)) sent += 1;
   }
   deps.log.info({ sent }, 'suppressed notifications resent');
   return { sent, stillSuppressed: false };

@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
-import type { Sql } from '../../platform/database';
+import type { Database } from '../../platform/database';
 
 /**
- * The port through which a notification leaves. The notification id is the idempotency key a
- * real gateway must honour: delivery runs inside the consumer's transaction, so a crash between
- * a gateway's acceptance and the commit delivers the same notification id again.
+ * The port through which a notification leaves. `deliver` is called outside any database
+ * transaction (a gateway's network call must not hold a transaction open: on PostgreSQL that
+ * would hold the outbox relay's guard and the kill switch's lock for as long as the gateway
+ * takes). It runs after the decision committed, so a crash between a gateway's acceptance and
+ * the `sent` mark delivers the same notification id again: the id is the idempotency key a real
+ * gateway must honour.
  */
 export interface Notification {
   id: string;
@@ -19,15 +22,15 @@ export interface Notification {
 
 export interface NotificationSender {
   readonly channel: string;
-  deliver(tx: Sql, notification: Notification): Promise<void>;
+  deliver(notification: Notification): Promise<void>;
 }
 
 /** The built-in sender: writes the message to `notification_mailbox` and logs it without PII. */
-export function mailboxSender(log: Logger): NotificationSender {
+export function mailboxSender(db: Database, log: Logger): NotificationSender {
   return {
     channel: 'email',
-    async deliver(tx, n) {
-      await tx.run(
+    async deliver(n) {
+      await db.run(
         `INSERT INTO notification_mailbox (notification_id, recipient, subject, body, delivered_at)
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (notification_id) DO NOTHING`,
         [n.id, n.recipient, n.subject, n.body, Date.now()],

@@ -1,5 +1,6 @@
 import type { Migration } from '../../platform/migrations';
-import { processedEventsMigration } from '../processed-events';
+import { processedEventsByTimeMigration, processedEventsMigration } from '../processed-events';
+import { processedEventsRetention, type RetainedTable } from '../retention';
 
 export const orderViewMigrations: Migration[] = [
   processedEventsMigration('order-view'),
@@ -52,4 +53,16 @@ export const orderViewMigrations: Migration[] = [
     );
     CREATE INDEX IF NOT EXISTS order_view_steps_by_order ON order_view_steps (order_id, seq)`,
   },
+  processedEventsByTimeMigration('order-view', 'order-view/003-processed-events-by-time'),
+  {
+    // Steps are pruned by age (consumers/retention.ts); the order's row stays.
+    id: 'order-view/004-steps-by-time',
+    sql: `CREATE INDEX IF NOT EXISTS order_view_steps_by_time ON order_view_steps (applied_at)`,
+  },
+];
+
+/** What the order view prunes after its retention: the dedupe rows and the timeline steps; order rows stay. */
+export const orderViewRetained: RetainedTable[] = [
+  processedEventsRetention('order-view'),
+  { table: 'order_view_steps', time: 'applied_at', key: 'seq' },
 ];

@@ -1,3 +1,4 @@
+import { formatMoney } from '../../domain/money';
 import type { Sql } from '../../platform/database';
 import type { ApplyEvent } from '../event-consumer';
 
@@ -161,7 +162,7 @@ export function summarize(e: OrderEvent): string {
   const d = e.data;
   const money = (field = 'amount') => {
     const a = d[field] as Amount | undefined;
-    return a ? `${(a.amount / 100).toFixed(2)} ${a.currency}` : '';
+    return a ? formatMoney(a) : '';
   };
   switch (e.type) {
     case 'OrderSubmitted':
@@ -228,9 +229,9 @@ export function projectOrderView(dialect: 'sqlite' | 'postgres'): ApplyEvent {
       time: event.envelope.time,
       data: event.data as Record<string, unknown>,
     };
-    await tx.run(
+    const step = await tx.run(
       `INSERT INTO order_view_steps (event_id, order_id, type, written_version, occurred_at, topic, kafka_partition, kafka_offset, summary, applied_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
       [
         event.envelope.id,
         e.orderId,
@@ -244,6 +245,8 @@ export function projectOrderView(dialect: 'sqlite' | 'postgres'): ApplyEvent {
         Date.now(),
       ],
     );
+    // Already folded: an event redelivered after its dedupe row was pruned, while its step was not.
+    if (step.changes === 0) return;
     // The row exists before it is locked, so two members seeing a new order do not both insert it.
     const empty = emptyOrderView(e.orderId, e.time);
     await tx.run(

@@ -22,8 +22,9 @@ export const catalog = {
 export type EventType = keyof typeof catalog;
 
 /**
- * The version producers write. Consumers read every version through upcasters; a new version of
- * an event changes this map and its producer in the same commit.
+ * The version producers write. Consumers read every version through upcasters; readers learn a
+ * new version first (their contracts record the release), and a later release switches this map
+ * and its producer in the same commit, recording the release in `productionSwitches`.
  */
 export const producedVersion = {
   OrderSubmitted: 1,
@@ -46,6 +47,15 @@ export const producedVersion = {
   ShipmentDispatched: 1,
   FraudScreened: 1,
 } as const satisfies Record<EventType, number>;
+
+/**
+ * The release (`major.minor`) in which producers began writing each version after an event's
+ * first. `npm run events:check` fails unless it is later than the release in which every declared
+ * consumer learned that version (events/production.ts). ShipmentDispatched v2 is known to every
+ * reader since 1.0 and not produced yet: switching it is `ShipmentDispatched: { 2: '<release>' }`
+ * with `producedVersion.ShipmentDispatched = 2`.
+ */
+export const productionSwitches: { readonly [T in EventType]?: Readonly<Record<number, string>> } = {};
 
 type Versions<T extends EventType> = (typeof catalog)[T]['versions'];
 

@@ -28,7 +28,7 @@ export const ShipmentDispatchedV1 = z.object({
 });
 /**
  * v2 says when the parcel left: the moment of hand-over, not when the event was written (a
- * warehouse may report late). v1 events are upcast with their envelope time (events/upcasters.ts).
+ * warehouse may report late). v1 events are upcast with their envelope time (events/catalog/upcasters.ts).
  */
 export const ShipmentDispatchedV2 = ShipmentDispatchedV1.extend({ dispatchedAt: z.iso.datetime({ offset: true }) });
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { Message } from 'kafkajs';
 import { catalog } from '../../../events/catalog';
 import { toKafkaMessage } from '../../../events/kafka-binding';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 import { createEventConsumer } from '../../../consumers/event-consumer';
 import { orderViewContract } from '../../../consumers/order-view/contract';
 import { orderViewMigrations } from '../../../consumers/order-view/migrations';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { catalog } from '../../../events/catalog';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 import { createEventConsumer } from '../../../consumers/event-consumer';
 import { orderViewContract } from '../../../consumers/order-view/contract';
 import { orderViewMigrations } from '../../../consumers/order-view/migrations';

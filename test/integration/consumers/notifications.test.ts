@@ -7,14 +7,14 @@ import { after, before, describe, test } from 'node:test';
 import type { Producer } from 'kafkajs';
 import { catalog } from '../../../events/catalog';
 import { toKafkaMessage } from '../../../events/kafka-binding';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 import { createEventConsumer, type EventConsumer } from '../../../consumers/event-consumer';
 import { notificationsContract } from '../../../consumers/notifications/contract';
 import { killSwitch, setKillSwitch } from '../../../consumers/notifications/kill-switch';
 import { notificationsMigrations } from '../../../consumers/notifications/migrations';
-import { notifyOnEvents } from '../../../consumers/notifications/notify';
+import { notifyOnEvents, type NotifyDeps } from '../../../consumers/notifications/notify';
 import { resendSuppressed } from '../../../consumers/notifications/resend';
-import { mailboxSender } from '../../../consumers/notifications/sender';
+import { mailboxSender, type NotificationSender } from '../../../consumers/notifications/sender';
 import { migrate } from '../../../platform/migrations';
 import type { Database } from '../../../platform/database';
 import { bothStores, type TestDatabase } from '../../databases';
@@ -27,8 +27,8 @@ for (const { kind, create } of bothStores) {
     const { route } = isolatedRoute();
     let testDb: TestDatabase;
     let db: Database;
-    const sender = mailboxSender(quiet);
-    const deps = { sender, killSwitch: killSwitch(sender.channel), log: quiet };
+    let sender: NotificationSender;
+    let deps: NotifyDeps;
     let producer: Producer;
     let consumer: EventConsumer;
 
@@ -48,6 +48,8 @@ for (const { kind, create } of bothStores) {
       testDb = await create();
       db = testDb.open();
       await migrate(db, notificationsMigrations);
+      sender = mailboxSender(db, quiet);
+      deps = { db, sender, killSwitch: killSwitch(sender.channel, { dialect: kind }), log: quiet };
       await createTopics(kafka, route);
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
@@ -89,7 +91,7 @@ for (const { kind, create } of bothStores) {
       const sent = await waitUntil(
         async () => {
           const rows = await notificationsOf(orderId);
-          return rows.length > 0 ? rows : undefined;
+          return rows.length > 0 && rows.every((r) => r.status !== 'pending') ? rows : undefined;
         },
         { what: 'the confirmation to be sent' },
       );
@@ -111,7 +113,10 @@ for (const { kind, create } of bothStores) {
       const message = toKafkaMessage(orderId, confirmed);
       await producer.send({ topic: topicOf(confirmed, route), acks: -1, messages: [message, message, message] });
       await waitUntil(
-        () => consumer.status().applied === start.applied + 1 && consumer.status().duplicates === start.duplicates + 2,
+        async () =>
+          consumer.status().applied === start.applied + 1 &&
+          consumer.status().duplicates === start.duplicates + 2 &&
+          (await mailboxOf(orderId)).length === 1,
         {
           what: 'one apply and two duplicates',
         },
@@ -151,8 +156,9 @@ for (const { kind, create } of bothStores) {
     });
 
     test('a kill switch forced on by configuration wins over the database switch', async () => {
-      assert.equal(await db.transaction((tx) => killSwitch(sender.channel, true).isOn(tx)), true);
-      assert.equal(await db.transaction((tx) => killSwitch(sender.channel, false).isOn(tx)), false);
+      const forced = killSwitch(sender.channel, { dialect: kind, forcedOn: true });
+      assert.equal(await db.transaction((tx) => forced.isOn(tx)), true);
+      assert.equal(await db.transaction((tx) => killSwitch(sender.channel, { dialect: kind }).isOn(tx)), false);
     });
   });
 }

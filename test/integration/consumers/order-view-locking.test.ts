@@ -7,7 +7,7 @@ import { projectOrderView } from '../../../consumers/order-view/projection';
 import { orderViewMigrations } from '../../../consumers/order-view/migrations';
 import { recordProcessed } from '../../../consumers/processed-events';
 import { catalog } from '../../../events/catalog';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 import { upcast } from '../../../events/upcasting';
 import { migrate } from '../../../platform/migrations';
 import { postgresDatabase } from '../../databases';

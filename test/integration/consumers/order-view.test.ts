@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 import { catalog } from '../../../events/catalog';
 import { toKafkaMessage } from '../../../events/kafka-binding';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 import { DLQ_HEADERS, deadLetterTopic } from '../../../consumers/dead-letter';
 import { createEventConsumer, type EventConsumer } from '../../../consumers/event-consumer';
 import { orderViewContract } from '../../../consumers/order-view/contract';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { catalog } from '../../../events/catalog';
 import type { EventCatalog } from '../../../events/definition';
-import { upcasters } from '../../../events/upcasters';
+import { upcasters } from '../../../events/catalog/upcasters';
 import { readDeadLetters, redriveDeadLetters } from '../../../consumers/dead-letter';
 import { createEventConsumer } from '../../../consumers/event-consumer';
 import { orderViewContract } from '../../../consumers/order-view/contract';

@@ -14,8 +14,9 @@ const tracking: ConsumerContract = {
       type: 'ParcelShipped',
       version: 1,
       fields: { orderId: 'string', carrier: 'string', 'cost.amount': 'number', 'parcels[].id': 'string', 'note?': 'string' },
+      learned: { 1: '1.0', 2: '1.0' },
     },
-    { type: 'ParcelLost', version: 1, fields: { reason: 'string|null' } },
+    { type: 'ParcelLost', version: 1, fields: { reason: 'string|null' }, learned: { 1: '1.0' } },
   ],
 };
 
@@ -58,7 +59,7 @@ test('a field the consumer marks optional may be optional but not removed; an un
   ]);
   const ghost: ConsumerContract = {
     consumer: 'ghost',
-    reads: [{ type: 'ParcelTeleported', version: 1, fields: { orderId: 'string' } }],
+    reads: [{ type: 'ParcelTeleported', version: 1, fields: { orderId: 'string' }, learned: { 1: '1.0' } }],
   };
   assert.deepEqual(checkContracts(baseline, [ghost]).map(describeViolation), [
     'consumer ghost reads ParcelTeleported v1 field "(event)": no such event type in the catalog',

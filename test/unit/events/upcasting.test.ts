@@ -47,3 +47,18 @@ test('what cannot be read is refused with a poison reason', () => {
     /no upcaster from ParcelShipped v1 to v2/,
   );
 });
+
+test('an upcaster that throws makes the event unreadable (upcaster-failed), naming the step, not the data', () => {
+  const throwing = {
+    ParcelShipped: { 1: (data: Record<string, unknown>) => ({ ...data, shippedAt: (data.handover as { at: string }).at }) },
+  };
+  try {
+    upcast(baseline, throwing, Envelope.parse(exampleEnvelope('ParcelShipped', 1, parcelShippedV1Data)));
+    assert.fail('read');
+  } catch (err) {
+    assert.ok(err instanceof UnreadableEvent);
+    assert.equal(err.reason, 'upcaster-failed');
+    assert.match(err.detail, /^ParcelShipped v1 → v2: TypeError: /);
+    assert.doesNotMatch(err.detail, /DHL|p-1/);
+  }
+});

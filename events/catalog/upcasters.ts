@@ -1,4 +1,4 @@
-import type { Upcasters } from './upcasting';
+import type { Upcasters } from '../upcasting';
 
 /**
  * Every upcaster of the domain catalog, by event type and the version it starts from. Readers

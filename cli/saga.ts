@@ -170,9 +170,19 @@ export async function runSagaCommand(argv: string[], { client, taskQueue, print 
       }
       case 'compensate': {
         const orderId = needOrderId();
-        // A workflow cancellation: the saga catches it and runs its registered undos, newest first.
+        // A workflow cancellation: before dispatch the saga runs its registered undos, newest first;
+        // after an accepted dispatch the parcel is gone and the saga finishes its forward steps instead.
+        const progress = await orders.getOrder(orderId).catch(() => undefined);
+        const pastDispatchWait =
+          progress?.steps.some((s) => s.name === 'awaitDispatch') === true &&
+          !['AWAITING_DISPATCH', 'ESCALATED'].includes(progress.status);
+        const dispatched = pastDispatchWait && !progress.outcome;
         await handle(orderId).cancel();
-        print(`cancellation requested; the saga compensates and ends CANCELLED — \`show ${orderId}\` follows it`);
+        print(
+          dispatched
+            ? `cancellation requested, but the parcel was dispatched: the saga finishes capture and completion and undoes nothing — \`show ${orderId}\` follows it`
+            : `cancellation requested; the saga waits for the step in flight, runs its undos and ends CANCELLED — \`show ${orderId}\` follows it`,
+        );
         return 0;
       }
       case 'reset': {

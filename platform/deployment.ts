@@ -1,6 +1,8 @@
+import type { Configuration } from 'webpack';
 import { bundleWorkflowCode, type Logger, type WorkerDeploymentOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -38,7 +40,23 @@ const bundlerLog: Logger = {
  * text wherever the checkout lives and whichever directory the process starts in.
  */
 export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: bundlerLog, webpackConfigHook: (config) => ({ ...config, context: root }) });
+  return bundleWorkflowCode({
+    workflowsPath,
+    logger: bundlerLog,
+    webpackConfigHook: (config) => ({ ...config, context: root, ...bundleCache(workflowsPath) }),
+  });
+}
+
+/**
+ * Webpack's persistent cache (it tracks every file the bundle reads, so a change rebuilds): a
+ * bundle that took 14 s takes 3 s in the next process. Scratch copies (mutants, old releases)
+ * are bundled once and not cached.
+ */
+function bundleCache(workflowsPath: string): Pick<Configuration, 'cache'> {
+  if (workflowsPath.startsWith(tmpdir())) return {};
+  const cacheDirectory = join(process.env.TRAPEZE_CACHE_DIR ?? join(homedir(), '.cache', 'trapeze'), 'webpack');
+  const name = createHash('sha256').update(workflowsPath).digest('hex').slice(0, 16);
+  return { cache: { type: 'filesystem', cacheDirectory, name, maxAge: 7 * 24 * 3600 * 1000 } };
 }
 
 /**

@@ -104,7 +104,10 @@ export const mutations: Mutation[] = [
   {
     name: 'remove a timer (waits without an SLA timer)',
     file: 'steps.ts',
-    apply: replace('!(await condition(settled, slaSeconds * 1000))', '!(await condition(settled).then(() => true))'),
+    apply: replace(
+      ': await condition(wake, Math.max(0, state.waitingSince + slaSeconds * 1000 - Date.now()));',
+      ': await condition(wake).then(() => true);',
+    ),
   },
   {
     name: 'add a child workflow (reserve stock through a child saga)',
@@ -125,7 +128,7 @@ export const mutations: Mutation[] = [
   {
     name: 'move a signal wait (await dispatch before confirming the order)',
     file: SAGA,
-    apply: move(DISPATCH_WAIT, '    state.dispatched = true;', CONFIRM),
+    apply: move(DISPATCH_WAIT, "    state.dispatched = true;\n\n      if (order.payment.capture === 'at-dispatch')", CONFIRM),
   },
   {
     name: 'drop a patch guard (fraud screening for every saga, also those past submission)',

@@ -1,5 +1,6 @@
 import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflows as bundleWorkerCode } from '../platform/deployment';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { dataConverter } from '../platform/codec/data-converter';
@@ -56,10 +57,8 @@ export interface ReplayOutcome {
   error?: string;
 }
 
-const quiet = new DefaultLogger('ERROR');
-
 export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: quiet });
+  return bundleWorkerCode(workflowsPath);
 }
 
 /** Replays every entry against one bundle of workflow code; one worker serves them all. */

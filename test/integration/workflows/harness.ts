@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { bundleWorkflows } from '../../../platform/deployment';
 import { randomBytes } from 'node:crypto';
 import { participantMigrations, type Faults } from '../../../activities';
 import { restock } from '../../../activities/inventory/ledger';
@@ -87,17 +88,9 @@ export async function startHarness({
 let bundled: Promise<{ code: string }> | undefined;
 /** The workflow bundle, built once per process (bundling takes a second or two). */
 export function bundle(): Promise<{ code: string }> {
-  bundled ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../../workflows'), logger: quietLogger });
+  bundled ??= bundleWorkflows(require.resolve('../../../workflows'));
   return bundled;
 }
-const quietLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (m: string) => console.error(m),
-  log: () => undefined,
-};
 
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
 

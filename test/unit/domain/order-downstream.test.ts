@@ -46,9 +46,10 @@ async function runSaga(order: Order): Promise<void> {
   const workflowId = `order-${order.orderId}`;
   const ref = (step: string) => ({ orderId: order.orderId, workflowId, key: idempotencyKey(workflowId, step) });
   const total = orderTotal(order);
-  const demand: Record<string, number> = {};
-  for (const l of order.lines) demand[l.sku] = (demand[l.sku] ?? 0) + l.quantity;
-  await db.transaction((tx) => restock(tx, demand));
+  // A Map, not an object: a sku may be any string, `toString` and `__proto__` included.
+  const demand = new Map<string, number>();
+  for (const l of order.lines) demand.set(l.sku, (demand.get(l.sku) ?? 0) + l.quantity);
+  await db.transaction((tx) => restock(tx, Object.fromEntries(demand)));
 
   await p.orders.submitOrder({ ...ref('submitOrder'), customerId: order.customer.id, lines: order.lines, total });
   await p.fraud.screenOrder({

@@ -1,6 +1,7 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflows } from '../../../platform/deployment';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
@@ -94,11 +95,7 @@ const RESULTS: Record<ActivityName, (req: Record<string, unknown>, script: Scrip
 };
 
 let bundled: Promise<WorkflowBundle> | undefined;
-export const sagaBundle = () =>
-  (bundled ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../../workflows'),
-    logger: new DefaultLogger('WARN'),
-  }));
+export const sagaBundle = () => (bundled ??= bundleWorkflows(require.resolve('../../../workflows')));
 
 export const uniqueId = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
 

@@ -1,0 +1,244 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import type { Worker } from '@temporalio/worker';
+import fc from 'fast-check';
+import { participantMigrations, type Faults } from '../../activities';
+import { restock } from '../../activities/inventory/ledger';
+import { createOrderClient } from '../../api/client';
+import { workflowIdFor } from '../../domain/ids';
+import type { Database } from '../../platform/database';
+import { bundleWorkflows } from '../../platform/deployment';
+import { migrate } from '../../platform/migrations';
+import { createSagaWorker } from '../../workers/saga-worker';
+import type { SagaResult } from '../../workflows/definitions';
+import type { orderFulfillment } from '../../workflows/order-fulfillment';
+import { sqliteDatabase, type TestDatabase } from '../databases';
+import { testServerPath } from '../env';
+
+/**
+ * Explores orders of events instead of the few chosen by hand: fast-check generates, per saga, an
+ * order (capture mode, card, stock, address), faults on the participants (a reply lost once or
+ * twice, a step down for good) and outside events fired when a given step commits (customer
+ * cancellation, operator cancellation, an early dispatch, valid / forged / duplicate webhooks, a
+ * worker restart). The saga runs on the time-skipping server against the real SQL ledgers; then
+ * the invariants are checked across all ledgers and the outbox.
+ */
+const FORWARD = ['submitOrder', 'screenOrder', 'authorizePayment', 'reserveStock', 'allocateShipment', 'confirmOrder'] as const;
+const COMMITS = [...FORWARD, 'capturePayment', 'recordDispatch', 'completeOrder', 'voidAuthorization', 'releaseStock'] as const;
+const ACTIONS = [
+  'customer-cancel',
+  'operator-cancel',
+  'dispatch',
+  'webhook-valid',
+  'webhook-forged',
+  'webhook-duplicate',
+  'restart-worker',
+] as const;
+
+export const scenario = fc.record({
+  capture: fc.constantFrom('at-dispatch' as const, 'at-confirmation' as const),
+  token: fc.constantFrom('tok_ok', 'tok_ok', 'tok_decline', 'tok_async'),
+  approve: fc.boolean(),
+  shortStock: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+  undeliverable: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+  faults: fc.dictionary(
+    fc.constantFrom(...FORWARD),
+    fc.constantFrom('lost-once' as const, 'lost-twice' as const, 'down' as const),
+    {
+      maxKeys: 2,
+    },
+  ),
+  undoFaults: fc.dictionary(
+    fc.constantFrom('voidAuthorization', 'releaseStock', 'cancelShipment', 'refundPayment'),
+    fc.integer({ min: 1, max: 7 }),
+    {
+      maxKeys: 1,
+    },
+  ),
+  actions: fc.array(fc.record({ after: fc.constantFrom(...COMMITS), action: fc.constantFrom(...ACTIONS) }), { maxLength: 3 }),
+});
+export type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+export interface Explorer {
+  run(s: Scenario): Promise<{ result: SagaResult; violations: string[] }>;
+  stop(): Promise<void>;
+}
+
+export async function startExplorer(): Promise<Explorer> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServerPath() } },
+  });
+  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: { OrderId: keyword, CustomerId: keyword, SagaStep: keyword, SagaStatus: keyword },
+  });
+  const store: TestDatabase = sqliteDatabase();
+  const db: Database = store.open();
+  await migrate(db, participantMigrations);
+  const workflowBundle = await bundleWorkflows(require.resolve('../../workflows'));
+  const taskQueue = `explore-${Date.now().toString(36)}`;
+  const orders = createOrderClient(env.client, { taskQueue });
+
+  // The fault plan of the case that owns a key; every commit of a participant passes through here.
+  const plans = new Map<string, (operation: string) => void>();
+  const faults: Faults = {
+    afterCommit: (operation, key) => {
+      const orderId = /^order-([^/]+)\//.exec(key)?.[1];
+      if (orderId) plans.get(orderId)?.(operation);
+    },
+  };
+  let worker: Worker = await createSagaWorker({ connection: env.nativeConnection, db, taskQueue, faults, workflowBundle });
+  let running = worker.run();
+  let restarts = 0;
+  const restart = async () => {
+    worker.shutdown();
+    await running;
+    worker = await createSagaWorker({ connection: env.nativeConnection, db, taskQueue, faults, workflowBundle });
+    running = worker.run();
+    restarts += 1;
+  };
+
+  let counter = 0;
+  return {
+    async run(s) {
+      const orderId = `x${(++counter).toString(36)}-${Date.now().toString(36)}`;
+      const sku = `sku-${orderId}`;
+      await db.transaction((tx) => restock(tx, { [sku]: s.shortStock ? 1 : 10 }));
+      const handle: WorkflowHandle<typeof orderFulfillment> = env.client.workflow.getHandle(workflowIdFor(orderId));
+      const commits = new Map<string, number>();
+      const pending: Promise<unknown>[] = [];
+      let restartWanted = false;
+      const fire = (action: Scenario['actions'][number]['action']) => {
+        const own = `auth-${orderId}`;
+        const quietly = (p: Promise<unknown>) => void pending.push(p.catch(() => undefined));
+        switch (action) {
+          case 'customer-cancel':
+            return quietly(orders.cancelOrder(orderId, 'explorer'));
+          case 'operator-cancel':
+            return quietly(handle.cancel());
+          case 'dispatch':
+            return quietly(orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` }));
+          case 'webhook-valid':
+            return quietly(orders.reportPaymentResult(orderId, { authorizationId: own, approved: s.approve }));
+          case 'webhook-forged':
+            return quietly(orders.reportPaymentResult(orderId, { authorizationId: 'auth-forged', approved: true }));
+          case 'webhook-duplicate':
+            quietly(orders.reportPaymentResult(orderId, { authorizationId: own, approved: s.approve }));
+            return quietly(orders.reportPaymentResult(orderId, { authorizationId: own, approved: !s.approve }));
+          case 'restart-worker':
+            restartWanted = true;
+            return;
+        }
+      };
+      plans.set(orderId, (operation) => {
+        const n = (commits.get(operation) ?? 0) + 1;
+        commits.set(operation, n);
+        if (n === 1) for (const a of s.actions) if (a.after === operation) fire(a.action);
+        const fault = s.faults[operation as (typeof FORWARD)[number]];
+        const undoFails = s.undoFaults[operation] ?? 0;
+        // After the commit: the effect exists, only the reply is lost (or the step is "down").
+        if (fault === 'down' || (fault === 'lost-once' && n === 1) || (fault === 'lost-twice' && n <= 2) || n <= undoFails) {
+          throw new Error(`${operation}: reply lost (explorer fault)`);
+        }
+      });
+
+      await orders.startOrder({
+        orderId,
+        customer: { id: 'c-x', name: 'Explorer', email: 'x@example.com' },
+        lines: [{ sku, quantity: 2, unitPrice: { amount: 1000, currency: 'EUR' } }],
+        shippingAddress: { name: 'X', line1: '1 Road', city: 'Town', postalCode: '1', country: s.undeliverable ? 'AQ' : 'DE' },
+        payment: { methodToken: s.token, capture: s.capture },
+      });
+      const outcome = handle.result().then(
+        (r) => ({ r }),
+        (e: unknown) => ({ e }),
+      );
+      let answeredPayment = false;
+      let dispatched = false;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const settled = await Promise.race([outcome, new Promise<undefined>((r) => setTimeout(() => r(undefined), 25))]);
+        if (settled) {
+          await Promise.all(pending);
+          plans.delete(orderId);
+          if ('e' in settled) throw settled.e;
+          return { result: settled.r, violations: await invariants(db, orderId, settled.r) };
+        }
+        if (restartWanted) {
+          restartWanted = false;
+          await restart();
+        }
+        const p = (await handle.query('saga').catch(() => undefined)) as { status?: string; currentStep?: string } | undefined;
+        if (Date.now() > deadline) {
+          await handle.terminate('explorer: did not settle');
+          throw new Error(`the saga did not settle within 60 s: ${JSON.stringify(p)}`);
+        }
+        // A wait past its SLA is ESCALATED and still waits for the same answer.
+        const escalated = p?.status === 'ESCALATED';
+        const status = escalated ? (p.currentStep === 'awaitPaymentResult' ? 'AWAITING_PAYMENT' : 'AWAITING_DISPATCH') : p?.status;
+        if (status === 'AWAITING_PAYMENT' && !answeredPayment) {
+          answeredPayment = true;
+          await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: s.approve });
+        }
+        if (status === 'AWAITING_DISPATCH' && !dispatched) {
+          dispatched = true;
+          await orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` }).catch(() => undefined);
+        }
+      }
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await db.close();
+      await store.drop();
+      await env.teardown();
+      if (restarts > 0) console.log(`explorer: ${restarts} worker restart(s)`);
+    },
+  };
+}
+
+/** What must hold across every ledger once a saga has ended, whatever happened on the way. */
+async function invariants(db: Database, orderId: string, result: SagaResult): Promise<string[]> {
+  const v: string[] = [];
+  const completed = result.status === 'COMPLETED';
+  const q = <T>(sql: string) => db.transaction((tx) => tx.all<T>(sql, [orderId]));
+  const auths = await q<{ status: string }>('SELECT status FROM payment_authorizations WHERE order_id = ?');
+  const captures = await q<{ capture_id: string }>('SELECT capture_id FROM payment_captures WHERE order_id = ?');
+  const refunds = await q<{ capture_id: string | null }>(
+    'SELECT capture_id FROM payment_refunds WHERE order_id = ? AND refund_id IS NOT NULL',
+  );
+  const reservations = await q<{ status: string }>('SELECT status FROM stock_reservations WHERE order_id = ?');
+  const shipments = await q<{ status: string }>('SELECT status FROM shipments WHERE order_id = ?');
+  const events = await q<{ type: string; id: string }>('SELECT type, id FROM outbox WHERE msg_key = ? ORDER BY seq');
+  const dispatched = shipments.some((s) => s.status === 'dispatched');
+
+  // Money: nothing held for a closed order; a completed order is captured once.
+  for (const a of auths) {
+    if (['pending', 'authorized'].includes(a.status))
+      v.push(`authorization still held (${a.status}) for a ${result.status} order`);
+    if (completed && a.status !== 'captured') v.push(`completed order's authorization is ${a.status}, not captured`);
+  }
+  if (captures.length > 1) v.push(`${captures.length} captures`);
+  if (!completed && !dispatched) {
+    for (const c of captures)
+      if (!refunds.some((r) => r.capture_id === c.capture_id))
+        v.push(`capture ${c.capture_id} of a ${result.status} order not refunded`);
+    if (reservations.some((r) => r.status === 'reserved')) v.push(`stock still reserved for a ${result.status} order`);
+    if (shipments.some((s) => s.status === 'allocated')) v.push(`shipment still allocated for a ${result.status} order`);
+  }
+  if (dispatched) {
+    if (!(completed || (result.status === 'FAILED' && /after dispatch/.test(result.reason ?? '')))) {
+      v.push(`dispatched order ended ${result.status}`);
+    }
+    if (captures.length !== 1) v.push('dispatched order not captured');
+  }
+  // One event per state change: no type twice (escalations aside), each effect with its event.
+  const counts = new Map<string, number>();
+  for (const e of events) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+  for (const [type, n] of counts) if (n > 1 && type !== 'OrderEscalated') v.push(`${type} published ${n} times`);
+  if ((counts.get('PaymentCaptured') ?? 0) !== captures.length) v.push('captures and PaymentCaptured events differ');
+  if ((counts.get('PaymentRefunded') ?? 0) !== refunds.length) v.push('refunds and PaymentRefunded events differ');
+  return v;
+}

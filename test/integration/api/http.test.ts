@@ -3,6 +3,7 @@
 // starts no workflow, GET returns the saga ledger, cancel answers 202 until dispatch and 409
 // afterwards, the warehouse's dispatch completes the saga, and unknown orders are 404. Its
 // request log names orders by id and never carries a body (no name, email, street or token).
+// (Called as an operator, who may use every route; roles are tested in auth.test.ts.)
 import { WorkflowNotFoundError } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -15,9 +16,12 @@ import { type SagaProgress } from '../../../workflows/definitions';
 import { workflowIdFor } from '../../../domain/ids';
 import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { waitUntil } from '../../wait';
+import { testAuth, type Caller } from './auth-fixture';
 
 let h: SagaHarness;
 let api: ApiServer;
+let call: Caller;
+let provider: ReturnType<ReturnType<typeof testAuth>['provider']>;
 const logged: string[] = [];
 before(async () => {
   h = await startHarness();
@@ -29,22 +33,22 @@ before(async () => {
     },
   });
   const log = pino({ name: 'api-test', level: 'info', redact: { paths: redactedPaths, censor: '[redacted]' } }, sink);
-  api = await startApiServer({ client: h.client, taskQueue: h.taskQueue, port: 0, host: '127.0.0.1', log });
+  const auth = testAuth();
+  api = await startApiServer({
+    client: h.client,
+    taskQueue: h.taskQueue,
+    port: 0,
+    host: '127.0.0.1',
+    log,
+    ...auth.serverOptions,
+  });
+  call = auth.caller(api.url, 'operator');
+  provider = auth.provider(api.url);
 });
 after(async () => {
   await api.close();
   await h.stop();
 });
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 async function stockedOrder(label: string) {
   const orderId = uniqueId(label);
@@ -150,7 +154,7 @@ test('unknown orders are 404 on every order route', async () => {
   assert.equal((await call('GET', `/orders/${orderId}`)).status, 404);
   assert.equal((await call('POST', `/orders/${orderId}/cancel`, { reason: 'x' })).status, 404);
   assert.equal((await call('POST', `/orders/${orderId}/dispatch`, { trackingNumber: 'T' })).status, 404);
-  assert.equal((await call('POST', `/orders/${orderId}/payment-result`, { authorizationId: 'a', approved: true })).status, 404);
+  assert.equal((await provider(orderId, { authorizationId: 'a', approved: true })).status, 404);
   assert.equal((await call('GET', '/nowhere')).status, 404);
 });
 

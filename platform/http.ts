@@ -65,7 +65,7 @@ export function createHttpApp({
 
   // JSON only; an empty body is an empty object (a cancel or a probe may send none). The raw text
   // is kept for the routes that verify a signature over it.
-  app.removeContentTypeParser(['application/json']);
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
     const body = String(text);
     rawBodies.set(req, body);

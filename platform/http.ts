@@ -33,6 +33,8 @@ export interface HttpAppOptions {
   mapError?: (err: unknown) => HttpError | undefined;
   /** The `error` code of a body that fails its route's schema; a route may name its own (config.invalidError). */
   invalidError?: string;
+  /** The content types read as JSON: application/json (default) or any ('*', for protocols that take JSON whatever the header says). */
+  jsonContentTypes?: 'application/json' | '*';
   /** Close keep-alive connections at once on close (true), or only idle ones and let requests in hand finish ('idle'). */
   forceCloseConnections?: boolean | 'idle';
 }
@@ -57,6 +59,7 @@ export function createHttpApp({
   mapError = () => undefined,
   invalidError = 'invalid_request',
   forceCloseConnections = 'idle',
+  jsonContentTypes = 'application/json',
 }: HttpAppOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit, forceCloseConnections, return503OnClosing: true });
   app.setValidatorCompiler(validatorCompiler);
@@ -66,7 +69,7 @@ export function createHttpApp({
   // JSON only; an empty body is an empty object (a cancel or a probe may send none). The raw text
   // is kept for the routes that verify a signature over it.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
+  app.addContentTypeParser(jsonContentTypes, { parseAs: 'string' }, (req, text, done) => {
     const body = String(text);
     rawBodies.set(req, body);
     if (!body.trim()) return done(null, {});
@@ -113,7 +116,11 @@ export function createHttpApp({
   });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '/';
-    const allow = [...new Set(routes.filter((r) => r.method !== 'HEAD' && r.pattern.test(path)).map((r) => r.method))];
+    const allow = [
+      ...new Set(
+        routes.filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && r.pattern.test(path)).map((r) => r.method),
+      ),
+    ];
     if (allow.length) void reply.code(405).header('allow', allow.join(', ')).send({ error: 'method_not_allowed', allow });
     else void reply.code(404).send({ error: 'no_such_route' });
   });

@@ -231,3 +231,5 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
 
 export type OrderClient = ReturnType<typeof createOrderClient>;
 export { InvalidOrderError, type OrderRequest } from '../domain/order';
+/** What a payment provider (or a test, or the demo) needs to sign the webhook the HTTP API verifies. */
+export { paymentWebhookHeaders, signPaymentWebhook } from './payment-webhook';

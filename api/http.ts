@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { CancelRequest, DispatchConfirmation, PaymentResult } from '../domain/order-messages';
 import { OrderInput } from '../domain/order';
 import { workflowIdFor } from '../domain/ids';
-import { requireRole, type Role, type Tokens } from '../platform/auth';
+import { callerOf, requireRole, type Role, type Tokens } from '../platform/auth';
 import { HttpError, rawBodyOf, typed } from '../platform/http';
 import { SagaStatusAttribute, TASK_QUEUE } from '../workflows/definitions';
 import { createOrderClient, OrderConflictError } from './client';
@@ -179,7 +179,19 @@ export function registerOrderRoutes(
     const seconds = reply.elapsedTime / 1000;
     requests.inc({ route, status: String(reply.statusCode) });
     latency.observe({ route }, seconds);
-    log.info({ method: req.method, route, orderId, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    // Who asked, by role and token name (never the token): an operator's cancel is attributable.
+    const caller = callerOf(req);
+    log.info(
+      {
+        method: req.method,
+        route,
+        orderId,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        ...(caller ? { role: caller.role, caller: caller.name } : {}),
+      },
+      'request',
+    );
   });
 
   const allow = (...roles: Role[]) => requireRole(tokens, roles);

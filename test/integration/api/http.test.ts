@@ -22,6 +22,7 @@ let h: SagaHarness;
 let api: ApiServer;
 let call: Caller;
 let provider: ReturnType<ReturnType<typeof testAuth>['provider']>;
+let auth: ReturnType<typeof testAuth>;
 const logged: string[] = [];
 before(async () => {
   h = await startHarness();
@@ -33,7 +34,7 @@ before(async () => {
     },
   });
   const log = pino({ name: 'api-test', level: 'info', redact: { paths: redactedPaths, censor: '[redacted]' } }, sink);
-  const auth = testAuth();
+  auth = testAuth();
   api = await startApiServer({
     client: h.client,
     taskQueue: h.taskQueue,
@@ -165,12 +166,13 @@ test('the API shows /healthz, /readyz and /metrics on its port', async () => {
   assert.match(metrics, /trapeze_api_requests_total\{route="POST \/orders",status="201"\}/);
 });
 
-test('the request log names orders by id and never carries an order body', async () => {
+test('the request log names orders by id and callers by role and token name, never a body or a token', async () => {
   const order = await stockedOrder('http-log');
   await call('POST', '/orders', order);
   await call('POST', '/orders', { ...order, orderId: uniqueId('http-log-bad'), customer: { ...order.customer, email: 'nope' } });
   const text = logged.join('');
   assert.match(text, new RegExp(`"orderId":"${order.orderId}"`));
-  for (const secret of ['Grace Hopper', 'grace@example.com', '1 Main St', 'tok_visa', '22201'])
+  assert.match(text, /"role":"operator","caller":"dev-operator"/);
+  for (const secret of ['Grace Hopper', 'grace@example.com', '1 Main St', 'tok_visa', '22201', auth.tokens.operator])
     assert.ok(!text.includes(secret), `log carries ${secret}`);
 });

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { restock } from '../../../activities/inventory/ledger';
 import { startApiServer, type ApiServer } from '../../../workers/api';
 import { workflowIdFor } from '../../../domain/ids';
+import { parseOrder } from '../../../domain/order';
 import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { waitUntil } from '../../wait';
 import { testAuth, type Caller } from './auth-fixture';
@@ -82,4 +83,20 @@ test('ten concurrent first POSTs of one order get exactly one 201; the others 20
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 200, 201], `statuses: ${statuses.join(',')}`);
   for (const a of answers) assert.equal(a.body.workflowId, workflowIdFor(order.orderId));
   assert.equal((await runsOf(order.orderId)).length, 1);
+});
+
+test('a saga started before order fingerprints were kept is compared by its first input', async () => {
+  const order = await stockedOrder('idem-legacy');
+  // As release 1.1 started sagas: no fingerprint in the memo.
+  await h.client.workflow.start('orderFulfillment', {
+    taskQueue: h.taskQueue,
+    workflowId: workflowIdFor(order.orderId),
+    args: [parseOrder(order)],
+  });
+  const same = await client('POST', '/orders', order);
+  assert.equal(same.status, 200);
+  assert.equal(same.body.workflowId, workflowIdFor(order.orderId));
+  const different = await client('POST', '/orders', { ...order, payment: { methodToken: 'tok_other' } });
+  assert.equal(different.status, 409);
+  assert.equal(different.body.error, 'order_conflict');
 });

@@ -57,6 +57,7 @@ const StepRecord = z.object({
 });
 const SagaProgressBody = z
   .object({
+    run: z.number().optional().describe('1 for the first run of the saga, 2 after it continued as new once, …'),
     orderId: z.string(),
     workflowId: z.string(),
     status: z.string(),

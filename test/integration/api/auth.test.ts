@@ -74,7 +74,8 @@ test('every route × role: allowed roles get through, others 403, no or a bad to
   // A saga waiting for dispatch: every refused cancel or dispatch must leave it exactly as it is.
   const waiting = await stockedOrder('auth-waiting');
   assert.equal((await auth.caller(api.url, 'operator')('POST', '/orders', waiting)).status, 201);
-  await reaches(h, waiting.orderId, 'AWAITING_DISPATCH');
+  // The file's first saga also waits for the worker's first poll (slow on a busy machine).
+  await reaches(h, waiting.orderId, 'AWAITING_DISPATCH', 90_000);
   const before = await eventsOf(waiting.orderId);
 
   for (const route of Object.keys(ALLOWED) as Route[]) {

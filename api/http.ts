@@ -10,6 +10,7 @@ import { CancelRequest, DispatchConfirmation, PaymentResult } from '../domain/or
 import { OrderInput } from '../domain/order';
 import { workflowIdFor } from '../domain/ids';
 import { callerOf, requireRole, type Role, type Tokens } from '../platform/auth';
+import { packageVersion } from '../platform/deployment';
 import { HttpError, rawBodyOf, typed } from '../platform/http';
 import { SagaStatusAttribute, TASK_QUEUE } from '../workflows/definitions';
 import { createOrderClient, OrderConflictError } from './client';
@@ -120,7 +121,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       openapi: '3.1.0',
       info: {
         title: 'Trapeze order API',
-        version: '1.1.0',
+        version: packageVersion(),
         description:
           'Start, read, cancel and dispatch order sagas. Every route but the payment webhook takes `Authorization: Bearer <token>`; ' +
           'each route names the roles it allows. Errors are `{ "error": "<code>", … }`.',

@@ -4,6 +4,8 @@ import {
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { createHash } from 'node:crypto';
 import { rootMessage } from '../domain/failure';
 import {
   cancelUpdate,
@@ -24,17 +26,73 @@ import { orderTotal } from '../domain/order';
 import { workflowIdFor } from '../domain/ids';
 import { type SagaStatus } from '../domain/saga';
 import type { orderFulfillment } from '../workflows/order-fulfillment';
-import { parseOrder, type Order } from '../domain/order';
+import { OrderInput, parseOrder, type Order } from '../domain/order';
 
 /**
  * The typed client teams use to drive order sagas. Input is validated before anything starts
- * (InvalidOrderError names the fields); a start is idempotent per order id: starting an order
- * that already has a saga, running or finished, returns that saga and starts nothing.
+ * (InvalidOrderError names the fields); a start is idempotent per order id and body: starting
+ * an order that already has a saga, running or finished, with the same order returns that saga
+ * and starts nothing; with a different order it throws OrderConflictError and changes nothing.
  */
 export interface OrderSaga {
   orderId: string;
   workflowId: string;
   runId: string;
+  /** True for the one call that started the saga (the server decides, not a look-up before). */
+  created: boolean;
+  /** The saga's status as visibility last saw it (RUNNING for the call that started it). */
+  status: string;
+}
+
+/** The order id already has a saga for a different order: an amendment is not a retry. */
+export class OrderConflictError extends Error {
+  override readonly name = 'OrderConflictError';
+  constructor(
+    readonly orderId: string,
+    readonly workflowId: string,
+    readonly status: string,
+  ) {
+    super(
+      `order ${orderId} already exists with a different body (its saga is ${status}); use a new order id for a different order`,
+    );
+  }
+}
+
+/**
+ * The order's fingerprint: SHA-256 of the validated order (defaults filled in, strings trimmed)
+ * as JSON with sorted keys, so that a retry spelled differently is still the same order.
+ */
+export function orderFingerprint(order: Order): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(order)))
+    .digest('hex');
+}
+/** The memo field holding the fingerprint of the order a saga was started with. */
+export const ORDER_FINGERPRINT_MEMO = 'orderSha256';
+
+/** The payment authorization a saga holds, from its progress (undefined before authorizePayment is done). */
+export interface SagaAuthorization {
+  authorizationId: string;
+  status: string;
+  /** The saga still waits for the provider's result. */
+  awaiting: boolean;
+}
+export function authorizationOf(progress: SagaProgress): SagaAuthorization | undefined {
+  const step = progress.steps.find((s) => s.name === 'authorizePayment' && s.state === 'done');
+  const result = step?.result as { authorizationId?: unknown; status?: unknown } | undefined;
+  if (typeof result?.authorizationId !== 'string') return undefined;
+  const awaiting = progress.steps.some((s) => s.name === 'awaitPaymentResult' && s.state === 'running');
+  return { authorizationId: result.authorizationId, status: String(result.status), awaiting };
 }
 
 export type Answer<T> = ({ accepted: true } & T) | { accepted: false; reason: string };
@@ -86,19 +144,33 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
     return d.typedSearchAttributes.get(SagaStatusAttribute) ?? d.status.name;
   };
 
+  /** The fingerprint of the order a saga started before fingerprints were kept in its memo. */
+  const startedWith = async (workflowId: string, runId: string): Promise<string | undefined> => {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    const order = OrderInput.safeParse(await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, input));
+    return order.success ? orderFingerprint(order.data) : undefined;
+  };
+
   return {
-    /** Validates and starts the order's saga, or returns the saga this order already has. */
+    /**
+     * Validates and starts the order's saga, or returns the saga this order already has (same
+     * order) or throws OrderConflictError (different order). The start itself decides who was
+     * first: of many concurrent calls exactly one gets `created: true`.
+     */
     async startOrder(input: unknown): Promise<OrderSaga> {
       const order = parseOrder(input);
       const workflowId = workflowIdFor(order.orderId);
+      const fingerprint = orderFingerprint(order);
       try {
         const h = await client.workflow.start<typeof orderFulfillment>('orderFulfillment', {
           taskQueue,
           workflowId,
           args: [order],
-          // Running: attach to it. Closed: never start a second saga for the same order.
-          workflowIdConflictPolicy: 'USE_EXISTING',
+          // Running or closed: never a second saga for the same order, and never attach blindly.
+          workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          memo: { [ORDER_FINGERPRINT_MEMO]: fingerprint },
           typedSearchAttributes: [
             { key: OrderIdAttribute, value: order.orderId },
             { key: CustomerIdAttribute, value: order.customer.id },
@@ -107,11 +179,15 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
           ],
           ...summaries(order),
         });
-        return { orderId: order.orderId, workflowId, runId: h.firstExecutionRunId };
+        return { orderId: order.orderId, workflowId, runId: h.firstExecutionRunId, created: true, status: 'RUNNING' };
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         const described = await client.workflow.getHandle(workflowId).describe();
-        return { orderId: order.orderId, workflowId, runId: described.runId };
+        const status = described.typedSearchAttributes.get(SagaStatusAttribute) ?? described.status.name;
+        const firstRunId = described.raw.workflowExecutionInfo?.firstRunId ?? described.runId;
+        const stored = described.memo?.[ORDER_FINGERPRINT_MEMO] ?? (await startedWith(workflowId, firstRunId));
+        if (stored !== fingerprint) throw new OrderConflictError(order.orderId, workflowId, status);
+        return { orderId: order.orderId, workflowId, runId: firstRunId, created: false, status };
       }
     },
 
@@ -141,7 +217,12 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
       }, ended(orderId));
     },
 
-    /** The payment provider's webhook for an asynchronous authorization. */
+    /** The payment authorization the saga holds (to bind a webhook to it), or undefined before there is one. */
+    async paymentAuthorization(orderId: string): Promise<SagaAuthorization | undefined> {
+      return authorizationOf(await handle(orderId).query(sagaQuery));
+    },
+
+    /** The payment provider's webhook for an asynchronous authorization (the saga takes only its own authorization's). */
     async reportPaymentResult(orderId: string, result: PaymentWebhook): Promise<void> {
       await handle(orderId).signal(paymentResultSignal, result);
     },
@@ -150,3 +231,5 @@ export function createOrderClient(client: Client, { taskQueue = TASK_QUEUE }: Or
 
 export type OrderClient = ReturnType<typeof createOrderClient>;
 export { InvalidOrderError, type OrderRequest } from '../domain/order';
+/** What a payment provider (or a test, or the demo) needs to sign the webhook the HTTP API verifies. */
+export { paymentWebhookHeaders, signPaymentWebhook } from './payment-webhook';

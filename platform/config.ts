@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TokenList } from './auth';
 import { PayloadEnvironment, payloadSettings } from './codec/settings';
 import { SagaVersioningBehavior } from './deployment';
 
@@ -9,6 +10,7 @@ import { SagaVersioningBehavior } from './deployment';
  */
 const port = z.coerce.number().int().min(0).max(65_535);
 const positive = z.coerce.number().int().positive();
+const unsetWhenEmpty = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
 const Environment = z.object({
   DATABASE_URL: z.string().min(1).default('sqlite:.data/trapeze.db'),
@@ -36,6 +38,26 @@ const Environment = z.object({
   SAGA_HTTP_PORT: port.default(9463),
   /** The HTTP API (api/http.ts) with its /healthz, /readyz and /metrics on the same port. */
   API_HTTP_PORT: port.default(8080),
+  /** Bearer tokens of the API and the codec server as `role:sha256hex,…` (platform/auth.ts); none: every call is refused. */
+  API_TOKENS: z.preprocess(unsetWhenEmpty, TokenList.optional()),
+  /** A JSON file of tokens (platform/auth.ts), re-read when it changes: tokens rotate without a restart. */
+  API_TOKENS_FILE: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
+  /** The payment provider's webhook secret(s), comma-separated (the first signs, any verifies); none: webhooks are refused. */
+  PAYMENT_WEBHOOK_SECRET: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().min(16, 'a webhook secret has at least 16 characters')).min(1))
+      .optional(),
+  ),
+  /** How old a signed webhook may be (and how far ahead of our clock) before it is refused as a replay. */
+  PAYMENT_WEBHOOK_TOLERANCE_SECONDS: positive.default(300),
   SAGA_TASK_QUEUE: z.string().min(1).default('trapeze-sagas'),
   // off: the worker polls unversioned (embedded stack, demo). on: it registers as a version of the
   // trapeze-sagas worker deployment (BUILD_ID, SAGA_VERSIONING_BEHAVIOR) and needs a rollout.
@@ -84,7 +106,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     /** Payload encryption keyring (undefined: off) and the codec server for the UI. */
     payloads: payloadSettings(e),
-    api: { httpPort: e.API_HTTP_PORT },
+    api: {
+      httpPort: e.API_HTTP_PORT,
+      tokens: { inline: e.API_TOKENS ?? [], file: e.API_TOKENS_FILE },
+      webhook: { secrets: e.PAYMENT_WEBHOOK_SECRET ?? [], toleranceSeconds: e.PAYMENT_WEBHOOK_TOLERANCE_SECONDS },
+    },
     orderView: { databaseUrl: e.ORDER_VIEW_DATABASE_URL ?? e.DATABASE_URL, httpPort: e.ORDER_VIEW_HTTP_PORT },
   };
 }

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import pino from 'pino';
 import type { Registry } from 'prom-client';
+import { createHttpApp, listen } from './http';
 
 /**
  * The HTTP face every worker process shows its platform: GET /healthz (alive: restart me if not),
@@ -14,6 +15,7 @@ export interface HealthOptions {
   registry: Registry;
   live?: () => boolean | Promise<boolean>;
   ready?: () => boolean | Promise<boolean>;
+  log?: Logger;
 }
 
 export interface HealthServer {
@@ -31,29 +33,22 @@ const check = async (probe: Probe) => {
   }
 };
 
-/**
- * Answers GET /healthz, /readyz and /metrics and returns true, or returns false for any other
- * path, so a process serving more (the HTTP API) shows the same face on its own port.
- */
-export async function answerHealth(
-  req: IncomingMessage,
-  res: ServerResponse,
+/** GET /healthz, /readyz and /metrics on an app, so a process serving more (the HTTP API) shows the same face. */
+export function registerHealthRoutes(
+  app: FastifyInstance,
   { registry, live = () => true, ready = () => true }: Pick<HealthOptions, 'registry' | 'live' | 'ready'>,
-): Promise<boolean> {
-  const path = (req.url ?? '/').split('?')[0];
-  if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') return false;
-  if (req.method !== 'GET') {
-    res.writeHead(405).end();
-    return true;
-  }
-  if (path === '/metrics') {
-    const body = await registry.metrics();
-    res.writeHead(200, { 'content-type': registry.contentType }).end(body);
-    return true;
-  }
-  const ok = await check(path === '/healthz' ? live : ready);
-  res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ok\n');
-  return true;
+): void {
+  const probe = (p: Probe) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
+    const ok = await check(p);
+    return reply
+      .code(ok ? 200 : 503)
+      .type('text/plain')
+      .send(ok ? 'ok\n' : 'not ok\n');
+  };
+  const hide = { schema: { hide: true } };
+  app.get('/healthz', hide, probe(live));
+  app.get('/readyz', hide, probe(ready));
+  app.get('/metrics', hide, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }
 
 export async function serveHealth({
@@ -62,29 +57,12 @@ export async function serveHealth({
   registry,
   live = () => true,
   ready = () => true,
+  log = pino({ level: 'silent' }),
 }: HealthOptions): Promise<HealthServer> {
-  const server: Server = createServer((req, res) => {
-    const answer = async () => {
-      if (await answerHealth(req, res, { registry, live, ready })) return;
-      res.writeHead(req.method === 'GET' ? 404 : 405).end();
-    };
-    answer().catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const app = createHttpApp({ log, bodyLimit: 1024, forceCloseConnections: true });
+  registerHealthRoutes(app, { registry, live, ready });
+  const server = await listen(app, { port, host });
+  return { port: server.port, close: () => server.close() };
 }
 
 /**

@@ -1,18 +1,19 @@
 import type { Client } from '@temporalio/client';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { connectClient } from '../api/connect';
-import { createOrderApi } from '../api/http';
+import { MAX_ORDER_BYTES, registerOpenApi, registerOrderRoutes, temporalErrorAnswer } from '../api/http';
+import { configuredTokens, type Tokens } from '../platform/auth';
 import { readConfig, type Config } from '../platform/config';
-import { answerHealth, shutdownOnSignals } from '../platform/health';
+import { registerHealthRoutes, shutdownOnSignals } from '../platform/health';
+import { createHttpApp, listen } from '../platform/http';
 import { createLogger } from '../platform/log';
 
 /**
- * The HTTP API process (`npm run api`): the order routes of api/http.ts plus /healthz (alive),
- * /readyz (Temporal answers) and /metrics on one port. SIGTERM stops taking connections, lets
- * the requests in hand finish, then closes the Temporal connection.
+ * The HTTP API process (`npm run api`): the order routes of api/http.ts, their OpenAPI document
+ * (/openapi.json) and docs page (/docs), plus /healthz (alive), /readyz (Temporal answers) and
+ * /metrics on one port. SIGTERM stops taking connections, lets the requests in hand finish, then
+ * closes the Temporal connection.
  */
 export interface ApiServer {
   port: number;
@@ -27,6 +28,10 @@ export interface ApiServerOptions {
   port: number;
   host?: string;
   log?: Logger;
+  /** Who may call the order routes (none: every call is 401). */
+  tokens: Tokens;
+  /** The payment provider's webhook secrets (none: webhooks are refused with 503). */
+  webhook?: { secrets: readonly string[]; toleranceSeconds?: number };
 }
 
 export async function startApiServer({
@@ -35,38 +40,20 @@ export async function startApiServer({
   port,
   host = '0.0.0.0',
   log = createLogger('api'),
+  tokens,
+  webhook = { secrets: [] },
 }: ApiServerOptions): Promise<ApiServer> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const api = createOrderApi({ client, log, registry, ...(taskQueue ? { taskQueue } : {}) });
+  const app = createHttpApp({ log, bodyLimit: MAX_ORDER_BYTES, mapError: temporalErrorAnswer });
   // Ready when Temporal answers within a probe's patience: without it no route can do its job.
   const ready = () =>
     client.connection.withDeadline(Date.now() + 2_000, async () => Boolean(await client.workflowService.getSystemInfo({})));
-  const server = createServer((req, res) => {
-    (async () => {
-      if (await answerHealth(req, res, { registry, ready })) return;
-      await api(req, res);
-    })().catch((err: unknown) => {
-      log.error({ err: String(err) }, 'request handling failed');
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    port: bound,
-    url: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        // Stops accepting; requests in hand finish (idle keep-alive sockets are closed now).
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeIdleConnections();
-      }),
-  };
+  await registerOpenApi(app);
+  registerHealthRoutes(app, { registry, ready });
+  registerOrderRoutes(app, { client, log, registry, tokens, webhook, ...(taskQueue ? { taskQueue } : {}) });
+  // Stops accepting on close; requests in hand finish (idle keep-alive sockets are closed at once).
+  return listen(app, { port, host });
 }
 
 /** The API role with its own Temporal client (npm run api, npm start). */
@@ -82,8 +69,23 @@ export async function startApiWorker({
     namespace: config.temporal.namespace,
     keyring: config.payloads.keyring,
   });
-  const server = await startApiServer({ client, taskQueue: config.saga.taskQueue, port: config.api.httpPort, log });
-  log.info({ port: server.port, temporal: config.temporal.address, taskQueue: config.saga.taskQueue }, 'HTTP API up');
+  const tokens = configuredTokens(config.api.tokens, (message) => log.error(message));
+  const server = await startApiServer({
+    client,
+    taskQueue: config.saga.taskQueue,
+    port: config.api.httpPort,
+    log,
+    tokens,
+    webhook: config.api.webhook,
+  });
+  const perRole = tokens.count();
+  if (!Object.values(perRole).some(Boolean))
+    log.warn('no API tokens configured (API_TOKENS, API_TOKENS_FILE): every order call is refused');
+  if (!config.api.webhook.secrets.length) log.warn('PAYMENT_WEBHOOK_SECRET is unset: payment webhooks are refused');
+  log.info(
+    { port: server.port, temporal: config.temporal.address, taskQueue: config.saga.taskQueue, tokens: perRole },
+    'HTTP API up',
+  );
   return {
     ...server,
     async stop() {

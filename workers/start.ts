@@ -1,4 +1,6 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { configuredTokens, developmentTokens, tokenListOf, type Role } from '../platform/auth';
 import { connectClient } from '../api/connect';
 import { describeStack, startStack, stopOnSignal } from '../infra/stack';
 import { openDatabase } from '../platform/database';
@@ -16,8 +18,29 @@ import { startApiWorker } from './api';
  * `npm start`: the embedded stack, then every Trapeze role in this one process, then the demo
  * orders; stays up until Ctrl-C or SIGTERM, which stop the roles first and the stack last.
  */
+/**
+ * Without configured tokens, one token per role and a webhook secret are made for this run (and
+ * printed): the API and the codec server never run open, even on a laptop.
+ */
+function developmentCredentials(): { tokens?: Record<Role, string>; webhookSecret?: string } {
+  const out: { tokens?: Record<Role, string>; webhookSecret?: string } = {};
+  if (!process.env.API_TOKENS?.trim() && !process.env.API_TOKENS_FILE?.trim()) {
+    const dev = developmentTokens();
+    process.env.API_TOKENS = tokenListOf(dev.entries);
+    // The dev server's UI reaches the codec server with the operator's token in the endpoint's path.
+    process.env.CODEC_SERVER_UI_TOKEN ??= dev.tokens.operator;
+    out.tokens = dev.tokens;
+  }
+  if (!process.env.PAYMENT_WEBHOOK_SECRET?.trim()) {
+    out.webhookSecret = `whsec_${randomBytes(24).toString('base64url')}`;
+    process.env.PAYMENT_WEBHOOK_SECRET = out.webhookSecret;
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const began = Date.now();
+  const credentials = developmentCredentials();
   const stack = await startStack();
   Object.assign(process.env, stack.env);
   console.log(`stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s:\n${describeStack(stack)}`);
@@ -43,15 +66,32 @@ async function main(): Promise<void> {
   // The HTTP API for teams not on TypeScript (POST /orders, GET /orders/:id, …).
   const api = await startApiWorker({ config });
   roles.push(api);
-  console.log(`HTTP API on ${api.url}/orders`);
+  console.log(`HTTP API on ${api.url}/orders (docs ${api.url}/docs, OpenAPI ${api.url}/openapi.json)`);
+  if (credentials.tokens) {
+    console.log('development tokens for this run (set API_TOKENS or API_TOKENS_FILE to use your own):');
+    for (const [role, token] of Object.entries(credentials.tokens)) console.log(`  ${role.padEnd(9)} ${token}`);
+    console.log(`  e.g. curl -H 'Authorization: Bearer ${credentials.tokens.client}' ${api.url}/orders/<orderId>`);
+  } else {
+    const perRole = configuredTokens(config.api.tokens).count();
+    console.log(
+      `API tokens from the configuration: ${Object.entries(perRole)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')}`,
+    );
+  }
+  if (credentials.webhookSecret) console.log(`  payment webhook secret (PAYMENT_WEBHOOK_SECRET): ${credentials.webhookSecret}`);
   // Encrypted payloads: the UI (started with --ui-codec-endpoint) decodes them through this server.
   if (config.payloads.keyring) {
-    const codec = await startCodecServer({ keyring: config.payloads.keyring, ...config.payloads.codecServer });
+    const codec = await startCodecServer({
+      keyring: config.payloads.keyring,
+      tokens: configuredTokens(config.api.tokens),
+      ...config.payloads.codecServer,
+    });
     roles.push({ stop: () => codec.close() });
     const reusedUi = stack.temporal.started
       ? ''
-      : ' (Temporal was already running: set this endpoint in the UI under Codec Server)';
-    console.log(`payloads encrypted; the Temporal UI decodes them through ${codec.url}${reusedUi}`);
+      : ` (Temporal was already running: set ${codec.url}/<operator token> in the UI under Codec Server)`;
+    console.log(`payloads encrypted; the Temporal UI decodes them through ${codec.url} with an operator token${reusedUi}`);
   }
   const client = await connectClient({
     address: config.temporal.address,

@@ -16,6 +16,11 @@ export const PayloadEnvironment = z.object({
   CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
   /** Browser origins allowed to call it (the Temporal UI), comma-separated. */
   CODEC_SERVER_CORS_ORIGINS: z.string().min(1).default('http://localhost:8233,http://127.0.0.1:8233'),
+  /**
+   * An operator token the dev server's UI puts in the codec endpoint's path (it cannot send a
+   * header); `npm start` sets it to its development operator token.
+   */
+  CODEC_SERVER_UI_TOKEN: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
 });
 
 export function payloadSettings(e: z.infer<typeof PayloadEnvironment>) {
@@ -35,5 +40,7 @@ export type PayloadSettings = ReturnType<typeof payloadSettings>;
 /** The codec server's URL for the Temporal UI and CLI, when payloads are encrypted at all. */
 export function codecEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const s = payloadSettings(PayloadEnvironment.parse(env));
-  return s.keyring ? `http://localhost:${s.codecServer.port}` : undefined;
+  if (!s.keyring) return undefined;
+  const token = PayloadEnvironment.parse(env).CODEC_SERVER_UI_TOKEN;
+  return `http://localhost:${s.codecServer.port}${token ? `/${encodeURIComponent(token)}` : ''}`;
 }

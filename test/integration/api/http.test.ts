@@ -3,6 +3,7 @@
 // starts no workflow, GET returns the saga ledger, cancel answers 202 until dispatch and 409
 // afterwards, the warehouse's dispatch completes the saga, and unknown orders are 404. Its
 // request log names orders by id and never carries a body (no name, email, street or token).
+// (Called as an operator, who may use every route; roles are tested in auth.test.ts.)
 import { WorkflowNotFoundError } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -15,9 +16,13 @@ import { type SagaProgress } from '../../../workflows/definitions';
 import { workflowIdFor } from '../../../domain/ids';
 import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { waitUntil } from '../../wait';
+import { testAuth, type Caller } from './auth-fixture';
 
 let h: SagaHarness;
 let api: ApiServer;
+let call: Caller;
+let provider: ReturnType<ReturnType<typeof testAuth>['provider']>;
+let auth: ReturnType<typeof testAuth>;
 const logged: string[] = [];
 before(async () => {
   h = await startHarness();
@@ -29,22 +34,22 @@ before(async () => {
     },
   });
   const log = pino({ name: 'api-test', level: 'info', redact: { paths: redactedPaths, censor: '[redacted]' } }, sink);
-  api = await startApiServer({ client: h.client, taskQueue: h.taskQueue, port: 0, host: '127.0.0.1', log });
+  auth = testAuth();
+  api = await startApiServer({
+    client: h.client,
+    taskQueue: h.taskQueue,
+    port: 0,
+    host: '127.0.0.1',
+    log,
+    ...auth.serverOptions,
+  });
+  call = auth.caller(api.url, 'operator');
+  provider = auth.provider(api.url);
 });
 after(async () => {
   await api.close();
   await h.stop();
 });
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 async function stockedOrder(label: string) {
   const orderId = uniqueId(label);
@@ -150,7 +155,7 @@ test('unknown orders are 404 on every order route', async () => {
   assert.equal((await call('GET', `/orders/${orderId}`)).status, 404);
   assert.equal((await call('POST', `/orders/${orderId}/cancel`, { reason: 'x' })).status, 404);
   assert.equal((await call('POST', `/orders/${orderId}/dispatch`, { trackingNumber: 'T' })).status, 404);
-  assert.equal((await call('POST', `/orders/${orderId}/payment-result`, { authorizationId: 'a', approved: true })).status, 404);
+  assert.equal((await provider(orderId, { authorizationId: 'a', approved: true })).status, 404);
   assert.equal((await call('GET', '/nowhere')).status, 404);
 });
 
@@ -161,12 +166,13 @@ test('the API shows /healthz, /readyz and /metrics on its port', async () => {
   assert.match(metrics, /trapeze_api_requests_total\{route="POST \/orders",status="201"\}/);
 });
 
-test('the request log names orders by id and never carries an order body', async () => {
+test('the request log names orders by id and callers by role and token name, never a body or a token', async () => {
   const order = await stockedOrder('http-log');
   await call('POST', '/orders', order);
   await call('POST', '/orders', { ...order, orderId: uniqueId('http-log-bad'), customer: { ...order.customer, email: 'nope' } });
   const text = logged.join('');
   assert.match(text, new RegExp(`"orderId":"${order.orderId}"`));
-  for (const secret of ['Grace Hopper', 'grace@example.com', '1 Main St', 'tok_visa', '22201'])
+  assert.match(text, /"role":"operator","caller":"dev-operator"/);
+  for (const secret of ['Grace Hopper', 'grace@example.com', '1 Main St', 'tok_visa', '22201', auth.tokens.operator])
     assert.ok(!text.includes(secret), `log carries ${secret}`);
 });

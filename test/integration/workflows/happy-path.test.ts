@@ -5,6 +5,7 @@
 import { Client } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { OrderConflictError } from '../../../api/client';
 import { restock } from '../../../activities/inventory/ledger';
 import { workflowIdFor } from '../../../domain/ids';
 import {
@@ -106,12 +107,14 @@ test('an order runs every step once and completes', async () => {
   );
 });
 
-test('starting a finished order again returns that saga and starts nothing', async () => {
+test('starting a finished order again returns that saga and starts nothing; a different order under its id is refused', async () => {
   const orderId = uniqueId('again');
   const first = await h.orders.startOrder(anOrder({ orderId, payment: { methodToken: 'tok_decline' } }));
   assert.equal((await h.orders.orderOutcome(orderId)).status, 'REJECTED');
-  const again = await h.orders.startOrder(anOrder({ orderId }));
+  const again = await h.orders.startOrder(anOrder({ orderId, payment: { methodToken: 'tok_decline' } }));
   assert.equal(again.runId, first.runId);
+  assert.deepEqual([first.created, again.created, again.status], [true, false, 'REJECTED']);
+  await assert.rejects(h.orders.startOrder(anOrder({ orderId })), OrderConflictError);
   const client: Client = h.client;
   let runs = 0;
   for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowIdFor(orderId)}'` })) runs++;

@@ -1,6 +1,7 @@
 // Invariant: the codec server decodes what the project's codec encrypted (and encodes what it is
 // given) over Temporal's remote codec protocol, answers the Temporal UI's origin with CORS and no
-// other, and refuses a payload under an unknown key with a clear error and no payload content.
+// other, and refuses a payload under an unknown key with a clear error and no payload content. It
+// decodes only for an operator's token (a header, or the endpoint's path for the Temporal UI).
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -8,15 +9,24 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { EncryptionCodec } from '../../../../platform/codec/encryption';
 import { parseKeyring } from '../../../../platform/codec/keyring';
+import { developmentTokens, tokensFrom } from '../../../../platform/auth';
 import { startCodecServer, type CodecServer } from '../../../../workers/codec-server';
 
 const keyring = parseKeyring(`k1:${randomBytes(32).toString('base64')},k0:${randomBytes(32).toString('base64')}`);
 const codec = new EncryptionCodec(keyring);
 const UI = 'http://localhost:8233';
 let server: CodecServer;
+const { tokens, entries } = developmentTokens();
+const asOperator = { Authorization: `Bearer ${tokens.operator}` };
 
 before(async () => {
-  server = await startCodecServer({ keyring, port: 0, corsOrigins: [UI], log: pino({ level: 'silent' }) });
+  server = await startCodecServer({
+    keyring,
+    tokens: tokensFrom(entries),
+    port: 0,
+    corsOrigins: [UI],
+    log: pino({ level: 'silent' }),
+  });
 });
 after(async () => {
   await server.close();
@@ -31,7 +41,7 @@ const fromJson = (p: { metadata: Record<string, string>; data: string }): Payloa
   data: Buffer.from(p.data, 'base64'),
 });
 
-async function post(path: string, payloads: Payload[], headers: Record<string, string> = {}) {
+async function post(path: string, payloads: Payload[], headers: Record<string, string> = asOperator) {
   const res = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', ...headers },
@@ -48,7 +58,7 @@ const order = { orderId: 'o-9', customer: { name: 'Grace Hopper', email: 'grace@
 test('/decode returns the clear payloads (plain ones pass through)', async () => {
   const encrypted = await codec.encode([defaultPayloadConverter.toPayload(order)]);
   const plain = defaultPayloadConverter.toPayload('already plain');
-  const { res, body } = await post('/decode', [...encrypted, plain], { Origin: UI });
+  const { res, body } = await post('/decode', [...encrypted, plain], { ...asOperator, Origin: UI });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('access-control-allow-origin'), UI);
   const decoded = (body.payloads ?? []).map(fromJson).map((p) => defaultPayloadConverter.fromPayload(p));
@@ -87,10 +97,27 @@ test('CORS: the UI origin may call it, any other origin gets no grant; bad bodie
   assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /X-Namespace/i);
   assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
 
-  const other = await post('/decode', [], { Origin: 'http://evil.example' });
+  const other = await post('/decode', [], { ...asOperator, Origin: 'http://evil.example' });
   assert.equal(other.res.headers.get('access-control-allow-origin'), null);
 
-  const bad = await fetch(`${server.url}/decode`, { method: 'POST', body: '{"nope":1}' });
+  const bad = await fetch(`${server.url}/decode`, { method: 'POST', headers: asOperator, body: '{"nope":1}' });
   assert.equal(bad.status, 400);
   assert.equal((await fetch(`${server.url}/other`, { method: 'POST', body: '{}' })).status, 404);
+});
+
+test('only an operator token decodes: none or a bad one is 401, another role 403; the UI may put it in the path', async () => {
+  const encrypted = await codec.encode([defaultPayloadConverter.toPayload(order)]);
+  const none = await post('/decode', encrypted, { Origin: UI });
+  assert.equal(none.res.status, 401);
+  assert.equal(none.body.payloads, undefined);
+  // The browser can read the refusal: the UI's origin still gets its CORS grant.
+  assert.equal(none.res.headers.get('access-control-allow-origin'), UI);
+  assert.equal((await post('/decode', encrypted, { Authorization: 'Bearer trp_forged' })).res.status, 401);
+  assert.equal((await post('/decode', encrypted, { Authorization: `Bearer ${tokens.client}` })).res.status, 403);
+  assert.equal((await post('/encode', encrypted, { Authorization: `Bearer ${tokens.warehouse}` })).res.status, 403);
+
+  const inPath = await post(`/${tokens.operator}/decode`, encrypted, { Origin: UI });
+  assert.equal(inPath.res.status, 200);
+  assert.deepEqual(defaultPayloadConverter.fromPayload(fromJson(inPath.body.payloads![0]!)), order);
+  assert.equal((await post(`/${tokens.client}/decode`, encrypted, {})).res.status, 403);
 });

@@ -1,20 +1,33 @@
 import type { Sql } from '../platform/database';
-import type { CandidateRow } from './store';
+import type { BlockingTransaction, CandidateRow } from './rows';
 
 /**
  * PostgreSQL, where several relays may run. Three hazards, three answers:
- * - Two relays taking the same rows: `FOR UPDATE SKIP LOCKED` while the claim is written, then a
- *   lease (`claimed_until`) so the other relays leave the rows alone until they are sent or the
- *   holder is presumed dead. A row claimed meanwhile fails the locking re-check and is skipped.
+ * - Two relays taking the same rows: claims are written one at a time (a transaction-scoped
+ *   advisory lock, held for one candidate query) into `outbox_claims`, one row per batch with its
+ *   seqs and a lease, and candidates skip every seq a live claim holds. The outbox rows themselves
+ *   are not rewritten by a claim (the relay's cost on PostgreSQL was two rewrites of every event:
+ *   claim and mark sent); `outbox_claims` is UNLOGGED: after a crash it is empty, and the rows of
+ *   the batches that were in flight are simply published again (at-least-once).
  * - A relay publishing a key's later event while an earlier one is held elsewhere: `earlier`
- *   counts the key's unsent rows before each candidate, whoever holds them; the caller keeps a row
- *   only if all of those are in its own batch.
+ *   counts the key's unsent rows before each candidate, whoever holds them (another claim, a
+ *   retry wait, a dead letter); the caller keeps a row only if all of those are in its own batch.
  * - A sequence number is taken at insert but becomes visible at commit, so seq 11 can commit
  *   before seq 10. Rows carry their writing transaction id, and only rows older than every
  *   transaction still running are candidates, in (txid, seq) order: nothing that commits later
  *   can sort before them, and an event written after another committed has a larger txid.
- *   A long-running transaction anywhere in the database therefore holds the relay back (lag).
+ *   A long-running transaction anywhere in the cluster therefore holds the relay back (lag):
+ *   `oldestBlockingTransaction` names it.
  */
+
+// Any constant works, as long as every relay uses the same one; it spells "outbox".
+const CLAIM_LOCK = 0x6f7574626f78;
+
+/** Milliseconds since the epoch on the database server: one clock for every relay's leases. */
+export const postgresNow = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+export const lockClaims = (tx: Sql) => tx.get('SELECT pg_advisory_xact_lock(?)', [CLAIM_LOCK]);
+
 export async function claimOnPostgres(tx: Sql, limit: number, now: number): Promise<CandidateRow[]> {
   // Paused topics are read first and left out by value, and only when there are any: a filter on
   // the topic column (a handful of distinct values) makes the planner expect almost no rows and
@@ -26,13 +39,13 @@ export async function claimOnPostgres(tx: Sql, limit: number, now: number): Prom
        SELECT o.seq, o.id, o.topic, o.msg_key, o.type, o.envelope, o.created_at, o.attempts, o.txid
        FROM outbox o
        WHERE o.sent_at IS NULL
-         AND (o.claimed_until IS NULL OR o.claimed_until < ?)
+         AND o.parked_at IS NULL
          AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
          AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+         AND o.seq NOT IN (SELECT unnest(seqs) FROM outbox_claims)
          ${skipPaused}
        ORDER BY o.txid, o.seq
        LIMIT ?
-       FOR UPDATE SKIP LOCKED
      )
      SELECT c.seq, c.id, c.topic, c.msg_key, c.type, c.envelope, c.created_at, c.attempts,
        (SELECT count(*) FROM (
@@ -41,6 +54,50 @@ export async function claimOnPostgres(tx: Sql, limit: number, now: number): Prom
           LIMIT ?) x)::int AS earlier
      FROM c
      ORDER BY c.txid, c.seq`,
-    [now, now, ...paused, limit, limit + 1],
+    [now, ...paused, limit, limit + 1],
   );
+}
+
+/** A PostgreSQL array literal: the driver passes it as text, the query casts it. */
+export const bigintArray = (seqs: number[]) => `{${seqs.join(',')}}`;
+
+/** Marks a whole batch sent and ends its claim in one statement; nothing if the claim is gone. */
+export async function markClaimSentOnPostgres(tx: Sql, token: string, seqs: number[], sentAt: number): Promise<number> {
+  const { changes } = await tx.run(
+    `WITH c AS (DELETE FROM outbox_claims WHERE token = ? RETURNING 1)
+     UPDATE outbox SET sent_at = ?, last_error = NULL
+     WHERE seq = ANY(?::bigint[]) AND sent_at IS NULL AND EXISTS (SELECT 1 FROM c)`,
+    [token, sentAt, bigintArray(seqs)],
+  );
+  return changes;
+}
+
+/**
+ * The transaction holding the oldest transaction id in the cluster (any database: the snapshot
+ * horizon is cluster-wide), or a prepared transaction, whichever is older. Sessions of other
+ * roles show their xid only to superusers and members of pg_read_all_stats (pg_monitor).
+ */
+export async function oldestBlockingTransaction(db: Sql): Promise<BlockingTransaction | undefined> {
+  const running = await db.get<{ age_ms: number; state: string; pid: number; application: string; database: string }>(
+    `SELECT (extract(epoch from clock_timestamp() - xact_start) * 1000)::bigint AS age_ms,
+       coalesce(state, '') AS state, pid, coalesce(application_name, '') AS application, coalesce(datname, '') AS database
+     FROM pg_stat_activity
+     WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+     ORDER BY age(backend_xid) DESC LIMIT 1`,
+  );
+  const prepared = await db.get<{ age_ms: number; database: string }>(
+    `SELECT (extract(epoch from clock_timestamp() - prepared) * 1000)::bigint AS age_ms, database
+     FROM pg_prepared_xacts ORDER BY age(transaction) DESC LIMIT 1`,
+  );
+  const candidates: BlockingTransaction[] = [];
+  if (running)
+    candidates.push({
+      ageMs: Math.max(0, Number(running.age_ms)),
+      state: running.state,
+      pid: Number(running.pid),
+      application: running.application,
+      database: running.database,
+    });
+  if (prepared) candidates.push({ ageMs: Math.max(0, Number(prepared.age_ms)), state: 'prepared', database: prepared.database });
+  return candidates.sort((a, b) => b.ageMs - a.ageMs)[0];
 }

@@ -16,8 +16,8 @@ import type { BlockingTransaction, CandidateRow } from './rows';
  *   before seq 10. Rows carry their writing transaction id, and only rows older than every
  *   transaction still running are candidates, in (txid, seq) order: nothing that commits later
  *   can sort before them, and an event written after another committed has a larger txid.
- *   A long-running transaction anywhere in the cluster therefore holds the relay back (lag):
- *   `oldestBlockingTransaction` names it.
+ *   A long-running transaction in this database therefore holds the relay back (lag):
+ *   `oldestBlockingTransaction` names it (see databaseHorizon for why only this database).
  */
 
 // Any constant works, as long as every relay uses the same one; it spells "outbox".
@@ -28,7 +28,52 @@ export const postgresNow = '(extract(epoch from clock_timestamp()) * 1000)::bigi
 
 export const lockClaims = (tx: Sql) => tx.get('SELECT pg_advisory_xact_lock(?)', [CLAIM_LOCK]);
 
-export async function claimOnPostgres(tx: Sql, limit: number, now: number): Promise<CandidateRow[]> {
+/**
+ * Whether this role sees every session's transaction id in pg_stat_activity (superuser or
+ * pg_read_all_stats, e.g. through pg_monitor): only then can the guard be narrowed to this database.
+ */
+export async function seesAllSessions(db: Sql): Promise<boolean> {
+  const row = await db.get<{ ok: boolean }>(
+    `SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS ok FROM pg_roles WHERE rolname = current_user`,
+  );
+  return row?.ok === true;
+}
+
+const XID_SPAN = 1n << 32n;
+
+/**
+ * The commit-order guard's bound for this database: no transaction that could still commit an
+ * outbox row here has a transaction id below it. The next id is read first; then every session of
+ * this database holding an id (and every prepared transaction of it). A transaction that takes its
+ * id after the first read gets one at or above that bound anyway; one that ends after it has
+ * committed before the candidates are read. Transactions of other databases on the same server
+ * (Temporal's, another application's, a forgotten psql elsewhere) cannot write this outbox, so
+ * they no longer hold the relay back as pg_current_snapshot()'s cluster-wide xmin did.
+ */
+export async function databaseHorizon(tx: Sql): Promise<string> {
+  const next = BigInt(
+    (await tx.get<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next'))?.next ?? '0',
+  );
+  const held = await tx.all<{ xid: string }>(
+    `SELECT backend_xid::text AS xid FROM pg_stat_activity
+     WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+     UNION ALL
+     SELECT transaction::text FROM pg_prepared_xacts WHERE database = current_database()`,
+  );
+  // pg_stat_activity shows 32-bit xids; each was handed out before `next`, so widen it below `next`.
+  let bound = next;
+  for (const { xid } of held) {
+    const full = next - (((((next % XID_SPAN) - BigInt(xid)) % XID_SPAN) + XID_SPAN) % XID_SPAN);
+    if (full < bound) bound = full;
+  }
+  return bound.toString();
+}
+
+/**
+ * `horizon`: the bound from databaseHorizon, or undefined to use the cluster-wide xmin (a role
+ * that cannot see other sessions' transaction ids must not ignore them).
+ */
+export async function claimOnPostgres(tx: Sql, limit: number, now: number, horizon?: string): Promise<CandidateRow[]> {
   // Paused topics are read first and left out by value, and only when there are any: a filter on
   // the topic column (a handful of distinct values) makes the planner expect almost no rows and
   // sort the whole backlog instead of walking the (txid, seq) index, 10x slower on a backlog.
@@ -41,7 +86,7 @@ export async function claimOnPostgres(tx: Sql, limit: number, now: number): Prom
        WHERE o.sent_at IS NULL
          AND o.parked_at IS NULL
          AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
-         AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+         AND o.txid < ${horizon === undefined ? 'pg_snapshot_xmin(pg_current_snapshot())' : '?::xid8'}
          AND o.seq NOT IN (SELECT unnest(seqs) FROM outbox_claims)
          ${skipPaused}
        ORDER BY o.txid, o.seq
@@ -54,7 +99,7 @@ export async function claimOnPostgres(tx: Sql, limit: number, now: number): Prom
           LIMIT ?) x)::int AS earlier
      FROM c
      ORDER BY c.txid, c.seq`,
-    [now, ...paused, limit, limit + 1],
+    [now, ...(horizon === undefined ? [] : [horizon]), ...paused, limit, limit + 1],
   );
 }
 
@@ -73,21 +118,23 @@ export async function markClaimSentOnPostgres(tx: Sql, token: string, seqs: numb
 }
 
 /**
- * The transaction holding the oldest transaction id in the cluster (any database: the snapshot
- * horizon is cluster-wide), or a prepared transaction, whichever is older. Sessions of other
- * roles show their xid only to superusers and members of pg_read_all_stats (pg_monitor).
+ * The transaction holding the oldest transaction id that the guard waits for (in this database,
+ * or anywhere in the cluster when the role cannot see other sessions), or a prepared transaction,
+ * whichever is older.
  */
-export async function oldestBlockingTransaction(db: Sql): Promise<BlockingTransaction | undefined> {
+export async function oldestBlockingTransaction(db: Sql, thisDatabaseOnly: boolean): Promise<BlockingTransaction | undefined> {
+  const scope = thisDatabaseOnly ? 'AND datname = current_database()' : '';
+  const preparedScope = thisDatabaseOnly ? 'WHERE database = current_database()' : '';
   const running = await db.get<{ age_ms: number; state: string; pid: number; application: string; database: string }>(
     `SELECT (extract(epoch from clock_timestamp() - xact_start) * 1000)::bigint AS age_ms,
        coalesce(state, '') AS state, pid, coalesce(application_name, '') AS application, coalesce(datname, '') AS database
      FROM pg_stat_activity
-     WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+     WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND xact_start IS NOT NULL ${scope}
      ORDER BY age(backend_xid) DESC LIMIT 1`,
   );
   const prepared = await db.get<{ age_ms: number; database: string }>(
     `SELECT (extract(epoch from clock_timestamp() - prepared) * 1000)::bigint AS age_ms, database
-     FROM pg_prepared_xacts ORDER BY age(transaction) DESC LIMIT 1`,
+     FROM pg_prepared_xacts ${preparedScope} ORDER BY age(transaction) DESC LIMIT 1`,
   );
   const candidates: BlockingTransaction[] = [];
   if (running)

@@ -3,10 +3,12 @@ import type { Database, Sql } from '../platform/database';
 import {
   bigintArray,
   claimOnPostgres,
+  databaseHorizon,
   lockClaims,
   markClaimSentOnPostgres,
   oldestBlockingTransaction,
   postgresNow,
+  seesAllSessions,
 } from './postgres-store';
 import { eligible, placeholders, type BlockingTransaction, type DeadLetter, type OutboxRow } from './rows';
 import { claimOnSqlite, sqliteNow } from './sqlite-store';
@@ -84,7 +86,13 @@ export interface OutboxStore {
 /** Both stores run the same statements except where noted: candidates, the clock, claim arrays. */
 export function openOutboxStore(db: Database): OutboxStore {
   const pg = db.dialect === 'postgres';
-  const claimCandidates = pg ? claimOnPostgres : claimOnSqlite;
+  // Asked once per store: whether the guard can be narrowed to this database (postgres-store).
+  let narrow: Promise<boolean> | undefined;
+  const narrowGuard = () => (narrow ??= seesAllSessions(db).catch(() => false));
+  const claimCandidates = async (tx: Sql, limit: number, at: number) =>
+    pg
+      ? claimOnPostgres(tx, limit, at, (await narrowGuard()) ? await databaseHorizon(tx) : undefined)
+      : claimOnSqlite(tx, limit, at);
   const dbNow = pg ? postgresNow : sqliteNow;
   const inSeqs = (seqs: number[]) => `seq IN (${placeholders(seqs.length)})`;
   const seqsValue = (seqs: number[]) => (pg ? bigintArray(seqs) : JSON.stringify(seqs));
@@ -239,6 +247,6 @@ export function openOutboxStore(db: Database): OutboxStore {
       );
       return changes > 0;
     },
-    oldestBlockingTransaction: async () => (pg ? oldestBlockingTransaction(db) : undefined),
+    oldestBlockingTransaction: async () => (pg ? oldestBlockingTransaction(db, await narrowGuard()) : undefined),
   };
 }

@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { Client } from 'pg';
 import type { NewEvent } from '../../../events/envelope';
 import { appendEvent } from '../../../outbox/append';
 import type { Database } from '../../../platform/database';
 import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { openOutboxStore, type OutboxStore } from '../../../outbox/store';
 import { bothStores, type TestDatabase } from '../../databases';
+import { postgresUrl } from '../../env';
 
 const event = (orderId: string, type: string, context: NewEvent['context'] = 'orders', data: unknown = {}): NewEvent => ({
   context,
@@ -454,6 +456,31 @@ for (const { kind, create } of bothStores) {
     });
 
     if (kind === 'postgres') {
+      test('a transaction open in another database on the server does not hold back this outbox', async () => {
+        // Temporal, another application or a forgotten psql on the same server: it cannot write here.
+        const elsewhere = new Client({ connectionString: postgresUrl() });
+        await elsewhere.connect();
+        try {
+          await elsewhere.query('BEGIN');
+          await elsewhere.query('SELECT pg_current_xact_id()');
+          const k = randomUUID();
+          await db.transaction((tx) => appendEvent(tx, event(k, 'A')));
+          const rows = await claim(store, 'r1');
+          assert.deepEqual(
+            rows.map((r) => [r.msgKey, r.type]),
+            [[k, 'A']],
+          );
+          await markSent(
+            store,
+            'r1',
+            rows.map((r) => r.seq),
+          );
+        } finally {
+          await elsewhere.query('ROLLBACK');
+          await elsewhere.end();
+        }
+      });
+
       test('the oldest transaction holding back publication is reported with its age', async () => {
         assert.equal(await store.oldestBlockingTransaction(), undefined);
         let letGo!: () => void;

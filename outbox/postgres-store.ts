@@ -26,8 +26,6 @@ const CLAIM_LOCK = 0x6f7574626f78;
 /** Milliseconds since the epoch on the database server: one clock for every relay's leases. */
 export const postgresNow = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 
-export const lockClaims = (tx: Sql) => tx.get('SELECT pg_advisory_xact_lock(?)', [CLAIM_LOCK]);
-
 /**
  * Whether this role sees every session's transaction id in pg_stat_activity (superuser or
  * pg_read_all_stats, e.g. through pg_monitor): only then can the guard be narrowed to this database.
@@ -50,10 +48,7 @@ const XID_SPAN = 1n << 32n;
  * (Temporal's, another application's, a forgotten psql elsewhere) cannot write this outbox, so
  * they no longer hold the relay back as pg_current_snapshot()'s cluster-wide xmin did.
  */
-export async function databaseHorizon(tx: Sql): Promise<string> {
-  const next = BigInt(
-    (await tx.get<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next'))?.next ?? '0',
-  );
+async function databaseHorizon(tx: Sql, next: bigint): Promise<string> {
   const held = await tx.all<{ xid: string }>(
     `SELECT backend_xid::text AS xid FROM pg_stat_activity
      WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
@@ -70,16 +65,32 @@ export async function databaseHorizon(tx: Sql): Promise<string> {
 }
 
 /**
- * `horizon`: the bound from databaseHorizon, or undefined to use the cluster-wide xmin (a role
- * that cannot see other sessions' transaction ids must not ignore them).
+ * The candidates for a claim, in (txid, seq) order, and the database clock's reading. `narrow`:
+ * bound the guard by this database's transactions (databaseHorizon), else by the cluster-wide xmin
+ * (a role that cannot see other sessions' transaction ids must not ignore them). Round trips are
+ * few on purpose: they are most of a claim's cost.
  */
-export async function claimOnPostgres(tx: Sql, limit: number, now: number, horizon?: string): Promise<CandidateRow[]> {
-  // Paused topics are read first and left out by value, and only when there are any: a filter on
-  // the topic column (a handful of distinct values) makes the planner expect almost no rows and
-  // sort the whole backlog instead of walking the (txid, seq) index, 10x slower on a backlog.
-  const paused = (await tx.all<{ topic: string }>('SELECT topic FROM outbox_pauses')).map((p) => p.topic);
+export async function claimOnPostgres(
+  tx: Sql,
+  limit: number,
+  now: number | undefined,
+  narrow: boolean,
+): Promise<{ at: number; candidates: CandidateRow[] }> {
+  // One claimer at a time (the candidate query and the claim it writes are one step). The next
+  // transaction id comes from this statement's snapshot, taken before the lock is granted: an
+  // earlier reading only lowers the bound. Paused topics are left out by value, and only when
+  // there are any: a filter on the topic column (a handful of distinct values) makes the planner
+  // expect almost no rows and sort the whole backlog instead of walking the (txid, seq) index.
+  const head = await tx.get<{ at: number; next: string; paused: string[] }>(
+    `SELECT pg_advisory_xact_lock(?)::text AS locked, ${postgresNow} AS at,
+       pg_snapshot_xmax(pg_current_snapshot())::text AS next, ARRAY(SELECT topic FROM outbox_pauses) AS paused`,
+    [CLAIM_LOCK],
+  );
+  const at = now ?? Number(head?.at);
+  const paused = head?.paused ?? [];
+  const horizon = narrow ? await databaseHorizon(tx, BigInt(head?.next ?? '0')) : undefined;
   const skipPaused = paused.length > 0 ? `AND o.topic NOT IN (${paused.map(() => '?').join(', ')})` : '';
-  return tx.all<CandidateRow>(
+  const candidates = await tx.all<CandidateRow>(
     `WITH c AS (
        SELECT o.seq, o.id, o.topic, o.msg_key, o.type, o.envelope, o.created_at, o.attempts, o.txid
        FROM outbox o
@@ -87,7 +98,7 @@ export async function claimOnPostgres(tx: Sql, limit: number, now: number, horiz
          AND o.parked_at IS NULL
          AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
          AND o.txid < ${horizon === undefined ? 'pg_snapshot_xmin(pg_current_snapshot())' : '?::xid8'}
-         AND o.seq NOT IN (SELECT unnest(seqs) FROM outbox_claims)
+         AND o.seq NOT IN (SELECT unnest(seqs) FROM outbox_claims WHERE claimed_until >= ?)
          ${skipPaused}
        ORDER BY o.txid, o.seq
        LIMIT ?
@@ -99,7 +110,20 @@ export async function claimOnPostgres(tx: Sql, limit: number, now: number, horiz
           LIMIT ?) x)::int AS earlier
      FROM c
      ORDER BY c.txid, c.seq`,
-    [now, ...(horizon === undefined ? [] : [horizon]), ...paused, limit, limit + 1],
+    [at, ...(horizon === undefined ? [] : [horizon]), at, ...paused, limit, limit + 1],
+  );
+  return { at, candidates };
+}
+
+/** Writes a claim and clears the lapsed ones (whose rows the candidates above already ignored). */
+export async function writeClaimOnPostgres(
+  tx: Sql,
+  claim: { token: string; relayId: string; until: number; at: number; seqs: number[] },
+): Promise<void> {
+  await tx.run(
+    `WITH lapsed AS (DELETE FROM outbox_claims WHERE claimed_until < ?)
+     INSERT INTO outbox_claims (token, relay_id, claimed_until, seqs) VALUES (?, ?, ?, ?::bigint[])`,
+    [claim.at, claim.token, claim.relayId, claim.until, bigintArray(claim.seqs)],
   );
 }
 

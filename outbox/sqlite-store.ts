@@ -11,8 +11,13 @@ import type { CandidateRow } from './rows';
  */
 export const sqliteNow = `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`;
 
-export function claimOnSqlite(tx: Sql, limit: number, now: number): Promise<CandidateRow[]> {
-  return tx.all<CandidateRow>(
+export async function claimOnSqlite(
+  tx: Sql,
+  limit: number,
+  now: number | undefined,
+): Promise<{ at: number; candidates: CandidateRow[] }> {
+  const at = now ?? Number((await tx.get<{ now: number }>(`SELECT ${sqliteNow} AS now`))?.now);
+  const candidates = await tx.all<CandidateRow>(
     `SELECT c.seq, c.id, c.topic, c.msg_key, c.type, c.envelope, c.created_at, c.attempts,
        (SELECT count(*) FROM (
           SELECT 1 FROM outbox e
@@ -23,9 +28,23 @@ export function claimOnSqlite(tx: Sql, limit: number, now: number): Promise<Cand
        AND c.parked_at IS NULL
        AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= ?)
        AND c.topic NOT IN (SELECT topic FROM outbox_pauses)
-       AND c.seq NOT IN (SELECT j.value FROM outbox_claims, json_each(outbox_claims.seqs) j)
+       AND c.seq NOT IN (SELECT j.value FROM outbox_claims, json_each(outbox_claims.seqs) j WHERE claimed_until >= ?)
      ORDER BY c.seq
      LIMIT ?`,
-    [limit + 1, now, limit],
+    [limit + 1, at, at, limit],
   );
+  return { at, candidates };
+}
+
+export async function writeClaimOnSqlite(
+  tx: Sql,
+  claim: { token: string; relayId: string; until: number; at: number; seqs: number[] },
+): Promise<void> {
+  await tx.run('DELETE FROM outbox_claims WHERE claimed_until < ?', [claim.at]);
+  await tx.run('INSERT INTO outbox_claims (token, relay_id, claimed_until, seqs) VALUES (?, ?, ?, ?)', [
+    claim.token,
+    claim.relayId,
+    claim.until,
+    JSON.stringify(claim.seqs),
+  ]);
 }

@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Database, Sql } from '../platform/database';
 import {
-  bigintArray,
   claimOnPostgres,
-  databaseHorizon,
-  lockClaims,
   markClaimSentOnPostgres,
   oldestBlockingTransaction,
   postgresNow,
   seesAllSessions,
+  writeClaimOnPostgres,
 } from './postgres-store';
 import { eligible, placeholders, type BlockingTransaction, type DeadLetter, type OutboxRow } from './rows';
-import { claimOnSqlite, sqliteNow } from './sqlite-store';
+import { claimOnSqlite, sqliteNow, writeClaimOnSqlite } from './sqlite-store';
 
 export type { BlockingTransaction, DeadLetter, OutboxRow } from './rows';
 
@@ -89,14 +87,11 @@ export function openOutboxStore(db: Database): OutboxStore {
   // Asked once per store: whether the guard can be narrowed to this database (postgres-store).
   let narrow: Promise<boolean> | undefined;
   const narrowGuard = () => (narrow ??= seesAllSessions(db).catch(() => false));
-  const claimCandidates = async (tx: Sql, limit: number, at: number) =>
-    pg
-      ? claimOnPostgres(tx, limit, at, (await narrowGuard()) ? await databaseHorizon(tx) : undefined)
-      : claimOnSqlite(tx, limit, at);
+  const candidatesFor = async (tx: Sql, limit: number, now: number | undefined) =>
+    pg ? claimOnPostgres(tx, limit, now, await narrowGuard()) : claimOnSqlite(tx, limit, now);
+  const writeClaim = pg ? writeClaimOnPostgres : writeClaimOnSqlite;
   const dbNow = pg ? postgresNow : sqliteNow;
   const inSeqs = (seqs: number[]) => `seq IN (${placeholders(seqs.length)})`;
-  const seqsValue = (seqs: number[]) => (pg ? bigintArray(seqs) : JSON.stringify(seqs));
-  const clock = async (tx: Sql) => Number((await tx.get<{ now: number }>(`SELECT ${dbNow} AS now`))?.now);
   /** Whether the claim still lives; on PostgreSQL it is held against a concurrent re-claim meanwhile. */
   const claimLives = async (tx: Sql, token: string) =>
     (await tx.get(`SELECT 1 AS held FROM outbox_claims WHERE token = ?${pg ? ' FOR SHARE' : ''}`, [token])) !== undefined;
@@ -107,18 +102,10 @@ export function openOutboxStore(db: Database): OutboxStore {
     dialect: db.dialect,
     claim: ({ relayId, limit, maxBytes, leaseMs, now }) =>
       db.transaction(async (tx) => {
-        // One claimer at a time: the candidate query and the claim it writes are one step.
-        if (pg) await lockClaims(tx);
-        const at = now ?? (await clock(tx));
-        await tx.run('DELETE FROM outbox_claims WHERE claimed_until < ?', [at]);
-        const rows = eligible(await claimCandidates(tx, limit, at), limit, maxBytes);
+        const { at, candidates } = await candidatesFor(tx, limit, now);
+        const rows = eligible(candidates, limit, maxBytes);
         const token = `${relayId}/${randomBytes(6).toString('hex')}`;
-        if (rows.length > 0) {
-          await tx.run(
-            `INSERT INTO outbox_claims (token, relay_id, claimed_until, seqs) VALUES (?, ?, ?, ${pg ? '?::bigint[]' : '?'})`,
-            [token, relayId, at + leaseMs, seqsValue(rows.map((r) => r.seq))],
-          );
-        }
+        if (rows.length > 0) await writeClaim(tx, { token, relayId, until: at + leaseMs, at, seqs: rows.map((r) => r.seq) });
         return { token, rows };
       }),
     markSent: async (token, seqs, { sentAt = Date.now(), keepClaim = false } = {}) => {

@@ -1,10 +1,10 @@
 import type { Sql } from '../platform/database';
-import type { BlockingTransaction, CandidateRow } from './rows';
+import type { BlockingTransaction } from './rows';
 
 /**
  * PostgreSQL, where several relays may run. Three hazards, three answers:
  * - Two relays taking the same rows: claims are written one at a time (a transaction-scoped
- *   advisory lock, held for one candidate query) into `outbox_claims`, one row per batch with its
+ *   advisory lock, held for one candidate query, see claimScriptOnPostgres) into `outbox_claims`, one row per batch with its
  *   seqs and a lease, and candidates skip every seq a live claim holds. The outbox rows themselves
  *   are not rewritten by a claim (the relay's cost on PostgreSQL was two rewrites of every event:
  *   claim and mark sent); `outbox_claims` is UNLOGGED: after a crash it is empty, and the rows of
@@ -17,7 +17,7 @@ import type { BlockingTransaction, CandidateRow } from './rows';
  *   transaction still running are candidates, in (txid, seq) order: nothing that commits later
  *   can sort before them, and an event written after another committed has a larger txid.
  *   A long-running transaction in this database therefore holds the relay back (lag):
- *   `oldestBlockingTransaction` names it (see databaseHorizon for why only this database).
+ *   `oldestBlockingTransaction` names it (see claimScriptOnPostgres for why only this database).
  */
 
 // Any constant works, as long as every relay uses the same one; it spells "outbox".
@@ -26,105 +26,94 @@ const CLAIM_LOCK = 0x6f7574626f78;
 /** Milliseconds since the epoch on the database server: one clock for every relay's leases. */
 export const postgresNow = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 
-/**
- * Whether this role sees every session's transaction id in pg_stat_activity (superuser or
- * pg_read_all_stats, e.g. through pg_monitor): only then can the guard be narrowed to this database.
- */
-export async function seesAllSessions(db: Sql): Promise<boolean> {
-  const row = await db.get<{ ok: boolean }>(
-    `SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS ok FROM pg_roles WHERE rolname = current_user`,
-  );
-  return row?.ok === true;
-}
-
-const XID_SPAN = 1n << 32n;
+const integer = (n: number) => {
+  if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
+  return String(n);
+};
+// standard_conforming_strings is on (the default since 9.1): doubling quotes is the whole escape.
+const text = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
- * The commit-order guard's bound for this database: no transaction that could still commit an
- * outbox row here has a transaction id below it. The next id is read first; then every session of
- * this database holding an id (and every prepared transaction of it). A transaction that takes its
- * id after the first read gets one at or above that bound anyway; one that ends after it has
- * committed before the candidates are read. Transactions of other databases on the same server
- * (Temporal's, another application's, a forgotten psql elsewhere) cannot write this outbox, so
- * they no longer hold the relay back as pg_current_snapshot()'s cluster-wide xmin did.
+ * A claim in one round trip (round trips were most of its cost): one text of two statements,
+ * which PostgreSQL runs as one implicit transaction. The first takes the claim lock, so claims are
+ * written one at a time; the second, with a snapshot taken after the lock, picks the candidates,
+ * keeps the whole key prefixes within the byte bound (as `eligible` does) and writes the claim.
+ *
+ * The commit-order guard: a candidate's txid must be below every transaction this statement's
+ * snapshot sees running, except those pg_stat_activity or pg_prepared_xacts place in another
+ * database of the server (they cannot write this outbox: Temporal's, another application's, a
+ * forgotten psql elsewhere). A role that cannot see other roles' transaction ids sees NULL there
+ * and so excludes nothing: the guard is then cluster-wide, as pg_current_snapshot()'s xmin is.
  */
-async function databaseHorizon(tx: Sql, next: bigint): Promise<string> {
-  const held = await tx.all<{ xid: string }>(
-    `SELECT backend_xid::text AS xid FROM pg_stat_activity
-     WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
-     UNION ALL
-     SELECT transaction::text FROM pg_prepared_xacts WHERE database = current_database()`,
-  );
-  // pg_stat_activity shows 32-bit xids; each was handed out before `next`, so widen it below `next`.
-  let bound = next;
-  for (const { xid } of held) {
-    const full = next - (((((next % XID_SPAN) - BigInt(xid)) % XID_SPAN) + XID_SPAN) % XID_SPAN);
-    if (full < bound) bound = full;
-  }
-  return bound.toString();
-}
-
-/**
- * The candidates for a claim, in (txid, seq) order, and the database clock's reading. `narrow`:
- * bound the guard by this database's transactions (databaseHorizon), else by the cluster-wide xmin
- * (a role that cannot see other sessions' transaction ids must not ignore them). Round trips are
- * few on purpose: they are most of a claim's cost.
- */
-export async function claimOnPostgres(
-  tx: Sql,
-  limit: number,
-  now: number | undefined,
-  narrow: boolean,
-): Promise<{ at: number; candidates: CandidateRow[] }> {
-  // One claimer at a time (the candidate query and the claim it writes are one step). The next
-  // transaction id comes from this statement's snapshot, taken before the lock is granted: an
-  // earlier reading only lowers the bound. Paused topics are left out by value, and only when
-  // there are any: a filter on the topic column (a handful of distinct values) makes the planner
-  // expect almost no rows and sort the whole backlog instead of walking the (txid, seq) index.
-  const head = await tx.get<{ at: number; next: string; paused: string[] }>(
-    `SELECT pg_advisory_xact_lock(?)::text AS locked, ${postgresNow} AS at,
-       pg_snapshot_xmax(pg_current_snapshot())::text AS next, ARRAY(SELECT topic FROM outbox_pauses) AS paused`,
-    [CLAIM_LOCK],
-  );
-  const at = now ?? Number(head?.at);
-  const paused = head?.paused ?? [];
-  const horizon = narrow ? await databaseHorizon(tx, BigInt(head?.next ?? '0')) : undefined;
-  const skipPaused = paused.length > 0 ? `AND o.topic NOT IN (${paused.map(() => '?').join(', ')})` : '';
-  const candidates = await tx.all<CandidateRow>(
-    `WITH c AS (
-       SELECT o.seq, o.id, o.topic, o.msg_key, o.type, o.envelope, o.created_at, o.attempts, o.txid
-       FROM outbox o
-       WHERE o.sent_at IS NULL
-         AND o.parked_at IS NULL
-         AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
-         AND o.txid < ${horizon === undefined ? 'pg_snapshot_xmin(pg_current_snapshot())' : '?::xid8'}
-         AND o.seq NOT IN (SELECT unnest(seqs) FROM outbox_claims WHERE claimed_until >= ?)
-         ${skipPaused}
-       ORDER BY o.txid, o.seq
-       LIMIT ?
-     )
-     SELECT c.seq, c.id, c.topic, c.msg_key, c.type, c.envelope, c.created_at, c.attempts,
-       (SELECT count(*) FROM (
-          SELECT 1 FROM outbox e
-          WHERE e.sent_at IS NULL AND e.topic = c.topic AND e.msg_key = c.msg_key AND (e.txid, e.seq) < (c.txid, c.seq)
-          LIMIT ?) x)::int AS earlier
-     FROM c
-     ORDER BY c.txid, c.seq`,
-    [at, ...(horizon === undefined ? [] : [horizon]), at, ...paused, limit, limit + 1],
-  );
-  return { at, candidates };
-}
-
-/** Writes a claim and clears the lapsed ones (whose rows the candidates above already ignored). */
-export async function writeClaimOnPostgres(
-  tx: Sql,
-  claim: { token: string; relayId: string; until: number; at: number; seqs: number[] },
-): Promise<void> {
-  await tx.run(
-    `WITH lapsed AS (DELETE FROM outbox_claims WHERE claimed_until < ?)
-     INSERT INTO outbox_claims (token, relay_id, claimed_until, seqs) VALUES (?, ?, ?, ?::bigint[])`,
-    [claim.at, claim.token, claim.relayId, claim.until, bigintArray(claim.seqs)],
-  );
+export function claimScriptOnPostgres(claim: {
+  token: string;
+  relayId: string;
+  limit: number;
+  maxBytes: number;
+  leaseMs: number;
+  now?: number;
+  /** Topics paused as of the last claim: left out by value (see below), then checked afresh. */
+  paused: string[];
+}): string {
+  const at = claim.now === undefined ? postgresNow : integer(claim.now);
+  // Paused topics are left out by value, and only when there are any: a filter on the topic column
+  // against a list the planner cannot see (a subquery) makes it expect almost no rows and sort the
+  // whole backlog instead of walking the (txid, seq) index, 30x slower on a backlog. The list is
+  // the one the previous claim returned; a topic paused since is dropped from the picked rows.
+  const known = claim.paused.filter((t) => !t.includes('?'));
+  const skipPaused = known.length > 0 ? `AND o.topic NOT IN (${known.map(text).join(', ')})` : '';
+  return `SELECT pg_advisory_xact_lock(${CLAIM_LOCK});
+    WITH head AS (SELECT ${at}::bigint AS at),
+    bound AS (
+      SELECT coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot())) AS horizon
+      FROM pg_snapshot_xip(pg_current_snapshot()) x
+      WHERE NOT EXISTS (
+          SELECT 1 FROM pg_stat_activity a
+          WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()
+            AND a.backend_xid::text::numeric = x::text::numeric % 4294967296)
+        AND NOT EXISTS (
+          SELECT 1 FROM pg_prepared_xacts p
+          WHERE p.database <> current_database() AND p.transaction::text::numeric = x::text::numeric % 4294967296)
+    ),
+    c AS (
+      SELECT o.seq, o.id, o.topic, o.msg_key, o.type, o.envelope, o.created_at, o.attempts, o.txid
+      FROM outbox o
+      WHERE o.sent_at IS NULL
+        AND o.parked_at IS NULL
+        AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= (SELECT at FROM head))
+        AND o.txid < (SELECT horizon FROM bound)
+        AND o.seq NOT IN (SELECT unnest(seqs) FROM outbox_claims WHERE claimed_until >= (SELECT at FROM head))
+        ${skipPaused}
+      ORDER BY o.txid, o.seq
+      LIMIT ${integer(claim.limit)}
+    ),
+    ranked AS (
+      SELECT c.*,
+        (SELECT count(*) FROM (
+           SELECT 1 FROM outbox e
+           WHERE e.sent_at IS NULL AND e.topic = c.topic AND e.msg_key = c.msg_key AND (e.txid, e.seq) < (c.txid, c.seq)
+           LIMIT ${integer(claim.limit + 1)}) x) AS earlier,
+        row_number() OVER (PARTITION BY c.topic, c.msg_key ORDER BY c.txid, c.seq) - 1 AS position
+      FROM c
+    ),
+    kept AS (
+      SELECT r.*, sum(octet_length(r.envelope)) OVER w AS bytes, row_number() OVER w AS n
+      FROM ranked r WHERE r.earlier = r.position
+      WINDOW w AS (ORDER BY r.txid, r.seq)
+    ),
+    picked AS (
+      SELECT * FROM kept
+      WHERE (n = 1 OR bytes <= ${integer(claim.maxBytes)}) AND NOT EXISTS (SELECT 1 FROM outbox_pauses p WHERE p.topic = kept.topic)
+    ),
+    lapsed AS (DELETE FROM outbox_claims WHERE claimed_until < (SELECT at FROM head)),
+    written AS (
+      INSERT INTO outbox_claims (token, relay_id, claimed_until, seqs)
+      SELECT ${text(claim.token)}, ${text(claim.relayId)}, (SELECT at FROM head) + ${integer(claim.leaseMs)}, array_agg(seq ORDER BY txid, seq)
+      FROM picked HAVING count(*) > 0
+    )
+    SELECT p.seq, p.id, p.topic, p.msg_key, p.type, p.envelope, p.created_at, p.attempts,
+      ARRAY(SELECT topic FROM outbox_pauses ORDER BY topic) AS paused
+    FROM (SELECT 1) one LEFT JOIN picked p ON true ORDER BY p.txid, p.seq`;
 }
 
 /** A PostgreSQL array literal: the driver passes it as text, the query casts it. */
@@ -142,13 +131,13 @@ export async function markClaimSentOnPostgres(tx: Sql, token: string, seqs: numb
 }
 
 /**
- * The transaction holding the oldest transaction id that the guard waits for (in this database,
- * or anywhere in the cluster when the role cannot see other sessions), or a prepared transaction,
- * whichever is older.
+ * The transaction of this database holding the oldest transaction id (the guard waits for it), or
+ * a prepared transaction of it, whichever is older. Other roles' sessions show their transaction
+ * id only to superusers and members of pg_read_all_stats (pg_monitor): grant it to the relay.
  */
-export async function oldestBlockingTransaction(db: Sql, thisDatabaseOnly: boolean): Promise<BlockingTransaction | undefined> {
-  const scope = thisDatabaseOnly ? 'AND datname = current_database()' : '';
-  const preparedScope = thisDatabaseOnly ? 'WHERE database = current_database()' : '';
+export async function oldestBlockingTransaction(db: Sql): Promise<BlockingTransaction | undefined> {
+  const scope = 'AND datname = current_database()';
+  const preparedScope = 'WHERE database = current_database()';
   const running = await db.get<{ age_ms: number; state: string; pid: number; application: string; database: string }>(
     `SELECT (extract(epoch from clock_timestamp() - xact_start) * 1000)::bigint AS age_ms,
        coalesce(state, '') AS state, pid, coalesce(application_name, '') AS application, coalesce(datname, '') AS database

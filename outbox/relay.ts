@@ -348,7 +348,7 @@ export function createRelay(options: RelayOptions): Relay {
       if (fault !== undefined) {
         if (go.length === 1) {
           stuck.add(key(go[0]!));
-          return park(claim.token, go[0]!, String(fault instanceof Error ? fault.message : fault));
+          return park(claim.token, go[0]!, fault instanceof Error ? fault.message : JSON.stringify(fault));
         }
         const mid = Math.ceil(go.length / 2);
         await part(go.slice(0, mid), undefined);

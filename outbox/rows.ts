@@ -78,18 +78,20 @@ export function eligible(candidates: CandidateRow[], limit: number, maxBytes: nu
     if (out.length > 0 && bytes + size > maxBytes) break;
     bytes += size;
     taken.set(key, before + 1);
-    out.push({
-      seq: Number(c.seq),
-      id: c.id,
-      topic: c.topic,
-      msgKey: c.msg_key,
-      type: c.type,
-      envelope: c.envelope,
-      createdAt: Number(c.created_at),
-      attempts: Number(c.attempts),
-    });
+    out.push(toRow(c));
   }
   return out;
 }
+
+export const toRow = (c: Omit<CandidateRow, 'earlier'>): OutboxRow => ({
+  seq: Number(c.seq),
+  id: c.id,
+  topic: c.topic,
+  msgKey: c.msg_key,
+  type: c.type,
+  envelope: c.envelope,
+  createdAt: Number(c.created_at),
+  attempts: Number(c.attempts),
+});
 
 export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');

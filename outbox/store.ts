@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Database, Sql } from '../platform/database';
+import { claimScriptOnPostgres, markClaimSentOnPostgres, oldestBlockingTransaction, postgresNow } from './postgres-store';
 import {
-  claimOnPostgres,
-  markClaimSentOnPostgres,
-  oldestBlockingTransaction,
-  postgresNow,
-  seesAllSessions,
-  writeClaimOnPostgres,
-} from './postgres-store';
-import { eligible, placeholders, type BlockingTransaction, type DeadLetter, type OutboxRow } from './rows';
+  eligible,
+  placeholders,
+  toRow,
+  type BlockingTransaction,
+  type CandidateRow,
+  type DeadLetter,
+  type OutboxRow,
+} from './rows';
 import { claimOnSqlite, sqliteNow, writeClaimOnSqlite } from './sqlite-store';
 
 export type { BlockingTransaction, DeadLetter, OutboxRow } from './rows';
@@ -84,13 +85,8 @@ export interface OutboxStore {
 /** Both stores run the same statements except where noted: candidates, the clock, claim arrays. */
 export function openOutboxStore(db: Database): OutboxStore {
   const pg = db.dialect === 'postgres';
-  // Asked once per store: whether the guard can be narrowed to this database (postgres-store).
-  let narrow: Promise<boolean> | undefined;
-  const narrowGuard = () => (narrow ??= seesAllSessions(db).catch(() => false));
-  const candidatesFor = async (tx: Sql, limit: number, now: number | undefined) =>
-    pg ? claimOnPostgres(tx, limit, now, await narrowGuard()) : claimOnSqlite(tx, limit, now);
-  const writeClaim = pg ? writeClaimOnPostgres : writeClaimOnSqlite;
   const dbNow = pg ? postgresNow : sqliteNow;
+  let paused: string[] = [];
   const inSeqs = (seqs: number[]) => `seq IN (${placeholders(seqs.length)})`;
   /** Whether the claim still lives; on PostgreSQL it is held against a concurrent re-claim meanwhile. */
   const claimLives = async (tx: Sql, token: string) =>
@@ -100,14 +96,32 @@ export function openOutboxStore(db: Database): OutboxStore {
 
   return {
     dialect: db.dialect,
-    claim: ({ relayId, limit, maxBytes, leaseMs, now }) =>
-      db.transaction(async (tx) => {
-        const { at, candidates } = await candidatesFor(tx, limit, now);
+    claim: async ({ relayId: requested, limit, maxBytes, leaseMs, now }) => {
+      // Kept to plain characters: on PostgreSQL they are written into the claim's statement text.
+      const relayId = requested.replace(/[^\w.:@-]/g, '_');
+      const token = `${relayId}/${randomBytes(6).toString('hex')}`;
+      if (pg) {
+        // Candidates, eligibility and the claim in one round trip (postgres-store); the answer has
+        // one row even when nothing was picked, to carry the paused topics for the next claim.
+        // A list that changed meanwhile (a resume) is used at once when nothing could be picked.
+        for (let attempt = 0; ; attempt++) {
+          const used = paused;
+          const picked = await db.all<Omit<CandidateRow, 'earlier' | 'seq'> & { seq: number | null; paused: string[] }>(
+            claimScriptOnPostgres({ token, relayId, limit, maxBytes, leaseMs, now, paused: used }),
+          );
+          paused = picked[0]?.paused ?? [];
+          const rows = picked.flatMap((r) => (r.seq === null ? [] : [toRow({ ...r, seq: r.seq })]));
+          if (rows.length > 0 || attempt > 0 || paused.join('\u0000') === used.join('\u0000')) return { token, rows };
+        }
+      }
+      return db.transaction(async (tx) => {
+        const { at, candidates } = await claimOnSqlite(tx, limit, now);
         const rows = eligible(candidates, limit, maxBytes);
-        const token = `${relayId}/${randomBytes(6).toString('hex')}`;
-        if (rows.length > 0) await writeClaim(tx, { token, relayId, until: at + leaseMs, at, seqs: rows.map((r) => r.seq) });
+        if (rows.length > 0)
+          await writeClaimOnSqlite(tx, { token, relayId, until: at + leaseMs, at, seqs: rows.map((r) => r.seq) });
         return { token, rows };
-      }),
+      });
+    },
     markSent: async (token, seqs, { sentAt = Date.now(), keepClaim = false } = {}) => {
       if (seqs.length === 0) return 0;
       if (pg && !keepClaim) return markClaimSentOnPostgres(db, token, seqs, sentAt);
@@ -234,6 +248,6 @@ export function openOutboxStore(db: Database): OutboxStore {
       );
       return changes > 0;
     },
-    oldestBlockingTransaction: async () => (pg ? oldestBlockingTransaction(db, await narrowGuard()) : undefined),
+    oldestBlockingTransaction: async () => (pg ? oldestBlockingTransaction(db) : undefined),
   };
 }

@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { Client } from 'pg';
-import { envelope, type NewEvent } from '../events/envelope';
+import { envelope } from '../events/envelope';
 import { fromKafkaMessage, toKafkaMessage } from '../events/kafka-binding';
 import { ensureKafka } from '../infra/kafka';
 import { ensurePostgres } from '../infra/postgres';
@@ -15,6 +16,7 @@ import { openDatabase, type Database } from '../platform/database';
 import { migrate, outboxMigrations } from '../platform/migrations';
 import { createRelay, type Relay } from '../outbox/relay';
 import { openOutboxStore } from '../outbox/store';
+import { benchEvent } from './relay-events';
 
 /**
  * `npm run bench:relay`: the relay against a raw kafkajs producer, in one process, on one broker,
@@ -27,7 +29,7 @@ import { openOutboxStore } from '../outbox/store';
  *    both back to back; a store's ratio is the median of its rounds' ratios.
  * 2. Scaling (PostgreSQL): the same N events drained by 1, 2 and 4 relays, each with its own pool.
  * 3. Publication lag at a steady offered rate: RATE events/s appended for SECONDS by concurrent
- *    writers while the relay runs with its defaults; lag = sent_at - created_at (the row's own
+ *    writers (a process of their own, one transaction per event) while the relay runs with its defaults; lag = sent_at - created_at (the row's own
  *    clock, as the oldest-unsent-age metric sees it) and end to end, consumer receipt - append.
  *
  * Environment: BENCH_N (20000), BENCH_BATCH (500), BENCH_ROUNDS (3), BENCH_RATE (5000),
@@ -44,7 +46,6 @@ const PARTITIONS = Number(env.BENCH_PARTITIONS ?? 6);
 const PIPELINE = env.BENCH_PIPELINE ? Number(env.BENCH_PIPELINE) : undefined;
 const STORES = (env.BENCH_STORES ?? 'sqlite,postgres').split(',') as Kind[];
 const SCALING = (env.BENCH_SCALING ?? '1,2,4').split(',').filter(Boolean).map(Number);
-const ORDERS = 1_000;
 const run = randomUUID().slice(0, 8);
 const quiet = pino({ level: 'silent' });
 type Kind = 'sqlite' | 'postgres';
@@ -52,21 +53,11 @@ type Kind = 'sqlite' | 'postgres';
 let kafka: Kafka;
 let postgresServer: string | undefined;
 
-const event = (i: number): NewEvent => {
-  const orderId = `order-${run}-${i % ORDERS}`;
-  return {
-    context: 'orders',
-    type: `Step${Math.floor(i / ORDERS)}`,
-    schemaVersion: 1,
-    orderId,
-    causationId: `${orderId}/${i}/${randomUUID()}`,
-    correlationId: `order-${orderId}`,
-    data: { orderId, amount: i, lines: [{ sku: `sku-${i % 97}`, qty: 1 + (i % 3) }] },
-  };
-};
+const event = (i: number) => benchEvent(run, i);
 
 interface Store {
   db: Database;
+  url: string;
   open(): Database;
   dispose(): Promise<void>;
 }
@@ -90,6 +81,7 @@ async function openStore(kind: Kind): Promise<Store> {
     await migrate(db, outboxMigrations);
     return {
       db,
+      url: url.toString(),
       open,
       dispose: async () => {
         for (const d of opened) await d.close();
@@ -99,10 +91,12 @@ async function openStore(kind: Kind): Promise<Store> {
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'trapeze-bench-'));
-  const db = openDatabase(`sqlite:${join(dir, 'outbox.db')}`);
+  const url = `sqlite:${join(dir, 'outbox.db')}`;
+  const db = openDatabase(url);
   await migrate(db, outboxMigrations);
   return {
     db,
+    url,
     open: () => db,
     dispose: async () => void (await db.close(), rmSync(dir, { recursive: true, force: true })),
   };
@@ -207,23 +201,16 @@ async function lagRun(kind: Kind): Promise<Lag> {
   while (!relay.status().running) await sleep(10);
   await sleep(2_000); // let the consumer join its group before the clock starts
 
-  // Many writers at once, as many saga workers would be: each event its own transaction, up to
-  // 8 in flight (SQLite serialises them anyway).
+  // The writers run in a process of their own, as saga workers do (in this one they would take
+  // the event loop from the relay).
   const total = RATE * SECONDS;
-  const began = Date.now();
-  let appended = 0;
-  while (appended < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - began) * RATE) / 1000));
-    const writes: Promise<unknown>[] = [];
-    while (appended < due) {
-      const i = appended++;
-      writes.push(db.transaction((tx) => appendEvent(tx, event(i))));
-      if (writes.length >= 8) await Promise.all(writes.splice(0));
-    }
-    await Promise.all(writes);
-    await sleep(1);
-  }
-  const seconds = (Date.now() - began) / 1000;
+  const appender = fork(join(__dirname, 'relay-appender.ts'), [store.url, run, String(RATE), String(SECONDS)], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const { offered, seconds } = await new Promise<{ offered: number; seconds: number }>((resolve, reject) => {
+    appender.once('message', (m) => resolve(m as { offered: number; seconds: number }));
+    appender.once('exit', (code) => reject(new Error(`the appender exited with ${code}`)));
+  });
   while (relay.status().published < total || endToEnd.length < total) await sleep(20);
   const rows = await db.all<{ lag: number }>('SELECT sent_at - created_at AS lag FROM outbox WHERE sent_at IS NOT NULL');
   await consumer.disconnect();
@@ -233,7 +220,7 @@ async function lagRun(kind: Kind): Promise<Lag> {
   return {
     publication: rows.map((r) => Number(r.lag)).sort((a, b) => a - b),
     endToEnd: endToEnd.sort((a, b) => a - b),
-    offered: Math.round(total / seconds),
+    offered,
     seconds,
   };
 }

@@ -404,7 +404,7 @@ for (const { kind, create } of bothStores) {
       });
       const { token, rows } = await store.claim({ relayId: 'r1', limit: 1, maxBytes: 1 << 20, leaseMs: 60_000 });
       assert.equal(rows[0]?.id, first.id);
-      assert.equal(await store.park(token, rows[0]!.seq, 'MESSAGE_TOO_LARGE: 2 MB'), true);
+      assert.equal(await store.park(token, rows[0].seq, 'MESSAGE_TOO_LARGE: 2 MB'), true);
       await store.release(token);
       const flowing = await claim(store, 'r1');
       assert.deepEqual(

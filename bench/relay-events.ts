@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { NewEvent } from '../events/envelope';
 
-const ORDERS = 1_000;
-
-/** The benchmark's i-th event: 1,000 orders, each with its events in order. */
-export const benchEvent = (run: string, i: number): NewEvent => {
-  const orderId = `order-${run}-${i % ORDERS}`;
+/** The benchmark's i-th event: `orders` orders (1,000 by default), each with its events in order. */
+export const benchEvent = (run: string, i: number, orders = 1_000): NewEvent => {
+  const orderId = `order-${run}-${i % orders}`;
   return {
     context: 'orders',
-    type: `Step${Math.floor(i / ORDERS)}`,
+    type: `Step${Math.floor(i / orders)}`,
     schemaVersion: 1,
     orderId,
     causationId: `${orderId}/${i}/${randomUUID()}`,

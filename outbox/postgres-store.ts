@@ -37,7 +37,8 @@ const text = (s: string) => `'${s.replace(/'/g, "''")}'`;
  * A claim in one round trip (round trips were most of its cost): one text of two statements,
  * which PostgreSQL runs as one implicit transaction. The first takes the claim lock, so claims are
  * written one at a time; the second, with a snapshot taken after the lock, picks the candidates,
- * keeps the whole key prefixes within the byte bound (as `eligible` does) and writes the claim.
+ * keeps the whole key prefixes within the byte bound (as `eligible` does on SQLite, here without a
+ * probe per candidate) and writes the claim.
  *
  * The commit-order guard: a candidate's txid must be below every transaction this statement's
  * snapshot sees running, except those pg_stat_activity or pg_prepared_xacts place in another
@@ -87,19 +88,23 @@ export function claimScriptOnPostgres(claim: {
       ORDER BY o.txid, o.seq
       LIMIT ${integer(claim.limit)}
     ),
-    ranked AS (
-      SELECT c.*,
-        (SELECT count(*) FROM (
-           SELECT 1 FROM outbox e
-           WHERE e.sent_at IS NULL AND e.topic = c.topic AND e.msg_key = c.msg_key AND (e.txid, e.seq) < (c.txid, c.seq)
-           LIMIT ${integer(claim.limit + 1)}) x) AS earlier,
-        row_number() OVER (PARTITION BY c.topic, c.msg_key ORDER BY c.txid, c.seq) - 1 AS position
-      FROM c
+    -- Keys with an unsent row that is not a candidate (held by a claim, parked, waiting for its
+    -- retry): every candidate of such a key waits. Any other unsent row before a candidate is a
+    -- candidate itself (the window is a prefix of the (txid, seq) order), so no per-row probe is
+    -- needed; a claim records its keys for this. Blocking on any held row of the key, earlier or
+    -- not, only ever delays.
+    blocked AS (
+      SELECT unnest(keys) AS k FROM outbox_claims WHERE claimed_until >= (SELECT at FROM head)
+      UNION
+      SELECT o.topic || ' ' || o.msg_key FROM outbox o WHERE o.parked_at IS NOT NULL AND o.sent_at IS NULL
+      UNION
+      SELECT o.topic || ' ' || o.msg_key FROM outbox o
+      WHERE o.next_attempt_at IS NOT NULL AND o.sent_at IS NULL AND o.next_attempt_at > (SELECT at FROM head)
     ),
     kept AS (
-      SELECT r.*, sum(octet_length(r.envelope)) OVER w AS bytes, row_number() OVER w AS n
-      FROM ranked r WHERE r.earlier = r.position
-      WINDOW w AS (ORDER BY r.txid, r.seq)
+      SELECT c.*, sum(octet_length(c.envelope)) OVER w AS bytes, row_number() OVER w AS n
+      FROM c WHERE (c.topic || ' ' || c.msg_key) NOT IN (SELECT k FROM blocked)
+      WINDOW w AS (ORDER BY c.txid, c.seq)
     ),
     picked AS (
       SELECT * FROM kept
@@ -107,8 +112,9 @@ export function claimScriptOnPostgres(claim: {
     ),
     lapsed AS (DELETE FROM outbox_claims WHERE claimed_until < (SELECT at FROM head)),
     written AS (
-      INSERT INTO outbox_claims (token, relay_id, claimed_until, seqs)
-      SELECT ${text(claim.token)}, ${text(claim.relayId)}, (SELECT at FROM head) + ${integer(claim.leaseMs)}, array_agg(seq ORDER BY txid, seq)
+      INSERT INTO outbox_claims (token, relay_id, claimed_until, seqs, keys)
+      SELECT ${text(claim.token)}, ${text(claim.relayId)}, (SELECT at FROM head) + ${integer(claim.leaseMs)},
+        array_agg(seq ORDER BY txid, seq), array_agg(DISTINCT topic || ' ' || msg_key)
       FROM picked HAVING count(*) > 0
     )
     SELECT p.seq, p.id, p.topic, p.msg_key, p.type, p.envelope, p.created_at, p.attempts,

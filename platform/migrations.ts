@@ -75,13 +75,16 @@ export const outboxMigrations: Migration[] = [
         claimed_until INTEGER NOT NULL,
         seqs TEXT NOT NULL
       );`,
+      // keys ('topic msg_key'): the claim's keys, which wait while it lives (postgres-store).
       postgres: `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at BIGINT;
       CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (seq) WHERE parked_at IS NOT NULL AND sent_at IS NULL;
+      CREATE INDEX IF NOT EXISTS outbox_retrying ON outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL AND sent_at IS NULL;
       CREATE UNLOGGED TABLE IF NOT EXISTS outbox_claims (
         token TEXT PRIMARY KEY,
         relay_id TEXT NOT NULL,
         claimed_until BIGINT NOT NULL,
-        seqs BIGINT[] NOT NULL
+        seqs BIGINT[] NOT NULL,
+        keys TEXT[] NOT NULL
       );`,
     },
   },

@@ -241,9 +241,12 @@ export function createRelay(options: RelayOptions): Relay {
     } catch (err) {
       throw publishFault('encode', err);
     }
+    // The next send waits for this one and for every one before it, even if this batch gives up
+    // while still waiting its turn.
     const previous = sendTurn;
     let done!: () => void;
-    sendTurn = new Promise<void>((resolve) => (done = resolve));
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    sendTurn = previous.then(() => mine);
     let sending: Promise<unknown> | undefined;
     try {
       await withDeadline(deadline, 'publish', async (expired) => {
@@ -257,11 +260,13 @@ export function createRelay(options: RelayOptions): Relay {
       });
     } catch (err) {
       if (sending) {
-        // Abandoned or failed: either way this producer's sequences can no longer be trusted.
+        // Abandoned or failed: either way this producer's sequences can no longer be trusted. Only
+        // a batch that sent drops it: one that gave up waiting must not drop the producer of the
+        // send it was waiting for.
         const settling = sending.catch(() => undefined).finally(() => unsettled.delete(settling));
         unsettled.add(settling);
+        await dropProducer();
       }
-      await dropProducer();
       throw err;
     } finally {
       done();

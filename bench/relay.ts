@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,90 +6,98 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { Client } from 'pg';
-import { envelope, type NewEvent } from '../events/envelope';
+import { envelope } from '../events/envelope';
 import { fromKafkaMessage, toKafkaMessage } from '../events/kafka-binding';
+import { ensureKafka } from '../infra/kafka';
+import { ensurePostgres } from '../infra/postgres';
+import type { Service } from '../infra/supervise';
 import { appendEvent } from '../outbox/append';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate, outboxMigrations } from '../platform/migrations';
-import { createRelay } from '../outbox/relay';
+import { createRelay, type Relay } from '../outbox/relay';
 import { openOutboxStore } from '../outbox/store';
+import { benchEvent } from './relay-events';
 
 /**
- * `npm run bench:relay`: the relay against a raw kafkajs producer, in one process, on one broker.
+ * `npm run bench:relay`: the relay against a raw kafkajs producer, in one process, on one broker,
+ * on SQLite and on PostgreSQL side by side. Kafka and PostgreSQL are found as the tests find them
+ * (KAFKA_BROKERS, POSTGRES_URL, else the embedded stack's ports, started when nothing answers).
  *
  * 1. Throughput: N events already in the outbox, drained by the relay (claim, publish, mark sent),
  *    against the same N messages (same keys, headers, values) sent by a raw idempotent producer,
- *    same batch size, acks = all, one request in flight. ROUNDS rounds, each measuring both back
- *    to back; the ratio printed last is the median of the rounds' ratios.
- * 2. Publication lag at a steady offered rate: events appended one transaction each at RATE/s for
- *    SECONDS while the relay runs with its defaults; lag = sent_at - created_at (the row's own
+ *    same batch size, acks = all, one request in flight. ROUNDS rounds per store, each measuring
+ *    both back to back; a store's ratio is the median of its rounds' ratios.
+ * 2. Scaling (PostgreSQL): the same N events drained by 1, 2 and 4 relays, each with its own pool.
+ * 3. Publication lag at a steady offered rate: RATE events/s appended for SECONDS by concurrent
+ *    writers (a process of their own, one transaction per event) while the relay runs with its defaults; lag = sent_at - created_at (the row's own
  *    clock, as the oldest-unsent-age metric sees it) and end to end, consumer receipt - append.
  *
- * Environment: KAFKA_BROKERS (default 127.0.0.1:9092), BENCH_N (20000), BENCH_BATCH (500),
- * BENCH_ROUNDS (5), BENCH_RATE (1000), BENCH_SECONDS (10), BENCH_PARTITIONS (6),
- * BENCH_POSTGRES_URL (a server URL: bench the PostgreSQL store in a fresh database instead of
- * SQLite in a temp file). The last line is `relay/raw ratio: <number>`.
+ * Environment: BENCH_N (20000), BENCH_BATCH (500), BENCH_ROUNDS (3), BENCH_RATE (5000),
+ * BENCH_SECONDS (10), BENCH_PARTITIONS (6), BENCH_PIPELINE, BENCH_STORES (sqlite,postgres),
+ * BENCH_SCALING (1,2,4). The last line is `relay/raw ratio: <n>`, the lower of the two stores.
  */
 const env = process.env;
-const brokers = (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const N = Number(env.BENCH_N ?? 20_000);
 const BATCH = Number(env.BENCH_BATCH ?? 500);
-const ROUNDS = Number(env.BENCH_ROUNDS ?? 5);
-const RATE = Number(env.BENCH_RATE ?? 1_000);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+const RATE = Number(env.BENCH_RATE ?? 5_000);
 const SECONDS = Number(env.BENCH_SECONDS ?? 10);
 const PARTITIONS = Number(env.BENCH_PARTITIONS ?? 6);
 const PIPELINE = env.BENCH_PIPELINE ? Number(env.BENCH_PIPELINE) : undefined;
-const ORDERS = 1_000;
+const STORES = (env.BENCH_STORES ?? 'sqlite,postgres').split(',') as Kind[];
+const SCALING = (env.BENCH_SCALING ?? '1,2,4').split(',').filter(Boolean).map(Number);
 const run = randomUUID().slice(0, 8);
 const quiet = pino({ level: 'silent' });
-const kafka = new Kafka({ clientId: 'bench-relay', brokers, logLevel: logLevel.NOTHING });
+type Kind = 'sqlite' | 'postgres';
 
-const event = (i: number): NewEvent => {
-  const orderId = `order-${run}-${i % ORDERS}`;
-  return {
-    context: 'orders',
-    type: `Step${Math.floor(i / ORDERS)}`,
-    schemaVersion: 1,
-    orderId,
-    causationId: `${orderId}/${i}/${randomUUID()}`,
-    correlationId: `order-${orderId}`,
-    data: { orderId, amount: i, lines: [{ sku: `sku-${i % 97}`, qty: 1 + (i % 3) }] },
-  };
-};
+let kafka: Kafka;
+let postgresServer: string | undefined;
+
+const event = (i: number, orders?: number) => benchEvent(run, i, orders);
 
 interface Store {
   db: Database;
-  label: string;
+  url: string;
+  open(): Database;
   dispose(): Promise<void>;
 }
 
-async function openStore(): Promise<Store> {
-  const server = env.BENCH_POSTGRES_URL;
-  if (server) {
+async function openStore(kind: Kind): Promise<Store> {
+  if (kind === 'postgres') {
+    const server = postgresServer!;
     const name = `trapeze_bench_${randomBytes(4).toString('hex')}`;
     const admin = new Client({ connectionString: server });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
     const url = new URL(server);
     url.pathname = `/${name}`;
-    const db = openDatabase(url.toString());
+    const opened: Database[] = [];
+    const open = () => {
+      const db = openDatabase(url.toString());
+      opened.push(db);
+      return db;
+    };
+    const db = open();
     await migrate(db, outboxMigrations);
     return {
       db,
-      label: 'postgresql',
+      url: url.toString(),
+      open,
       dispose: async () => {
-        await db.close();
+        for (const d of opened) await d.close();
         await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
         await admin.end();
       },
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'trapeze-bench-'));
-  const db = openDatabase(`sqlite:${join(dir, 'outbox.db')}`);
+  const url = `sqlite:${join(dir, 'outbox.db')}`;
+  const db = openDatabase(url);
   await migrate(db, outboxMigrations);
   return {
     db,
-    label: 'sqlite (WAL)',
+    url,
+    open: () => db,
     dispose: async () => void (await db.close(), rmSync(dir, { recursive: true, force: true })),
   };
 }
@@ -104,8 +113,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-async function rawRound(round: number): Promise<number> {
+async function rawRound(round: string): Promise<number> {
   const topic = `bench.raw.${run}.${round}`;
   await createTopic(topic);
   const messages: Message[] = Array.from({ length: N }, (_, i) => {
@@ -122,83 +132,85 @@ async function rawRound(round: number): Promise<number> {
   return ms;
 }
 
-async function relayRound(round: number): Promise<number> {
-  const store = await openStore();
+/** N events appended while the topic is paused (not timed), then drained by `relays` relays. */
+async function relayRound(kind: Kind, round: string, relays = 1, orders?: number): Promise<number> {
+  const store = await openStore(kind);
   const { db } = store;
   const topic = `bench.relay.${run}.${round}`;
   await createTopic(topic);
   const outbox = openOutboxStore(db);
-  const relay = createRelay({
-    store: outbox,
-    kafka,
-    log: quiet,
-    route: () => topic,
-    batchSize: BATCH,
-    partitions: PARTITIONS,
-    pipeline: PIPELINE,
-  });
-  const loop = relay.start();
-  // Warm up like the raw producer: one event through, so the connection exists.
-  await db.transaction((tx) => appendEvent(tx, event(-1)));
-  while (relay.status().published < 1) await sleep(5);
-  // The outbox fills first, the topic paused so nothing leaves yet (not timed); then the relay
-  // drains it.
+  const started: Relay[] = Array.from({ length: relays }, () =>
+    createRelay({
+      store: openOutboxStore(store.open()),
+      kafka,
+      log: quiet,
+      route: () => topic,
+      batchSize: BATCH,
+      partitions: PARTITIONS,
+      pipeline: PIPELINE,
+    }),
+  );
+  const loops = started.map((r) => r.start());
+  const published = () => started.reduce((n, r) => n + r.status().published, 0);
+  // Warm up like the raw producer: a few events through, so connections exist.
+  for (let i = 0; i < relays; i++) await db.transaction((tx) => appendEvent(tx, event(-1 - i)));
+  while (published() < relays) await sleep(5);
+  const warm = published();
   await outbox.pause('trapeze.orders', 'benchmark: filling the outbox');
   for (let i = 0; i < N; i += 1_000) {
     await db.transaction(async (tx) => {
-      for (let j = i; j < Math.min(N, i + 1_000); j++) await appendEvent(tx, event(j));
+      for (let j = i; j < Math.min(N, i + 1_000); j++) await appendEvent(tx, event(j, orders));
     });
   }
-  if (relay.status().published !== 1) throw new Error('the relay published while the outbox was filling');
+  if (published() !== warm) throw new Error('the relay published while the outbox was filling');
   await outbox.resume('trapeze.orders');
   const began = performance.now();
-  relay.wake();
-  while (relay.status().published < N + 1) await sleep(2);
+  for (const r of started) r.wake();
+  while (published() < N + warm) await sleep(2);
   const ms = performance.now() - began;
-  await relay.stop();
-  await loop;
+  for (const r of started) await r.stop();
+  await Promise.all(loops);
   await store.dispose();
   return ms;
 }
 
-async function lagRun(): Promise<{ label: string; publication: number[]; endToEnd: number[]; offered: number; seconds: number }> {
-  const store = await openStore();
+interface Lag {
+  publication: number[];
+  endToEnd: number[];
+  offered: number;
+  seconds: number;
+}
+
+async function lagRun(kind: Kind): Promise<Lag> {
+  const store = await openStore(kind);
   const { db } = store;
-  const topic = `bench.lag.${run}`;
+  const topic = `bench.lag.${kind}.${run}`;
   await createTopic(topic);
   const outbox = openOutboxStore(db);
   const relay = createRelay({ store: outbox, kafka, log: quiet, route: () => topic });
   const loop = relay.start();
   const endToEnd: number[] = [];
-  const consumer = kafka.consumer({ groupId: `bench-lag-${run}`, maxWaitTimeInMs: 20 });
+  const consumer = kafka.consumer({ groupId: `bench-lag-${kind}-${run}`, maxWaitTimeInMs: 20 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
-      const received = Date.now();
-      endToEnd.push(received - Date.parse(fromKafkaMessage(message).time));
+      endToEnd.push(Date.now() - Date.parse(fromKafkaMessage(message).time));
     },
   });
   while (!relay.status().running) await sleep(10);
   await sleep(2_000); // let the consumer join its group before the clock starts
 
+  // The writers run in a process of their own, as saga workers do (in this one they would take
+  // the event loop from the relay).
   const total = RATE * SECONDS;
-  const began = Date.now();
-  let appended = 0;
-  while (appended < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - began) * RATE) / 1000));
-    // Several writers at once, as several saga workers would be (PostgreSQL round trips would
-    // otherwise cap one writer below the offered rate); SQLite serialises them anyway.
-    const writes: Promise<unknown>[] = [];
-    while (appended < due) {
-      const i = appended++;
-      writes.push(db.transaction((tx) => appendEvent(tx, event(i))));
-      if (writes.length >= 8) await Promise.all(writes.splice(0));
-    }
-    await Promise.all(writes);
-    await sleep(1);
-  }
-  const seconds = (Date.now() - began) / 1000;
+  const appender = fork(join(__dirname, 'relay-appender.ts'), [store.url, run, String(RATE), String(SECONDS)], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const { offered, seconds } = await new Promise<{ offered: number; seconds: number }>((resolve, reject) => {
+    appender.once('message', (m) => resolve(m as { offered: number; seconds: number }));
+    appender.once('exit', (code) => reject(new Error(`the appender exited with ${code}`)));
+  });
   while (relay.status().published < total || endToEnd.length < total) await sleep(20);
   const rows = await db.all<{ lag: number }>('SELECT sent_at - created_at AS lag FROM outbox WHERE sent_at IS NOT NULL');
   await consumer.disconnect();
@@ -206,52 +218,97 @@ async function lagRun(): Promise<{ label: string; publication: number[]; endToEn
   await loop;
   await store.dispose();
   return {
-    label: store.label,
     publication: rows.map((r) => Number(r.lag)).sort((a, b) => a - b),
     endToEnd: endToEnd.sort((a, b) => a - b),
-    offered: Math.round(total / seconds),
+    offered,
     seconds,
   };
 }
 
-async function main(): Promise<void> {
-  console.log(
-    `relay benchmark: N=${N} events, batch ${BATCH}, acks=all, idempotent, 1 in flight, ${PARTITIONS} partitions, brokers ${brokers.join(',')}`,
-  );
-  // This machine is shared and its load swings, so each round measures the two back to back
-  // (alternating which goes first) and the ratio is the median of the rounds' ratios.
-  const raw: number[] = [];
-  const relayed: number[] = [];
-  const ratios: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    let r: number;
-    let q: number;
-    if (round % 2 === 0) {
-      r = await rawRound(round);
-      q = await relayRound(round);
-    } else {
-      q = await relayRound(round);
-      r = await rawRound(round);
+/** The stack as the tests find it; a line saying what to do instead of a stack trace when it is not there. */
+async function findStack(): Promise<Service[]> {
+  const services: Service[] = [];
+  try {
+    services.push(await ensureKafka());
+  } catch (err) {
+    console.error(
+      `no Kafka broker reachable (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): ` +
+        'run `npm run stack` (or set KAFKA_BROKERS) and try again',
+    );
+    process.exit(1);
+  }
+  kafka = new Kafka({ clientId: 'bench-relay', brokers: services[0]!.address.split(','), logLevel: logLevel.NOTHING });
+  if (STORES.includes('postgres')) {
+    try {
+      const pg = await ensurePostgres();
+      services.push(pg);
+      postgresServer = pg.address;
+    } catch (err) {
+      console.log(
+        `PostgreSQL not available (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): SQLite only; ` +
+          'set POSTGRES_URL or run `npm run stack -- --postgres` for both',
+      );
     }
-    raw.push(rate(N, r));
-    relayed.push(rate(N, q));
-    ratios.push(rate(N, q) / rate(N, r));
+  }
+  return services;
+}
+
+async function main(): Promise<void> {
+  const services = await findStack();
+  const kinds = STORES.filter((k) => k === 'sqlite' || postgresServer);
+  console.log(
+    `relay benchmark: N=${N} events, batch ${BATCH}, acks=all, idempotent, 1 send in flight, ${PARTITIONS} partitions, ` +
+      `stores ${kinds.join(' and ')}`,
+  );
+  // This machine is shared and its load swings, so each round measures raw and relay back to back
+  // (alternating which goes first) and a store's ratio is the median of its rounds' ratios.
+  const ratios = new Map<Kind, number[]>(kinds.map((k) => [k, []]));
+  const relayed = new Map<Kind, number[]>(kinds.map((k) => [k, []]));
+  const raws: number[] = [];
+  console.log('| round | store | raw events/s | relay events/s | relay/raw |');
+  console.log('|---|---|---|---|---|');
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of kinds) {
+      const label = `${kind}-${round}`;
+      let r: number;
+      let q: number;
+      if (round % 2 === 0) {
+        r = await rawRound(label);
+        q = await relayRound(kind, label);
+      } else {
+        q = await relayRound(kind, label);
+        r = await rawRound(label);
+      }
+      const ratio = rate(N, q) / rate(N, r);
+      raws.push(rate(N, r));
+      relayed.get(kind)!.push(rate(N, q));
+      ratios.get(kind)!.push(ratio);
+      console.log(`| ${round + 1} | ${kind} | ${rate(N, r)} | ${rate(N, q)} | ${ratio.toFixed(2)} |`);
+    }
+  }
+  if (kinds.includes('postgres') && SCALING.length > 0) {
+    const scaled: string[] = [];
+    // Relays share the load only across keys: a key held by one batch waits, so the scaling run
+    // spreads N events over N / 2 orders (1,000 orders of 20 events keep at most two batches busy).
+    for (const relays of SCALING)
+      scaled.push(`${relays}: ${rate(N, await relayRound('postgres', `scale-${relays}`, relays, Math.ceil(N / 2)))}`);
+    console.log(`postgresql relays sharing one outbox (${Math.ceil(N / 2)} orders, one process), events/s: ${scaled.join(', ')}`);
+  }
+  const fmt = (xs: number[]) => `p50 ${percentile(xs, 50)} ms, p99 ${percentile(xs, 99)} ms, max ${xs[xs.length - 1]} ms`;
+  for (const kind of kinds) {
+    const lag = await lagRun(kind);
     console.log(
-      `round ${round + 1}: raw ${rate(N, r)} events/s, relay ${rate(N, q)} events/s, ratio ${(rate(N, q) / rate(N, r)).toFixed(2)}`,
+      `${kind}: offered ${lag.offered} events/s for ${lag.seconds.toFixed(1)} s; publication lag ${fmt(lag.publication)}; ` +
+        `end to end ${fmt(lag.endToEnd)}`,
     );
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-  console.log(`raw producer: ${median(raw)} events/s (median of ${ROUNDS}; best ${Math.max(...raw)})`);
-  console.log(`relay:        ${median(relayed)} events/s (median of ${ROUNDS}; best ${Math.max(...relayed)})`);
-
-  const lag = await lagRun();
-  const fmt = (xs: number[]) => `p50 ${percentile(xs, 50)} ms, p99 ${percentile(xs, 99)} ms, max ${xs[xs.length - 1]} ms`;
-  console.log(
-    `store: ${lag.label}; offered ${lag.offered} events/s for ${lag.seconds.toFixed(1)} s (one transaction per event, up to 8 writers)`,
-  );
-  console.log(`publication lag (sent - appended): ${fmt(lag.publication)}`);
-  console.log(`end-to-end lag (consumed - appended): ${fmt(lag.endToEnd)}`);
-  console.log(`relay/raw ratio: ${median(ratios).toFixed(2)}`);
+  for (const kind of kinds)
+    console.log(
+      `${kind}: relay ${median(relayed.get(kind)!)} events/s, ratio ${median(ratios.get(kind)!).toFixed(2)} (median of ${ROUNDS})`,
+    );
+  console.log(`raw producer: ${median(raws)} events/s (median of all rounds)`);
+  for (const s of services) await s.stop();
+  console.log(`relay/raw ratio: ${Math.min(...kinds.map((k) => median(ratios.get(k)!))).toFixed(2)}`);
 }
 
 main().then(

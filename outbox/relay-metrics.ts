@@ -8,12 +8,41 @@ import type { OutboxStore } from './store';
 export interface RelayMetrics {
   published: Counter<'topic'>;
   failures: Counter<'stage'>;
+  parked: Counter;
+  pruned: Counter;
+  prunePending: Gauge;
   publicationLag: Histogram;
   batchSize: Histogram;
 }
 
 export function createRelayMetrics(registry: Registry, store: OutboxStore): RelayMetrics {
   const registers = [registry];
+  new Gauge({
+    name: 'trapeze_outbox_dead_letters',
+    help: 'Outbox rows parked because they can never be published (npm run outbox -- dead-letters)',
+    registers,
+    async collect() {
+      this.set((await store.deadLetterCounts()).parked);
+    },
+  });
+  new Gauge({
+    name: 'trapeze_outbox_blocked_by_dead_letters',
+    help: 'Unsent rows waiting behind a parked row of their key (they go once it is re-driven)',
+    registers,
+    async collect() {
+      this.set((await store.deadLetterCounts()).waiting);
+    },
+  });
+  new Gauge({
+    name: 'trapeze_outbox_oldest_blocking_transaction_seconds',
+    help:
+      'PostgreSQL: age of the oldest transaction holding a transaction id anywhere in the cluster (or prepared); ' +
+      'no row written after it began is published before it ends. 0 on SQLite and when none is open',
+    registers,
+    async collect() {
+      this.set(((await store.oldestBlockingTransaction())?.ageMs ?? 0) / 1000);
+    },
+  });
   new Gauge({
     name: 'trapeze_outbox_backlog',
     help: 'Outbox rows not yet published',
@@ -51,6 +80,21 @@ export function createRelayMetrics(registry: Registry, store: OutboxStore): Rela
       name: 'trapeze_outbox_failures_total',
       help: 'Relay failures by stage: claim (database), publish (Kafka), mark (database after publish)',
       labelNames: ['stage'],
+      registers,
+    }),
+    parked: new Counter({
+      name: 'trapeze_outbox_parked_total',
+      help: 'Outbox rows parked as dead letters by this relay',
+      registers,
+    }),
+    pruned: new Counter({
+      name: 'trapeze_outbox_pruned_total',
+      help: 'Sent outbox rows deleted after the retention',
+      registers,
+    }),
+    prunePending: new Gauge({
+      name: 'trapeze_outbox_prune_pending',
+      help: 'Sent rows past the retention not yet deleted: counted when a prune pass starts, counted down as it goes',
       registers,
     }),
     publicationLag: new Histogram({

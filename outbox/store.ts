@@ -1,30 +1,40 @@
-import type { Database, Sql, SqlValue } from '../platform/database';
-import { claimOnPostgres } from './postgres-store';
-import { claimOnSqlite } from './sqlite-store';
+import { randomBytes } from 'node:crypto';
+import type { Database, Sql } from '../platform/database';
+import { claimScriptOnPostgres, markClaimSentOnPostgres, oldestBlockingTransaction, postgresNow } from './postgres-store';
+import {
+  eligible,
+  placeholders,
+  toRow,
+  type BlockingTransaction,
+  type CandidateRow,
+  type DeadLetter,
+  type OutboxRow,
+} from './rows';
+import { claimOnSqlite, sqliteNow, writeClaimOnSqlite } from './sqlite-store';
 
-/** An outbox row handed to a relay: the envelope as stored, and where it goes. */
-export interface OutboxRow {
-  seq: number;
-  id: string;
-  topic: string;
-  msgKey: string;
-  type: string;
-  /** The CloudEvents envelope as JSON text, exactly as appended. */
-  envelope: string;
-  createdAt: number;
-  attempts: number;
-}
+export type { BlockingTransaction, DeadLetter, OutboxRow } from './rows';
 
 export interface ClaimRequest {
-  /** Who holds the claim; only the holder can mark the rows sent or failed. */
+  /** Who claims: kept with the claim for operators; the claim itself is named by its token. */
   relayId: string;
   /** At most this many rows. */
   limit: number;
   /** At most this many envelope bytes (one row always fits), so a batch's memory is bounded. */
   maxBytes: number;
-  /** The claim lapses after this long, so the rows of a relay that died come back. */
+  /** The claim lapses after this long (on the database's clock), so a dead relay's rows come back. */
   leaseMs: number;
+  /** Tests only: the database clock's reading to use. */
   now?: number;
+}
+
+/**
+ * A batch handed to one relay. Only the holder of the token can mark its rows sent, failed or
+ * parked, and only while the claim lives: a stale batch whose lease lapsed (and whose rows a newer
+ * claim, even of the same relay, took again) changes nothing.
+ */
+export interface Claim {
+  token: string;
+  rows: OutboxRow[];
 }
 
 export interface PausedTopic {
@@ -36,129 +46,114 @@ export interface PausedTopic {
 /**
  * The outbox as a relay sees it. `claim` hands out rows in append order and never hands out a
  * row while an earlier unsent row of the same topic and key is held elsewhere, waits for a retry,
- * or is not yet committed: publishing the batches in claim order keeps each key's order.
+ * is parked as a dead letter or is not yet committed: publishing the batches in claim order keeps
+ * each key's order.
  */
 export interface OutboxStore {
   readonly dialect: Database['dialect'];
-  claim(request: ClaimRequest): Promise<OutboxRow[]>;
-  /** Returns how many of the rows were still held by `relayId` (the rest were claimed again elsewhere). */
-  markSent(relayId: string, seqs: number[], sentAt?: number): Promise<number>;
-  /** Releases the rows for another try not before `retryAt`; the error is kept for operators. */
-  recordFailure(relayId: string, seqs: number[], error: string, retryAt: number): Promise<void>;
-  /** Gives claimed rows back untouched (a relay shutting down between claim and publish). */
-  release(relayId: string, seqs: number[]): Promise<void>;
+  claim(request: ClaimRequest): Promise<Claim>;
+  /**
+   * Marks rows of a live claim sent; returns how many (0: the claim lapsed and may be held anew).
+   * The claim ends with it unless `keepClaim` (a batch published in parts).
+   */
+  markSent(token: string, seqs: number[], options?: { sentAt?: number; keepClaim?: boolean }): Promise<number>;
+  /** Ends the claim and releases its rows for another try `retryInMs` from now (database clock). */
+  recordFailure(token: string, seqs: number[], error: string, retryInMs: number): Promise<void>;
+  /** Parks a row of a live claim as a dead letter with its reason; its key's later rows wait behind it. */
+  park(token: string, seq: number, reason: string): Promise<boolean>;
+  /** Ends a claim, giving back whatever of it was not marked (the rows are claimable at once). */
+  release(token: string): Promise<void>;
   backlog(): Promise<number>;
   /** Milliseconds since the oldest unsent row was appended; 0 when nothing waits. */
   oldestUnsentAgeMs(now?: number): Promise<number>;
   pause(topic: string, reason: string, now?: number): Promise<void>;
   resume(topic: string): Promise<void>;
   paused(): Promise<PausedTopic[]>;
-  /** Deletes up to `limit` rows sent before `before`; returns how many went. */
-  pruneSent(before: number, limit?: number): Promise<number>;
+  /** Deletes rows sent before `before`, `batchSize` at a time until none is left; returns how many went. */
+  pruneSent(before: number, batchSize?: number, onBatch?: (deleted: number) => void): Promise<number>;
+  /** Rows sent before `before` and not yet pruned. */
+  prunePending(before: number): Promise<number>;
+  deadLetters(): Promise<DeadLetter[]>;
+  /** Parked rows, and the unsent rows of their keys waiting behind them. */
+  deadLetterCounts(): Promise<{ parked: number; waiting: number }>;
+  /** Puts a parked row (by event id or seq) back in line; returns whether one was parked. */
+  redrive(idOrSeq: string): Promise<boolean>;
+  /** PostgreSQL: the oldest transaction holding back the commit-order guard; SQLite has none. */
+  oldestBlockingTransaction(): Promise<BlockingTransaction | undefined>;
 }
 
-/** The raw shape of a claimed row, with how many unsent rows of its key come before it. */
-export interface CandidateRow {
-  seq: number;
-  id: string;
-  topic: string;
-  msg_key: string;
-  type: string;
-  envelope: string;
-  created_at: number;
-  attempts: number;
-  earlier: number;
-}
-
-/**
- * Keeps the candidates (in append order) that may go now: a row goes only if every earlier unsent
- * row of its key goes in this same batch, ahead of it. Stops at the row and byte limits, so what
- * is kept is a prefix of each key's queue.
- */
-export function eligible(candidates: CandidateRow[], limit: number, maxBytes: number): OutboxRow[] {
-  const taken = new Map<string, number>();
-  const blocked = new Set<string>();
-  const out: OutboxRow[] = [];
-  let bytes = 0;
-  for (const c of candidates) {
-    if (out.length >= limit) break;
-    const key = `${c.topic}\u0000${c.msg_key}`;
-    if (blocked.has(key)) continue;
-    const before = taken.get(key) ?? 0;
-    if (c.earlier !== before) {
-      blocked.add(key);
-      continue;
-    }
-    const size = Buffer.byteLength(c.envelope);
-    if (out.length > 0 && bytes + size > maxBytes) break;
-    bytes += size;
-    taken.set(key, before + 1);
-    out.push({
-      seq: Number(c.seq),
-      id: c.id,
-      topic: c.topic,
-      msgKey: c.msg_key,
-      type: c.type,
-      envelope: c.envelope,
-      createdAt: Number(c.created_at),
-      attempts: Number(c.attempts),
-    });
-  }
-  return out;
-}
-
-export const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
-async function claimRows(tx: Sql, relayId: string, seqs: number[], until: number): Promise<void> {
-  if (seqs.length === 0) return;
-  await tx.run(`UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE seq IN (${placeholders(seqs.length)})`, [
-    relayId,
-    until,
-    ...seqs,
-  ]);
-}
-
-/** The two stores differ only in how they pick candidates; everything else is the same SQL. */
+/** Both stores run the same statements except where noted: candidates, the clock, claim arrays. */
 export function openOutboxStore(db: Database): OutboxStore {
-  const claimCandidates = db.dialect === 'postgres' ? claimOnPostgres : claimOnSqlite;
+  const pg = db.dialect === 'postgres';
+  const dbNow = pg ? postgresNow : sqliteNow;
+  let paused: string[] = [];
   const inSeqs = (seqs: number[]) => `seq IN (${placeholders(seqs.length)})`;
+  /** Whether the claim still lives; on PostgreSQL it is held against a concurrent re-claim meanwhile. */
+  const claimLives = async (tx: Sql, token: string) =>
+    (await tx.get(`SELECT 1 AS held FROM outbox_claims WHERE token = ?${pg ? ' FOR SHARE' : ''}`, [token])) !== undefined;
+  const endClaim = async (tx: Sql, token: string) =>
+    (await tx.run('DELETE FROM outbox_claims WHERE token = ?', [token])).changes > 0;
+
   return {
     dialect: db.dialect,
-    claim: ({ relayId, limit, maxBytes, leaseMs, now = Date.now() }) =>
-      db.transaction(async (tx) => {
-        const rows = eligible(await claimCandidates(tx, limit, now), limit, maxBytes);
-        await claimRows(
-          tx,
-          relayId,
-          rows.map((r) => r.seq),
-          now + leaseMs,
-        );
-        return rows;
-      }),
-    markSent: async (relayId, seqs, sentAt = Date.now()) => {
+    claim: async ({ relayId: requested, limit, maxBytes, leaseMs, now }) => {
+      // Kept to plain characters: on PostgreSQL they are written into the claim's statement text.
+      const relayId = requested.replace(/[^\w.:@-]/g, '_');
+      const token = `${relayId}/${randomBytes(6).toString('hex')}`;
+      if (pg) {
+        // Candidates, eligibility and the claim in one round trip (postgres-store); the answer has
+        // one row even when nothing was picked, to carry the paused topics for the next claim.
+        // A list that changed meanwhile (a resume) is used at once when nothing could be picked.
+        for (let attempt = 0; ; attempt++) {
+          const used = paused;
+          const picked = await db.all<Omit<CandidateRow, 'earlier' | 'seq'> & { seq: number | null; paused: string[] }>(
+            claimScriptOnPostgres({ token, relayId, limit, maxBytes, leaseMs, now, paused: used }),
+          );
+          paused = picked[0]?.paused ?? [];
+          const rows = picked.flatMap((r) => (r.seq === null ? [] : [toRow({ ...r, seq: r.seq })]));
+          if (rows.length > 0 || attempt > 0 || paused.join('\u0000') === used.join('\u0000')) return { token, rows };
+        }
+      }
+      return db.transaction(async (tx) => {
+        const { at, candidates } = await claimOnSqlite(tx, limit, now);
+        const rows = eligible(candidates, limit, maxBytes);
+        if (rows.length > 0)
+          await writeClaimOnSqlite(tx, { token, relayId, until: at + leaseMs, at, seqs: rows.map((r) => r.seq) });
+        return { token, rows };
+      });
+    },
+    markSent: async (token, seqs, { sentAt = Date.now(), keepClaim = false } = {}) => {
       if (seqs.length === 0) return 0;
-      const { changes } = await db.run(
-        `UPDATE outbox SET sent_at = ?, claimed_by = NULL, claimed_until = NULL, last_error = NULL
-         WHERE ${inSeqs(seqs)} AND claimed_by = ? AND sent_at IS NULL`,
-        [sentAt, ...seqs, relayId],
-      );
-      return changes;
+      if (pg && !keepClaim) return markClaimSentOnPostgres(db, token, seqs, sentAt);
+      return db.transaction(async (tx) => {
+        if (!(keepClaim ? await claimLives(tx, token) : await endClaim(tx, token))) return 0;
+        const { changes } = await tx.run(
+          `UPDATE outbox SET sent_at = ?, last_error = NULL WHERE ${inSeqs(seqs)} AND sent_at IS NULL`,
+          [sentAt, ...seqs],
+        );
+        return changes;
+      });
     },
-    recordFailure: async (relayId, seqs, error, retryAt) => {
-      if (seqs.length === 0) return;
-      await db.run(
-        `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claimed_until = NULL
-         WHERE ${inSeqs(seqs)} AND claimed_by = ?`,
-        [error.slice(0, 2000), retryAt, ...seqs, relayId],
-      );
+    recordFailure: async (token, seqs, error, retryInMs) => {
+      await db.transaction(async (tx) => {
+        if (!(await endClaim(tx, token)) || seqs.length === 0) return;
+        await tx.run(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ${dbNow} + ?
+           WHERE ${inSeqs(seqs)} AND sent_at IS NULL`,
+          [error.slice(0, 2000), Math.round(retryInMs), ...seqs],
+        );
+      });
     },
-    release: async (relayId, seqs) => {
-      if (seqs.length === 0) return;
-      await db.run(`UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE ${inSeqs(seqs)} AND claimed_by = ?`, [
-        ...seqs,
-        relayId,
-      ]);
-    },
+    park: (token, seq, reason) =>
+      db.transaction(async (tx) => {
+        if (!(await claimLives(tx, token))) return false;
+        const { changes } = await tx.run(
+          `UPDATE outbox SET parked_at = ${dbNow}, attempts = attempts + 1, last_error = ? WHERE seq = ? AND sent_at IS NULL`,
+          [reason.slice(0, 2000), seq],
+        );
+        return changes > 0;
+      }),
+    release: async (token) => void (await db.run('DELETE FROM outbox_claims WHERE token = ?', [token])),
     backlog: async () => Number((await db.get<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL'))?.n ?? 0),
     oldestUnsentAgeMs: async (now = Date.now()) => {
       // The partial index on unsent rows is ordered by seq; the smallest seq is the oldest append.
@@ -180,13 +175,79 @@ export function openOutboxStore(db: Database): OutboxStore {
           'SELECT topic, reason, paused_at FROM outbox_pauses ORDER BY topic',
         )
       ).map((p) => ({ topic: p.topic, reason: p.reason, pausedAt: Number(p.paused_at) })),
-    pruneSent: async (before, limit = 10_000) => {
-      const params: SqlValue[] = [before, limit];
-      const { changes } = await db.run(
-        'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? ORDER BY seq LIMIT ?)',
-        params,
-      );
-      return changes;
+    pruneSent: async (before, batchSize = 5_000, onBatch) => {
+      // Bounded batches, each its own short statement, until a batch comes back short: a backlog of
+      // any size is caught up in one pass without one huge delete holding locks and bloating WAL.
+      // Relays pruning at once skip each other's rows on PostgreSQL instead of waiting on them.
+      let total = 0;
+      for (;;) {
+        const { changes } = await db.run(
+          `DELETE FROM outbox WHERE seq IN (
+             SELECT seq FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? ORDER BY seq LIMIT ?${pg ? ' FOR UPDATE SKIP LOCKED' : ''})`,
+          [before, batchSize],
+        );
+        total += changes;
+        onBatch?.(changes);
+        if (changes < batchSize) return total;
+        // Let the relay's own statements in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     },
+    prunePending: async (before) =>
+      Number(
+        (await db.get<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?', [before]))
+          ?.n ?? 0,
+      ),
+    deadLetters: async () =>
+      (
+        await db.all<{
+          seq: number;
+          id: string;
+          topic: string;
+          msg_key: string;
+          type: string;
+          attempts: number;
+          last_error: string | null;
+          parked_at: number;
+          bytes: number;
+          waiting: number;
+        }>(
+          `SELECT p.seq, p.id, p.topic, p.msg_key, p.type, p.attempts, p.last_error, p.parked_at, length(p.envelope) AS bytes,
+             (SELECT count(*) FROM outbox w
+              WHERE w.sent_at IS NULL AND w.topic = p.topic AND w.msg_key = p.msg_key AND w.seq > p.seq) AS waiting
+           FROM outbox p WHERE p.parked_at IS NOT NULL AND p.sent_at IS NULL ORDER BY p.seq`,
+        )
+      ).map((r) => ({
+        seq: Number(r.seq),
+        id: r.id,
+        topic: r.topic,
+        msgKey: r.msg_key,
+        type: r.type,
+        attempts: Number(r.attempts),
+        reason: r.last_error ?? '',
+        parkedAt: Number(r.parked_at),
+        bytes: Number(r.bytes),
+        waiting: Number(r.waiting),
+      })),
+    deadLetterCounts: async () => {
+      const row = await db.get<{ parked: number; waiting: number }>(
+        `SELECT
+           (SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL AND sent_at IS NULL) AS parked,
+           (SELECT count(*) FROM outbox w WHERE w.sent_at IS NULL AND w.parked_at IS NULL AND EXISTS (
+              SELECT 1 FROM outbox p WHERE p.parked_at IS NOT NULL AND p.sent_at IS NULL
+                AND p.topic = w.topic AND p.msg_key = w.msg_key AND p.seq < w.seq)) AS waiting`,
+      );
+      return { parked: Number(row?.parked ?? 0), waiting: Number(row?.waiting ?? 0) };
+    },
+    redrive: async (idOrSeq) => {
+      const bySeq = /^\d+$/.test(idOrSeq);
+      const { changes } = await db.run(
+        `UPDATE outbox SET parked_at = NULL, attempts = 0, next_attempt_at = NULL, last_error = NULL
+         WHERE ${bySeq ? 'seq' : 'id'} = ? AND parked_at IS NOT NULL AND sent_at IS NULL`,
+        [bySeq ? Number(idOrSeq) : idOrSeq],
+      );
+      return changes > 0;
+    },
+    oldestBlockingTransaction: async () => (pg ? oldestBlockingTransaction(db) : undefined),
   };
 }

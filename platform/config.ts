@@ -23,6 +23,10 @@ const Environment = z.object({
   RELAY_MAX_BATCH_BYTES: positive.default(4 * 1024 * 1024),
   RELAY_POLL_MS: positive.default(50),
   RELAY_LEASE_MS: positive.default(60_000),
+  /** Claim to acknowledgement, topic creation and connecting included; RELAY_LEASE_MS must exceed it by 5 s. */
+  RELAY_SEND_TIMEOUT_MS: positive.default(30_000),
+  /** Final refusals by the broker (not outages) before a row is parked as a dead letter. */
+  RELAY_MAX_ATTEMPTS: positive.default(10),
   RELAY_BACKOFF_MAX_MS: positive.default(10_000),
   RELAY_TOPIC_PARTITIONS: positive.default(6),
   RELAY_RETENTION_HOURS: positive.default(168),
@@ -94,6 +98,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       maxBatchBytes: e.RELAY_MAX_BATCH_BYTES,
       pollMs: e.RELAY_POLL_MS,
       leaseMs: e.RELAY_LEASE_MS,
+      sendTimeoutMs: e.RELAY_SEND_TIMEOUT_MS,
+      maxAttempts: e.RELAY_MAX_ATTEMPTS,
       backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
       partitions: e.RELAY_TOPIC_PARTITIONS,
       retentionHours: e.RELAY_RETENTION_HOURS,

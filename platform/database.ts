@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Pool, types as pgTypes, type PoolClient } from 'pg';
+import { Pool, types as pgTypes, type PoolClient, type QueryResult } from 'pg';
 
 /**
  * The one database port that participants' ledgers and the outbox share, so that a state change
@@ -115,10 +115,17 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/**
+ * A text of several statements (possible only without parameters) runs as one implicit
+ * transaction in one round trip; it answers with the last statement's rows.
+ */
+const lastRows = (result: QueryResult | QueryResult[]) =>
+  (Array.isArray(result) ? (result[result.length - 1]?.rows ?? []) : result.rows) as unknown[];
+
 function clientSql(client: Pool | PoolClient): Sql {
   return {
     all: async <T>(sql: string, params: SqlValue[] = []) =>
-      (await client.query({ text: numbered(sql), values: params, types: parsers })).rows as T[],
+      lastRows(await client.query({ text: numbered(sql), values: params, types: parsers })) as T[],
     get: async <T>(sql: string, params: SqlValue[] = []) =>
       (await client.query({ text: numbered(sql), values: params, types: parsers })).rows[0] as T | undefined,
     run: async (sql: string, params: SqlValue[] = []) => ({

@@ -59,6 +59,35 @@ export const outboxMigrations: Migration[] = [
       );`,
     },
   },
+  {
+    // Claims move out of the outbox rows (a claim no longer rewrites every row it holds): one row
+    // per batch with a token, its lease on the database's clock and its seqs. PostgreSQL keeps them
+    // UNLOGGED (no WAL; emptied by a crash, which only republishes the batches in flight).
+    // Dead letters: a row that can never be published is parked with its reason in last_error.
+    // claimed_by and claimed_until stay, unused, so that older relays fail no statement mid-rollout.
+    id: 'outbox/003-claims-dead-letters',
+    sql: {
+      sqlite: `ALTER TABLE outbox ADD COLUMN parked_at INTEGER;
+      CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (seq) WHERE parked_at IS NOT NULL AND sent_at IS NULL;
+      CREATE TABLE IF NOT EXISTS outbox_claims (
+        token TEXT PRIMARY KEY,
+        relay_id TEXT NOT NULL,
+        claimed_until INTEGER NOT NULL,
+        seqs TEXT NOT NULL
+      );`,
+      // keys ('topic msg_key'): the claim's keys, which wait while it lives (postgres-store).
+      postgres: `ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at BIGINT;
+      CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (seq) WHERE parked_at IS NOT NULL AND sent_at IS NULL;
+      CREATE INDEX IF NOT EXISTS outbox_retrying ON outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL AND sent_at IS NULL;
+      CREATE UNLOGGED TABLE IF NOT EXISTS outbox_claims (
+        token TEXT PRIMARY KEY,
+        relay_id TEXT NOT NULL,
+        claimed_until BIGINT NOT NULL,
+        seqs BIGINT[] NOT NULL,
+        keys TEXT[] NOT NULL
+      );`,
+    },
+  },
 ];
 
 // Any constant works, as long as every process uses the same one; it spells "trapeze".

@@ -5,6 +5,7 @@ import { openDatabase, type Database } from '../platform/database';
 import { migrate, outboxMigrations } from '../platform/migrations';
 import { createRelay, type Relay } from '../outbox/relay';
 import { createRelayMetrics } from '../outbox/relay-metrics';
+import { prunePass } from '../outbox/prune';
 import { openOutboxStore } from '../outbox/store';
 import { readConfig, type Config } from '../platform/config';
 import { serveHealth, shutdownOnSignals, type HealthServer } from '../platform/health';
@@ -47,15 +48,18 @@ export async function startRelayWorker({
     logCreator: kafkaLogs(log),
   });
   const { relay: r } = config;
+  const metrics = createRelayMetrics(registry, store);
   const relay = createRelay({
     store,
     kafka,
     log,
-    metrics: createRelayMetrics(registry, store),
+    metrics,
     batchSize: r.batchSize,
     maxBatchBytes: r.maxBatchBytes,
     pollMs: r.pollMs,
     leaseMs: r.leaseMs,
+    sendTimeoutMs: r.sendTimeoutMs,
+    maxAttempts: r.maxAttempts,
     backoff: { maxMs: r.backoffMaxMs },
     partitions: r.partitions,
     route,
@@ -68,12 +72,15 @@ export async function startRelayWorker({
     live: () => Date.now() - relay.status().lastLoopAt < 60_000,
     ready: () => relay.status().running && relay.status().kafkaHealthy,
   });
+  // Every minute a pass deletes everything past the retention, in bounded batches; passes never overlap.
+  let pruning: Promise<unknown> = Promise.resolve();
   const prune = setInterval(() => {
-    store
-      .pruneSent(Date.now() - r.retentionHours * 3_600_000)
-      .then((n) => n > 0 && log.info({ pruned: n }, 'pruned sent outbox rows'))
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'prune failed'));
-  }, 600_000);
+    pruning = pruning.then(() =>
+      prunePass({ store, retentionMs: r.retentionHours * 3_600_000, metrics, log }).catch((err: unknown) =>
+        log.warn({ err: String(err) }, 'prune failed'),
+      ),
+    );
+  }, 60_000);
   prune.unref();
   log.info({ port: health.port, brokers: config.kafka.brokers }, 'relay worker up');
   return {
@@ -81,6 +88,7 @@ export async function startRelayWorker({
     health,
     async stop() {
       clearInterval(prune);
+      await pruning;
       await relay.stop();
       await loop;
       await health.close();

@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { Client } from 'pg';
 import type { NewEvent } from '../../../events/envelope';
 import { appendEvent } from '../../../outbox/append';
 import type { Database } from '../../../platform/database';
 import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { openOutboxStore, type OutboxStore } from '../../../outbox/store';
 import { bothStores, type TestDatabase } from '../../databases';
+import { postgresUrl } from '../../env';
 
 const event = (orderId: string, type: string, context: NewEvent['context'] = 'orders', data: unknown = {}): NewEvent => ({
   context,
@@ -22,12 +24,25 @@ const event = (orderId: string, type: string, context: NewEvent['context'] = 'or
   data,
 });
 
-const claim = (
+// Each relay's latest claim token, so that a test reads as relays claiming and marking.
+const tokens = new Map<string, string>();
+const claim = async (
   store: OutboxStore,
   relayId: string,
   limit = 100,
   extra: { leaseMs?: number; now?: number; maxBytes?: number } = {},
-) => store.claim({ relayId, limit, maxBytes: extra.maxBytes ?? 1 << 20, leaseMs: extra.leaseMs ?? 60_000, now: extra.now });
+) => {
+  const claimed = await store.claim({
+    relayId,
+    limit,
+    maxBytes: extra.maxBytes ?? 1 << 20,
+    leaseMs: extra.leaseMs ?? 60_000,
+    now: extra.now,
+  });
+  tokens.set(relayId, claimed.token);
+  return claimed.rows;
+};
+const markSent = (store: OutboxStore, relayId: string, seqs: number[]) => store.markSent(tokens.get(relayId) ?? '', seqs);
 
 for (const { kind, create } of bothStores) {
   describe(`outbox store on ${kind}`, () => {
@@ -57,7 +72,8 @@ for (const { kind, create } of bothStores) {
     // Each test leaves nothing unsent behind, so the next one starts from an empty queue.
     async function drain(relayId = 'drain'): Promise<void> {
       for (let rows = await claim(store, relayId, 1000); rows.length > 0; rows = await claim(store, relayId, 1000)) {
-        await store.markSent(
+        await markSent(
+          store,
           relayId,
           rows.map((r) => r.seq),
         );
@@ -78,7 +94,8 @@ for (const { kind, create } of bothStores) {
       assert.equal(rows[0]?.msgKey, order);
       assert.equal(rows[0]?.topic, 'trapeze.orders');
       assert.equal(
-        await store.markSent(
+        await markSent(
+          store,
           'r1',
           rows.map((r) => r.seq),
         ),
@@ -118,12 +135,14 @@ for (const { kind, create } of bothStores) {
           [k2, 'B'],
         ],
       );
-      await store.markSent(
+      await markSent(
+        store,
         'r2',
         second.map((r) => r.seq),
       );
       assert.deepEqual(await claim(store, 'r2'), [], 'k1/B must wait for k1/A');
-      await store.markSent(
+      await markSent(
+        store,
         'r1',
         first.map((r) => r.seq),
       );
@@ -132,7 +151,8 @@ for (const { kind, create } of bothStores) {
         last.map((r) => [r.msgKey, r.type]),
         [[k1, 'B']],
       );
-      await store.markSent(
+      await markSent(
+        store,
         'r2',
         last.map((r) => r.seq),
       );
@@ -144,19 +164,20 @@ for (const { kind, create } of bothStores) {
       const rows = await claim(store, 'r1', 1);
       const now = Date.now();
       await store.recordFailure(
-        'r1',
+        tokens.get('r1') ?? '',
         rows.map((r) => r.seq),
         'broker down',
-        now + 5_000,
+        5_000,
       );
       assert.deepEqual(await claim(store, 'r2', 100, { now: now + 1_000 }), [], 'neither A (backing off) nor B (behind A)');
-      const retried = await claim(store, 'r2', 100, { now: now + 5_000 });
+      const retried = await claim(store, 'r2', 100, { now: now + 6_000 });
       assert.deepEqual(
         retried.map((r) => r.type),
         ['A', 'B'],
       );
       assert.equal(retried[0]?.attempts, 1);
-      await store.markSent(
+      await markSent(
+        store,
         'r2',
         retried.map((r) => r.seq),
       );
@@ -174,14 +195,16 @@ for (const { kind, create } of bothStores) {
         held.map((r) => r.seq),
       );
       assert.equal(
-        await store.markSent(
+        await markSent(
+          store,
           'dead',
           held.map((r) => r.seq),
         ),
         0,
       );
       assert.equal(
-        await store.markSent(
+        await markSent(
+          store,
           'alive',
           taken.map((r) => r.seq),
         ),
@@ -192,16 +215,14 @@ for (const { kind, create } of bothStores) {
     test('a released claim is handed out again at once', async () => {
       await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'A')));
       const rows = await claim(store, 'r1');
-      await store.release(
-        'r1',
-        rows.map((r) => r.seq),
-      );
+      await store.release(tokens.get('r1') ?? '');
       const again = await claim(store, 'r2');
       assert.deepEqual(
         again.map((r) => r.seq),
         rows.map((r) => r.seq),
       );
-      await store.markSent(
+      await markSent(
+        store,
         'r2',
         again.map((r) => r.seq),
       );
@@ -223,7 +244,8 @@ for (const { kind, create } of bothStores) {
         flowing.map((r) => r.topic),
         ['trapeze.orders'],
       );
-      await store.markSent(
+      await markSent(
+        store,
         'r1',
         flowing.map((r) => r.seq),
       );
@@ -236,7 +258,8 @@ for (const { kind, create } of bothStores) {
         resumed.map((r) => r.type),
         ['PaymentAuthorized'],
       );
-      await store.markSent(
+      await markSent(
+        store,
         'r1',
         resumed.map((r) => r.seq),
       );
@@ -249,7 +272,8 @@ for (const { kind, create } of bothStores) {
       });
       const two = await claim(store, 'r1', 2);
       assert.equal(two.length, 2);
-      await store.markSent(
+      await markSent(
+        store,
         'r1',
         two.map((r) => r.seq),
       );
@@ -259,7 +283,8 @@ for (const { kind, create } of bothStores) {
       });
       const byBytes = await claim(store, 'r2', 100, { maxBytes: 3_500 });
       assert.equal(byBytes.length, 2);
-      await store.markSent(
+      await markSent(
+        store,
         'r2',
         byBytes.map((r) => r.seq),
       );
@@ -267,7 +292,8 @@ for (const { kind, create } of bothStores) {
       await db.transaction((tx) => appendEvent(tx, event(k, 'V', 'orders', { pad: 'x'.repeat(5_000) })));
       const big = await claim(store, 'r3', 100, { maxBytes: 10 });
       assert.equal(big.length, 1);
-      await store.markSent(
+      await markSent(
+        store,
         'r3',
         big.map((r) => r.seq),
       );
@@ -315,7 +341,8 @@ for (const { kind, create } of bothStores) {
             if (position !== sent.length) violations.push(`${row.msgKey}: row ${position} claimed with ${sent.length} published`);
             sent.push(row.id);
           }
-          await store.markSent(
+          await markSent(
+            store,
             relayId,
             rows.map((r) => r.seq),
           );
@@ -327,7 +354,157 @@ for (const { kind, create } of bothStores) {
       assert.equal(await store.backlog(), 0);
     });
 
+    test('a stale batch of the same relay cannot mark the rows its newer batch re-claimed', async () => {
+      await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'A')));
+      const now = Date.now();
+      const stale = await store.claim({ relayId: 'r1', limit: 100, maxBytes: 1 << 20, leaseMs: 1_000, now });
+      assert.equal(stale.rows.length, 1);
+      // The same relay claims again after its lease lapsed: a newer batch with the same rows.
+      const fresh = await store.claim({ relayId: 'r1', limit: 100, maxBytes: 1 << 20, leaseMs: 60_000, now: now + 1_001 });
+      assert.deepEqual(
+        fresh.rows.map((r) => r.seq),
+        stale.rows.map((r) => r.seq),
+      );
+      const seqs = stale.rows.map((r) => r.seq);
+      assert.equal(await store.markSent(stale.token, seqs), 0, 'the stale batch marks nothing');
+      await store.recordFailure(stale.token, seqs, 'stale failure', 60_000);
+      assert.equal(await store.park(stale.token, seqs[0]!, 'stale park'), false);
+      assert.equal(await store.markSent(fresh.token, seqs), 1);
+      const row = await db.get<{ attempts: number; parked_at: number | null }>(
+        'SELECT attempts, parked_at FROM outbox WHERE seq = ?',
+        [seqs[0]!],
+      );
+      assert.deepEqual({ attempts: Number(row?.attempts), parked: row?.parked_at ?? null }, { attempts: 0, parked: null });
+    });
+
+    test("leases run on the database's clock: a relay whose clock runs ahead takes no live claim", async () => {
+      await db.transaction((tx) => appendEvent(tx, event(randomUUID(), 'A')));
+      const held = await claim(store, 'r1', 100, { leaseMs: 60_000 });
+      assert.equal(held.length, 1);
+      const realNow = Date.now;
+      Date.now = () => realNow() + 120_000; // r2's host clock is two minutes fast
+      try {
+        assert.deepEqual(await claim(store, 'r2'), []);
+      } finally {
+        Date.now = realNow;
+      }
+      await markSent(
+        store,
+        'r1',
+        held.map((r) => r.seq),
+      );
+    });
+
+    test('a parked row holds back the later rows of its key, visibly, until re-driven; other keys flow', async () => {
+      const [k1, k2] = [randomUUID(), randomUUID()];
+      const first = await db.transaction((tx) => appendEvent(tx, event(k1, 'A')));
+      await db.transaction(async (tx) => {
+        await appendEvent(tx, event(k1, 'B'));
+        await appendEvent(tx, event(k2, 'A'));
+      });
+      const { token, rows } = await store.claim({ relayId: 'r1', limit: 1, maxBytes: 1 << 20, leaseMs: 60_000 });
+      assert.equal(rows[0]?.id, first.id);
+      assert.equal(await store.park(token, rows[0].seq, 'MESSAGE_TOO_LARGE: 2 MB'), true);
+      await store.release(token);
+      const flowing = await claim(store, 'r1');
+      assert.deepEqual(
+        flowing.map((r) => [r.msgKey, r.type]),
+        [[k2, 'A']],
+        "k1's B waits behind the parked A",
+      );
+      await markSent(
+        store,
+        'r1',
+        flowing.map((r) => r.seq),
+      );
+      assert.deepEqual(await store.deadLetterCounts(), { parked: 1, waiting: 1 });
+      const [letter] = await store.deadLetters();
+      assert.deepEqual(
+        { id: letter?.id, key: letter?.msgKey, reason: letter?.reason, waiting: letter?.waiting, attempts: letter?.attempts },
+        { id: first.id, key: k1, reason: 'MESSAGE_TOO_LARGE: 2 MB', waiting: 1, attempts: 1 },
+      );
+      assert.equal(await store.redrive('no-such-event'), false);
+      assert.equal(await store.redrive(first.id), true);
+      assert.deepEqual(await store.deadLetterCounts(), { parked: 0, waiting: 0 });
+      const redriven = await claim(store, 'r1');
+      assert.deepEqual(
+        redriven.map((r) => [r.msgKey, r.type]),
+        [
+          [k1, 'A'],
+          [k1, 'B'],
+        ],
+      );
+      await markSent(
+        store,
+        'r1',
+        redriven.map((r) => r.seq),
+      );
+    });
+
+    test('a backlog of sent rows larger than one prune batch is pruned in one pass', async () => {
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 250; i++) await appendEvent(tx, event(randomUUID(), 'A'));
+      });
+      await drain();
+      const horizon = Date.now() + 1;
+      assert.ok((await store.prunePending(horizon)) >= 250);
+      const batches: number[] = [];
+      const pruned = await store.pruneSent(horizon, 100, (n) => batches.push(n));
+      assert.ok(pruned >= 250, `pruned ${pruned}`);
+      assert.ok(batches.length >= 3 && batches.every((n) => n <= 100), `batches ${batches.join(',')}`);
+      assert.equal(await store.prunePending(horizon), 0);
+    });
+
     if (kind === 'postgres') {
+      test('a transaction open in another database on the server does not hold back this outbox', async () => {
+        // Temporal, another application or a forgotten psql on the same server: it cannot write here.
+        const elsewhere = new Client({ connectionString: postgresUrl() });
+        await elsewhere.connect();
+        try {
+          await elsewhere.query('BEGIN');
+          await elsewhere.query('SELECT pg_current_xact_id()');
+          const k = randomUUID();
+          await db.transaction((tx) => appendEvent(tx, event(k, 'A')));
+          const rows = await claim(store, 'r1');
+          assert.deepEqual(
+            rows.map((r) => [r.msgKey, r.type]),
+            [[k, 'A']],
+          );
+          await markSent(
+            store,
+            'r1',
+            rows.map((r) => r.seq),
+          );
+        } finally {
+          await elsewhere.query('ROLLBACK');
+          await elsewhere.end();
+        }
+      });
+
+      test('the oldest transaction holding back publication is reported with its age', async () => {
+        assert.equal(await store.oldestBlockingTransaction(), undefined);
+        let letGo!: () => void;
+        const gate = new Promise<void>((resolve) => (letGo = resolve));
+        let holding!: () => void;
+        const held = new Promise<void>((resolve) => (holding = resolve));
+        // A session that took a transaction id and sits idle in transaction, as a forgotten psql would.
+        const idle = db.transaction(async (tx) => {
+          await tx.get('SELECT pg_current_xact_id()');
+          holding();
+          await gate;
+        });
+        await held;
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 300)); // it must have an age to report
+          const blocking = await store.oldestBlockingTransaction();
+          assert.ok(blocking && blocking.ageMs >= 250, JSON.stringify(blocking));
+          assert.equal(blocking.state, 'idle in transaction');
+        } finally {
+          letGo();
+          await idle;
+        }
+      });
+
       test('a row committed before an earlier-numbered one of its key waits for it', async () => {
         const k = randomUUID();
         let letGo!: () => void;
@@ -350,7 +527,8 @@ for (const { kind, create } of bothStores) {
           both.map((r) => r.type),
           ['First', 'Second'],
         );
-        await store.markSent(
+        await markSent(
+          store,
           'r1',
           both.map((r) => r.seq),
         );

@@ -1,5 +1,6 @@
 // Invariant: docker-compose.yml, which users run and the tests never do, stays a valid Compose
-// file that describes every service of the production shape.
+// file that describes every service of the production shape, with Temporal on a PostgreSQL server
+// of its own (sharing the application's would hold back the outbox relay's commit-order guard).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -25,6 +26,7 @@ test('docker-compose.yml is valid and describes the production stack', { skip: n
   const services = res.stdout.trim().split('\n');
   for (const s of [
     'postgresql',
+    'temporal-postgresql',
     'temporal',
     'temporal-ui',
     'kafka',
@@ -37,4 +39,14 @@ test('docker-compose.yml is valid and describes the production stack', { skip: n
   ]) {
     assert.ok(services.includes(s), `service ${s} in ${services.join(', ')}`);
   }
+});
+
+test('Temporal keeps its data on a PostgreSQL server of its own, not on the application server', { skip: noClient }, () => {
+  const [cmd, ...pre] = client!;
+  const res = spawnSync(cmd!, [...pre, '-f', 'docker-compose.yml', 'config'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+  const temporal = /\n  temporal:\n([\s\S]*?)\n  \S/.exec(res.stdout)?.[1] ?? '';
+  assert.match(temporal, /POSTGRES_SEEDS: temporal-postgresql/);
+  assert.doesNotMatch(temporal, /\n\s+postgresql:\n/, 'temporal must not depend on the application database');
+  assert.match(res.stdout, /idle_in_transaction_session_timeout=60s/);
 });

@@ -1,0 +1,40 @@
+import { appendEvent } from '../outbox/append';
+import { openDatabase, type Database } from '../platform/database';
+import { benchEvent } from './relay-events';
+
+/**
+ * The lag run's writers, in a process of their own (as saga workers are): `rate` events/s for
+ * `seconds`, each event its own transaction, many in flight (several pools on PostgreSQL; SQLite
+ * serialises them anyway). Reports the rate it managed to offer.
+ */
+async function main([url, run, rateText, secondsText]: string[]): Promise<void> {
+  const rate = Number(rateText);
+  const total = rate * Number(secondsText);
+  const pools: Database[] = Array.from({ length: url!.startsWith('postgres') ? 4 : 1 }, () => openDatabase(url!));
+  const inFlight = url!.startsWith('postgres') ? 32 : 8;
+  const began = Date.now();
+  let appended = 0;
+  while (appended < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - began) * rate) / 1000));
+    const writes: Promise<unknown>[] = [];
+    while (appended < due) {
+      const i = appended++;
+      const db = pools[i % pools.length]!;
+      writes.push(db.transaction((tx) => appendEvent(tx, benchEvent(run!, i))));
+      if (writes.length >= inFlight) await Promise.all(writes.splice(0));
+    }
+    await Promise.all(writes);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const seconds = (Date.now() - began) / 1000;
+  for (const db of pools) await db.close();
+  process.send?.({ offered: Math.round(total / seconds), seconds });
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

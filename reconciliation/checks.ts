@@ -198,7 +198,6 @@ interface LedgerTotals {
   order_id: string;
   status: string;
   total_amount: number;
-  authorized: number | null;
   voided: number | null;
   captured: number | null;
   refunded: number | null;
@@ -231,13 +230,23 @@ async function orderViewDisagrees({ db, viewDb, now, settings }: CheckContext): 
     const list = ids.map(() => '?').join(', ');
     const ledger = await db.all<LedgerTotals>(
       `SELECT o.order_id, o.status, o.total_amount,
-         (SELECT SUM(a.amount) FROM payment_authorizations a WHERE a.order_id = o.order_id AND a.status IN ('authorized', 'voided', 'captured', 'refunded')) AS authorized,
          (SELECT SUM(v.amount) FROM payment_voids v WHERE v.order_id = o.order_id AND v.authorization_id IS NOT NULL) AS voided,
          (SELECT SUM(c.amount) FROM payment_captures c WHERE c.order_id = o.order_id) AS captured,
          (SELECT SUM(r.amount) FROM payment_refunds r WHERE r.order_id = o.order_id AND r.refund_id IS NOT NULL) AS refunded
        FROM orders o WHERE o.order_id IN (${list})`,
       ids,
     );
+    // Authorized money comes from the payments participant's PaymentAuthorized events, committed
+    // with its ledger rows: the ledger keeps only an authorization's current status, and a voided
+    // one may have been voided while still pending (never authorized).
+    const authorized = new Map<string, number>();
+    for (const e of await db.all<{ msg_key: string; envelope: string }>(
+      `SELECT msg_key, envelope FROM outbox WHERE type = 'PaymentAuthorized' AND msg_key IN (${list})`,
+      ids,
+    )) {
+      const amount = (JSON.parse(e.envelope) as { data?: { amount?: { amount?: number } } }).data?.amount?.amount ?? 0;
+      authorized.set(e.msg_key, (authorized.get(e.msg_key) ?? 0) + amount);
+    }
     const views = new Map(
       (
         await viewDb.all<ViewTotals>(
@@ -257,7 +266,7 @@ async function orderViewDisagrees({ db, viewDb, now, settings }: CheckContext): 
         }
         const pairs: Array<[string, number | null, number | null]> = [
           ['total', l.total_amount, v.total_amount],
-          ['authorized', l.authorized ?? 0, v.authorized_amount],
+          ['authorized', authorized.get(l.order_id) ?? 0, v.authorized_amount],
           ['voided', l.voided ?? 0, v.voided_amount],
           ['captured', l.captured ?? 0, v.captured_amount],
           ['refunded', l.refunded ?? 0, v.refunded_amount],

@@ -56,7 +56,9 @@ export async function reconciliationWorkerPolling(client: Client, taskQueue = RE
     taskQueue: { name: taskQueue },
     taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
   });
-  return (answer.pollers ?? []).length > 0;
+  // The server lists pollers for minutes after they stop; a live one polls again within its 60 s long poll.
+  const recent = Date.now() - 90_000;
+  return (answer.pollers ?? []).some((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 > recent);
 }
 
 /** An on-demand run (operator command, API, tests): starts it and waits for its report. */

@@ -88,8 +88,23 @@ async function completedOrder(db: Database, orderId: string, viewStatus: string)
   await s.capture(orderId);
   await s.reservation(orderId, 'reserved', `sku-${orderId}`);
   await s.shipment(orderId, 'dispatched');
+  await s.outboxRow(orderId, 'PaymentAuthorized', 700, {
+    topic: 'trapeze.payments',
+    data: { amount: { amount: 3000, currency: 'EUR' } },
+  });
   await s.outboxRow(orderId, 'OrderCompleted', 600);
   await s.view(orderId, viewStatus, { authorized: 3000, captured: 3000 });
+}
+
+/** Cancelled while its authorization was still pending (async provider): voided, never authorized. */
+async function cancelledWhilePending(db: Database, orderId: string) {
+  const s = seed(db);
+  await s.order(orderId, 'CANCELLED');
+  await s.authorization(orderId, 'voided');
+  await s.voided(orderId);
+  await s.outboxRow(orderId, 'PaymentAuthorizationPending', 700, { topic: 'trapeze.payments' });
+  await s.outboxRow(orderId, 'OrderCancelled', 600);
+  await s.view(orderId, 'CANCELLED', { voided: 3000 });
 }
 
 test('each impossible combination seeded in the ledgers is found on the next run; safe ones are repaired, the rest queue for an operator', async () => {
@@ -108,6 +123,7 @@ test('each impossible combination seeded in the ledgers is found on the next run
       lagging: id('lag'),
       badView: id('view'),
       fine: id('fine'),
+      finePending: id('fine-pending'),
     };
     const s = seed(r.db);
     await s.order(o.noStock, 'CONFIRMED');
@@ -136,6 +152,7 @@ test('each impossible combination seeded in the ledgers is found on the next run
 
     await completedOrder(r.db, o.badView, 'CONFIRMED');
     await completedOrder(r.db, o.fine, 'COMPLETED');
+    await cancelledWhilePending(r.db, o.finePending);
 
     const report = await r.run();
     const expected = [
@@ -150,7 +167,7 @@ test('each impossible combination seeded in the ledgers is found on the next run
     assert.deepEqual(
       [...report.found].sort(),
       [...expected].sort(),
-      'exactly the seeded combinations, nothing about the consistent order',
+      'exactly the seeded combinations, nothing about the consistent orders',
     );
     assert.deepEqual(
       [...report.repaired].sort(),

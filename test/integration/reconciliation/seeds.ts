@@ -32,6 +32,13 @@ export const seed = (db: Database) => ({
       'INSERT INTO payment_refunds (idempotency_key, order_id, refund_id, capture_id, amount, currency) VALUES (?, ?, ?, ?, ?, ?)',
       [key(orderId, 'refundPayment'), orderId, `ref-${orderId}`, captureId, amount, EUR],
     ),
+  voided: (orderId: string, amount = 3000) =>
+    db.run('INSERT INTO payment_voids (idempotency_key, order_id, authorization_id, amount) VALUES (?, ?, ?, ?)', [
+      key(orderId, 'voidAuthorization'),
+      orderId,
+      `auth-${orderId}`,
+      amount,
+    ]),
   /** A reservation of `quantity` of `sku`; when `reserved`, the stock level holds it too. */
   reservation: async (orderId: string, status: 'reserved' | 'released', sku: string, quantity = 2) => {
     await db.run('INSERT INTO stock_levels (sku, on_hand, reserved) VALUES (?, 10, ?)', [
@@ -49,19 +56,33 @@ export const seed = (db: Database) => ({
       [`shp-${orderId}`, key(orderId, 'allocateShipment'), orderId, status],
     ),
   /** An outbox row appended `ageSeconds` ago; sent that long ago too unless `unsent`. */
-  outboxRow: (orderId: string, type: string, ageSeconds: number, { unsent = false, topic = 'trapeze.orders' } = {}) => {
+  outboxRow: (
+    orderId: string,
+    type: string,
+    ageSeconds: number,
+    { unsent = false, topic = 'trapeze.orders', data = {} }: { unsent?: boolean; topic?: string; data?: object } = {},
+  ) => {
     const at = Date.now() - ageSeconds * 1000;
-    return db.run(
-      "INSERT INTO outbox (id, topic, msg_key, type, envelope, created_at, sent_at) VALUES (?, ?, ?, ?, '{}', ?, ?)",
-      [`${orderId}-${type}-${ageSeconds}`, topic, orderId, type, at, unsent ? null : at],
-    );
+    return db.run('INSERT INTO outbox (id, topic, msg_key, type, envelope, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      `${orderId}-${type}-${ageSeconds}`,
+      topic,
+      orderId,
+      type,
+      JSON.stringify({ data }),
+      at,
+      unsent ? null : at,
+    ]);
   },
-  view: (orderId: string, status: string, amounts: { total?: number; authorized?: number; captured?: number } = {}) =>
+  view: (
+    orderId: string,
+    status: string,
+    amounts: { total?: number; authorized?: number; voided?: number; captured?: number } = {},
+  ) =>
     db.run(
-      `INSERT INTO order_view (order_id, customer_id, status, status_rank, currency, total_amount, authorized_amount, captured_amount,
-         first_event_at, last_event_at, events_applied, updated_at)
-       VALUES (?, 'cust-r', ?, 100, 'EUR', ?, ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1, 0)`,
-      [orderId, status, amounts.total ?? 3000, amounts.authorized ?? 0, amounts.captured ?? 0],
+      `INSERT INTO order_view (order_id, customer_id, status, status_rank, currency, total_amount, authorized_amount, voided_amount,
+         captured_amount, first_event_at, last_event_at, events_applied, updated_at)
+       VALUES (?, 'cust-r', ?, 100, 'EUR', ?, ?, ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1, 0)`,
+      [orderId, status, amounts.total ?? 3000, amounts.authorized ?? 0, amounts.voided ?? 0, amounts.captured ?? 0],
     ),
 });
 

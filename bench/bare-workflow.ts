@@ -1,4 +1,5 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { SagaStatusAttribute, SagaStepAttribute } from '../workflows/definitions';
 
 /**
  * The bundle `npm run bench:saga` runs: the order saga as it ships, beside the bare limit it is
@@ -15,5 +16,22 @@ const { noop } = proxyActivities<{ noop(step: number): Promise<number> }>({
 
 export async function bareWorkflow(steps: number): Promise<number> {
   for (let i = 0; i < steps; i++) await noop(i);
+  return steps;
+}
+
+/**
+ * The bare workflow plus the saga's search attribute upserts (SagaStep and SagaStatus, as often
+ * as the saga changes them on its happy path): isolates what visibility costs on this server.
+ */
+export async function bareWorkflowWithUpserts(steps: number, upserts: number): Promise<number> {
+  for (let i = 0; i < Math.max(steps, upserts); i++) {
+    if (i < upserts) {
+      upsertSearchAttributes([
+        { key: SagaStepAttribute, value: `step-${i}` },
+        { key: SagaStatusAttribute, value: i % 2 === 0 ? 'RUNNING' : 'AWAITING_DISPATCH' },
+      ]);
+    }
+    if (i < steps) await noop(i);
+  }
   return steps;
 }

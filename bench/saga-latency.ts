@@ -33,6 +33,8 @@ const { values } = parseArgs({
 const sizes = values.n.split(',').map(Number);
 /** The saga's activities on the happy path with fraud screening: submit, screen, authorize, reserve, allocate, confirm, dispatch, capture, complete. */
 const SAGA_ACTIVITIES = 9;
+/** Search attribute upserts of one saga on that path (counted in its history: see the output). */
+const SAGA_UPSERTS = 15;
 
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
   const orders = createOrderClient(client, { taskQueue });
   const roundTrips: number[] = [];
   const stopWarehouse = startWarehouse(db, orders, roundTrips);
-  const rows: Array<{ kind: 'saga' | 'bare'; b: Burst }> = [];
+  const rows: Array<{ kind: 'saga' | 'bare' | 'bare+upserts'; b: Burst }> = [];
   let sampleSagas: string[] = [];
   let sampleBares: string[] = [];
   /** Activity time of the measured sagas only, by activity. */
@@ -210,6 +212,14 @@ async function main(): Promise<void> {
     });
     await handle.result();
   };
+  const bareWithUpserts = (label: string) => async (i: number) => {
+    const handle = await client.workflow.start('bareWorkflowWithUpserts', {
+      taskQueue,
+      workflowId: `${taskQueue}-upserts-${label}-${i}`,
+      args: [SAGA_ACTIVITIES, SAGA_UPSERTS],
+    });
+    await handle.result();
+  };
 
   await worker.runUntil(async () => {
     // Warm-up: bundles loaded, statements prepared, connections open, JIT warm.
@@ -217,6 +227,8 @@ async function main(): Promise<void> {
     await burst(10, saga('warmup'));
     for (const n of sizes) {
       rows.push({ kind: 'bare', b: await burst(n, bare(`n${n}`)) });
+      // Once, at the smallest N: the bare workflow with the saga's search attribute upserts added.
+      if (n === sizes[0]) rows.push({ kind: 'bare+upserts', b: await burst(n, bareWithUpserts(`n${n}`)) });
       spent.clear();
       rows.push({ kind: 'saga', b: await burst(n, saga(`n${n}`)) });
       for (const [name, ms] of spent) if (name !== 'noop') measured.set(name, (measured.get(name) ?? 0) + ms);
@@ -246,10 +258,10 @@ async function main(): Promise<void> {
   console.log(
     `saga throughput on ${address}: one worker (default settings) runs both the order saga and a bare workflow of ${SAGA_ACTIVITIES} no-op activities; SQLite ledgers; ${describeKeyring(keyring)}`,
   );
-  console.log('N      workflow   completions/s   p50 start→completed   p99 start→completed   wall');
+  console.log('N      workflow       completions/s   p50 start→completed   p99 start→completed   wall');
   for (const { kind, b } of rows) {
     console.log(
-      `${String(b.n).padEnd(6)} ${kind.padEnd(10)} ${b.perSecond.toFixed(1).padStart(13)}   ${b.p50.toFixed(0).padStart(16)} ms   ${b.p99.toFixed(0).padStart(16)} ms   ${b.wallSeconds.toFixed(1)} s`,
+      `${String(b.n).padEnd(6)} ${kind.padEnd(14)} ${b.perSecond.toFixed(1).padStart(13)}   ${b.p50.toFixed(0).padStart(16)} ms   ${b.p99.toFixed(0).padStart(16)} ms   ${b.wallSeconds.toFixed(1)} s`,
     );
   }
   const sagaActivityMs = [...measured.values()].reduce((a, b) => a + b, 0);

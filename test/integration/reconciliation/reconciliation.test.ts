@@ -107,145 +107,148 @@ async function cancelledWhilePending(db: Database, orderId: string) {
   await s.view(orderId, 'CANCELLED', { voided: 3000 });
 }
 
-test('each impossible combination seeded in the ledgers is found on the next run; safe ones are repaired, the rest queue for an operator', async () => {
-  const r = await startReconciler(sqliteDatabase());
-  try {
-    const clean = await r.run();
-    assert.deepEqual([clean.found, clean.repaired], [[], []], 'an empty ledger has nothing to find');
+for (const store of bothStores) {
+  test(`each impossible combination seeded in the ledgers is found on the next run; safe ones are repaired, the rest queue for an operator (${store.kind})`, async () => {
+    const r = await startReconciler(await store.create());
+    try {
+      const clean = await r.run();
+      assert.deepEqual([clean.found, clean.repaired], [[], []], 'an empty ledger has nothing to find');
 
-    const id = (label: string) => uniqueId(`rc-${label}`);
-    const o = {
-      noStock: id('nostock'),
-      noShipment: id('noship'),
-      notVoided: id('notvoided'),
-      refundOnly: id('refund'),
-      heldStock: id('held'),
-      lagging: id('lag'),
-      badView: id('view'),
-      fine: id('fine'),
-      finePending: id('fine-pending'),
-    };
-    const s = seed(r.db);
-    await s.order(o.noStock, 'CONFIRMED');
-    await s.authorization(o.noStock, 'authorized');
-    await s.reservation(o.noStock, 'released', `sku-${o.noStock}`);
-    await s.shipment(o.noStock, 'allocated');
+      const id = (label: string) => uniqueId(`rc-${label}`);
+      const o = {
+        noStock: id('nostock'),
+        noShipment: id('noship'),
+        notVoided: id('notvoided'),
+        refundOnly: id('refund'),
+        heldStock: id('held'),
+        lagging: id('lag'),
+        badView: id('view'),
+        fine: id('fine'),
+        finePending: id('fine-pending'),
+      };
+      const s = seed(r.db);
+      await s.order(o.noStock, 'CONFIRMED');
+      await s.authorization(o.noStock, 'authorized');
+      await s.reservation(o.noStock, 'released', `sku-${o.noStock}`);
+      await s.shipment(o.noStock, 'allocated');
 
-    await s.order(o.noShipment, 'CONFIRMED');
-    await s.authorization(o.noShipment, 'captured');
-    await s.capture(o.noShipment);
-    await s.reservation(o.noShipment, 'reserved', `sku-${o.noShipment}`);
-    await s.shipment(o.noShipment, 'cancelled');
+      await s.order(o.noShipment, 'CONFIRMED');
+      await s.authorization(o.noShipment, 'captured');
+      await s.capture(o.noShipment);
+      await s.reservation(o.noShipment, 'reserved', `sku-${o.noShipment}`);
+      await s.shipment(o.noShipment, 'cancelled');
 
-    await s.order(o.notVoided, 'CANCELLED');
-    await s.authorization(o.notVoided, 'authorized');
+      await s.order(o.notVoided, 'CANCELLED');
+      await s.authorization(o.notVoided, 'authorized');
 
-    await s.order(o.refundOnly, 'CANCELLED');
-    await s.authorization(o.refundOnly, 'refunded');
-    await s.refund(o.refundOnly, 'cap-that-never-was');
+      await s.order(o.refundOnly, 'CANCELLED');
+      await s.authorization(o.refundOnly, 'refunded');
+      await s.refund(o.refundOnly, 'cap-that-never-was');
 
-    await s.order(o.heldStock, 'REJECTED');
-    await s.reservation(o.heldStock, 'reserved', `sku-${o.heldStock}`);
+      await s.order(o.heldStock, 'REJECTED');
+      await s.reservation(o.heldStock, 'reserved', `sku-${o.heldStock}`);
 
-    await s.order(o.lagging, 'SUBMITTED');
-    await s.outboxRow(o.lagging, 'OrderSubmitted', 900, { unsent: true, topic: `trapeze.lag-${o.lagging}` });
+      await s.order(o.lagging, 'SUBMITTED');
+      await s.outboxRow(o.lagging, 'OrderSubmitted', 900, { unsent: true, topic: `trapeze.lag-${o.lagging}` });
 
-    await completedOrder(r.db, o.badView, 'CONFIRMED');
-    await completedOrder(r.db, o.fine, 'COMPLETED');
-    await cancelledWhilePending(r.db, o.finePending);
+      await completedOrder(r.db, o.badView, 'CONFIRMED');
+      await completedOrder(r.db, o.fine, 'COMPLETED');
+      await cancelledWhilePending(r.db, o.finePending);
 
-    const report = await r.run();
-    const expected = [
-      `confirmed-without-stock:${o.noStock}`,
-      `captured-without-shipment:${o.noShipment}`,
-      `authorized-cancelled-not-voided:${o.notVoided}`,
-      `refunded-without-capture:${o.refundOnly}`,
-      `stock-reserved-closed-order:${o.heldStock}`,
-      `outbox-lag:trapeze.lag-${o.lagging}`,
-      `order-view-disagrees:${o.badView}`,
-    ];
-    assert.deepEqual(
-      [...report.found].sort(),
-      [...expected].sort(),
-      'exactly the seeded combinations, nothing about the consistent orders',
-    );
-    assert.deepEqual(
-      [...report.repaired].sort(),
-      [`authorized-cancelled-not-voided:${o.notVoided}`, `stock-reserved-closed-order:${o.heldStock}`].sort(),
-    );
+      const report = await r.run();
+      const expected = [
+        `confirmed-without-stock:${o.noStock}`,
+        `captured-without-shipment:${o.noShipment}`,
+        `authorized-cancelled-not-voided:${o.notVoided}`,
+        `refunded-without-capture:${o.refundOnly}`,
+        `stock-reserved-closed-order:${o.heldStock}`,
+        `outbox-lag:trapeze.lag-${o.lagging}`,
+        `order-view-disagrees:${o.badView}`,
+      ];
+      assert.deepEqual(
+        [...report.found].sort(),
+        [...expected].sort(),
+        'exactly the seeded combinations, nothing about the consistent orders',
+      );
+      assert.deepEqual(
+        [...report.repaired].sort(),
+        [`authorized-cancelled-not-voided:${o.notVoided}`, `stock-reserved-closed-order:${o.heldStock}`].sort(),
+      );
 
-    // The safe ones: undone by the participant, once, with its event.
-    assert.equal(
-      (await r.db.get<{ status: string }>('SELECT status FROM payment_authorizations WHERE order_id = ?', [o.notVoided]))?.status,
-      'voided',
-    );
-    assert.equal(await countEvents(r.db, o.notVoided, 'PaymentVoided'), 1);
-    assert.equal(
-      Number(
-        (await r.db.get<{ reserved: number }>('SELECT reserved FROM stock_levels WHERE sku = ?', [`sku-${o.heldStock}`]))
-          ?.reserved,
-      ),
-      0,
-    );
-    assert.equal(await countEvents(r.db, o.heldStock, 'StockReleased'), 1);
-    assert.deepEqual(await findingEvents(r.db, `authorized-cancelled-not-voided:${o.notVoided}`), ['found', 'repaired']);
-    // The rest: open in the operator queue, announced once.
-    for (const f of expected.filter((e) => !report.repaired.includes(e))) {
-      assert.equal(await stateOf(r.db, f), 'open', f);
-      assert.deepEqual(await findingEvents(r.db, f), ['found'], f);
+      // The safe ones: undone by the participant, once, with its event.
+      assert.equal(
+        (await r.db.get<{ status: string }>('SELECT status FROM payment_authorizations WHERE order_id = ?', [o.notVoided]))
+          ?.status,
+        'voided',
+      );
+      assert.equal(await countEvents(r.db, o.notVoided, 'PaymentVoided'), 1);
+      assert.equal(
+        Number(
+          (await r.db.get<{ reserved: number }>('SELECT reserved FROM stock_levels WHERE sku = ?', [`sku-${o.heldStock}`]))
+            ?.reserved,
+        ),
+        0,
+      );
+      assert.equal(await countEvents(r.db, o.heldStock, 'StockReleased'), 1);
+      assert.deepEqual(await findingEvents(r.db, `authorized-cancelled-not-voided:${o.notVoided}`), ['found', 'repaired']);
+      // The rest: open in the operator queue, announced once.
+      for (const f of expected.filter((e) => !report.repaired.includes(e))) {
+        assert.equal(await stateOf(r.db, f), 'open', f);
+        assert.deepEqual(await findingEvents(r.db, f), ['found'], f);
+      }
+
+      const again = await r.run();
+      assert.deepEqual([again.found, again.repaired], [[], []], 'a second run finds nothing new and repairs nothing twice');
+      assert.equal(await countEvents(r.db, o.notVoided, 'PaymentVoided'), 1);
+      assert.equal(await stateOf(r.db, `authorized-cancelled-not-voided:${o.notVoided}`), 'repaired');
+
+      // The operator queue through the API routes: listed, acknowledged, resolved; still there, it reopens.
+      const routes = reconciliationRoutes({ db: r.db, client, taskQueue: r.taskQueue });
+      const route = (method: string, path: string) => {
+        const found = routes.find((x) => x.method === method && x.path === path);
+        assert.ok(found, `${method} ${path}`);
+        return found;
+      };
+      const queue = await route('GET', '/reconciliation/findings').handle({
+        params: {},
+        query: new URLSearchParams(),
+        body: undefined,
+      });
+      const listed = (queue.body as { findings: Array<{ id: string; handling: string }> }).findings;
+      assert.deepEqual(listed.map((f) => f.id).sort(), expected.filter((e) => !report.repaired.includes(e)).sort());
+      const noStock = `confirmed-without-stock:${o.noStock}`;
+      const ack = await route('POST', '/reconciliation/findings/:id/ack').handle({
+        params: { id: noStock },
+        query: new URLSearchParams(),
+        body: { by: 'ops' },
+      });
+      assert.equal(ack.status, 200);
+      assert.equal(await stateOf(r.db, noStock), 'acknowledged');
+      const resolve = route('POST', '/reconciliation/findings/:id/resolve');
+      assert.equal(
+        (await resolve.handle({ params: { id: noStock }, query: new URLSearchParams(), body: { by: 'ops' } })).status,
+        400,
+      );
+      const resolved = await resolve.handle({
+        params: { id: noStock },
+        query: new URLSearchParams(),
+        body: { by: 'ops', resolution: 'restocked by hand' },
+      });
+      assert.equal(resolved.status, 200);
+      assert.equal(
+        (await resolve.handle({ params: { id: 'nope' }, query: new URLSearchParams(), body: { by: 'ops', resolution: 'x' } }))
+          .status,
+        404,
+      );
+      const reopened = await r.run();
+      assert.deepEqual(reopened.found, [noStock], 'resolved but still in the ledgers: found again');
+      assert.equal((await findingById(r.db, noStock))?.occurrence, 2);
+      assert.deepEqual(await findingEvents(r.db, noStock), ['found', 'resolved', 'found']);
+    } finally {
+      await r.stop();
     }
-
-    const again = await r.run();
-    assert.deepEqual([again.found, again.repaired], [[], []], 'a second run finds nothing new and repairs nothing twice');
-    assert.equal(await countEvents(r.db, o.notVoided, 'PaymentVoided'), 1);
-    assert.equal(await stateOf(r.db, `authorized-cancelled-not-voided:${o.notVoided}`), 'repaired');
-
-    // The operator queue through the API routes: listed, acknowledged, resolved; still there, it reopens.
-    const routes = reconciliationRoutes({ db: r.db, client, taskQueue: r.taskQueue });
-    const route = (method: string, path: string) => {
-      const found = routes.find((x) => x.method === method && x.path === path);
-      assert.ok(found, `${method} ${path}`);
-      return found;
-    };
-    const queue = await route('GET', '/reconciliation/findings').handle({
-      params: {},
-      query: new URLSearchParams(),
-      body: undefined,
-    });
-    const listed = (queue.body as { findings: Array<{ id: string; handling: string }> }).findings;
-    assert.deepEqual(listed.map((f) => f.id).sort(), expected.filter((e) => !report.repaired.includes(e)).sort());
-    const noStock = `confirmed-without-stock:${o.noStock}`;
-    const ack = await route('POST', '/reconciliation/findings/:id/ack').handle({
-      params: { id: noStock },
-      query: new URLSearchParams(),
-      body: { by: 'ops' },
-    });
-    assert.equal(ack.status, 200);
-    assert.equal(await stateOf(r.db, noStock), 'acknowledged');
-    const resolve = route('POST', '/reconciliation/findings/:id/resolve');
-    assert.equal(
-      (await resolve.handle({ params: { id: noStock }, query: new URLSearchParams(), body: { by: 'ops' } })).status,
-      400,
-    );
-    const resolved = await resolve.handle({
-      params: { id: noStock },
-      query: new URLSearchParams(),
-      body: { by: 'ops', resolution: 'restocked by hand' },
-    });
-    assert.equal(resolved.status, 200);
-    assert.equal(
-      (await resolve.handle({ params: { id: 'nope' }, query: new URLSearchParams(), body: { by: 'ops', resolution: 'x' } }))
-        .status,
-      404,
-    );
-    const reopened = await r.run();
-    assert.deepEqual(reopened.found, [noStock], 'resolved but still in the ledgers: found again');
-    assert.equal((await findingById(r.db, noStock))?.occurrence, 2);
-    assert.deepEqual(await findingEvents(r.db, noStock), ['found', 'resolved', 'found']);
-  } finally {
-    await r.stop();
-  }
-});
+  });
+}
 
 for (const store of bothStores) {
   test(`two overlapping runs repair a safe finding exactly once (${store.kind})`, async () => {

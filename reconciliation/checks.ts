@@ -288,6 +288,22 @@ async function orderViewDisagrees({ db, viewDb, now, settings }: CheckContext): 
   return out;
 }
 
+/** Past dispatch the saga must capture whatever happens; a closed saga that did not is a finding. */
+async function dispatchedNotCaptured({ db }: CheckContext): Promise<Candidate[]> {
+  const rows = await db.all<{ order_id: string; authorization_id: string; status: string; amount: number; currency: string }>(
+    `SELECT s.order_id, a.authorization_id, a.status, a.amount, a.currency FROM shipments s
+     JOIN payment_authorizations a ON a.order_id = s.order_id
+     WHERE s.status = 'dispatched' AND a.status IN ('authorized', 'pending')
+     ORDER BY s.order_id`,
+  );
+  return rows.map((r) => ({
+    subject: r.order_id,
+    orderId: r.order_id,
+    summary: `shipment dispatched but authorization ${r.authorization_id} (${money(r.amount, r.currency)}) is still ${r.status}, never captured`,
+    detail: { authorizationId: r.authorization_id },
+  }));
+}
+
 export const checks: Record<RuleId, (ctx: CheckContext) => Promise<Candidate[]>> = {
   'confirmed-without-stock': confirmedWithoutStock,
   'captured-without-shipment': capturedWithoutShipment,
@@ -297,4 +313,5 @@ export const checks: Record<RuleId, (ctx: CheckContext) => Promise<Candidate[]>>
   'saga-past-sla': sagaPastSla,
   'outbox-lag': outboxLag,
   'order-view-disagrees': orderViewDisagrees,
+  'dispatched-not-captured': dispatchedNotCaptured,
 };

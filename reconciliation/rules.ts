@@ -16,6 +16,7 @@ export const RuleId = z.enum([
   'saga-past-sla',
   'outbox-lag',
   'order-view-disagrees',
+  'dispatched-not-captured',
 ]);
 export type RuleId = z.infer<typeof RuleId>;
 
@@ -95,6 +96,13 @@ export const rules: readonly Rule[] = [
     title: 'order view disagrees with the ledgers',
     handling: 'operator',
     why: 'a projection that lost or misapplied an event needs its events replayed (dead letters, redrive)',
+    needsSettledSaga: true,
+  },
+  {
+    id: 'dispatched-not-captured',
+    title: 'parcel dispatched, payment never captured, saga no longer running',
+    handling: 'operator',
+    why: 'the goods are gone and the money is only held: capture (or write off) is a decision about money',
     needsSettledSaga: true,
   },
 ];

@@ -30,6 +30,7 @@ const JUDGING_RULES: RuleId[] = [
   'refunded-without-capture',
   'stock-reserved-closed-order',
   'saga-past-sla',
+  'dispatched-not-captured',
 ];
 
 async function endedAs(world: World, orderId: string): Promise<string | undefined> {

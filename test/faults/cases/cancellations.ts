@@ -12,7 +12,8 @@ import { burstOrders, startWarehouse } from '../world';
  * at random moments of the burst while the warehouse dispatches at random moments too. What each
  * saga may end as follows from the answer it gave: an accepted customer cancellation ends
  * CANCELLED (REJECTED if a refusal came first); an operator's cancellation ends CANCELLED before
- * dispatch and COMPLETED after it (the parcel has left: the forward steps must finish).
+ * dispatch and COMPLETED after it (the parcel has left: the forward steps must finish). Some
+ * operator cancellations are aimed at the moment right after the dispatch was recorded.
  */
 export const cancellations: FaultCase = {
   name: 'customer and operator cancellations',
@@ -35,9 +36,31 @@ export const cancellations: FaultCase = {
         burst.map(async (b, i) => {
           const { orderId } = b.order;
           await world.orders.startOrder(b.order);
-          const kind = i % 3 === 1 ? 'customer' : i % 6 === 2 ? 'operator' : undefined;
-          if (!kind) {
+          const kind = i % 3 === 1 ? 'customer' : i % 6 === 2 ? 'operator' : i % 6 === 0 ? 'after-dispatch' : undefined;
+          if (!kind || (kind === 'after-dispatch' && b.expected !== 'COMPLETED')) {
             expected.set(orderId, [b.expected]);
+            return;
+          }
+          if (kind === 'after-dispatch') {
+            // The moment the parcel has left: from here the saga must finish, whatever the operator does.
+            const deadline = Date.now() + 90_000;
+            const dispatched = async () =>
+              Number(
+                (
+                  await world.db.get<{ n: number }>(
+                    "SELECT COUNT(*) AS n FROM outbox WHERE msg_key = ? AND type = 'ShipmentDispatched'",
+                    [orderId],
+                  )
+                )?.n ?? 0,
+              ) > 0;
+            while (!(await dispatched()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+            injected += 1;
+            lastFault = Math.max(lastFault, Date.now());
+            await world.client.workflow
+              .getHandle(workflowIdFor(orderId))
+              .cancel()
+              .catch(() => undefined);
+            expected.set(orderId, ['COMPLETED']);
             return;
           }
           await new Promise((r) => setTimeout(r, Math.random() * 4_000));

@@ -2,9 +2,9 @@
 // run after it appears in the ledgers (confirmed without stock, captured without a shipment,
 // authorized but cancelled and not voided, refunded without a capture, stock reserved for a closed
 // order, a saga past its SLA without an escalation, an outbox row unsent past its budget, an order
-// view that disagrees), leaves consistent orders alone, repairs the safe ones by the participant's
-// own undo exactly once (also when two runs overlap, on SQLite and PostgreSQL), sends the rest to
-// the operator queue, and runs by itself on its Schedule.
+// view that disagrees, a parcel dispatched and never paid for), leaves consistent orders alone,
+// repairs the safe ones by the participant's own undo exactly once (also when two runs overlap, on
+// SQLite and PostgreSQL), sends the rest to the operator queue, and runs by itself on its Schedule.
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
@@ -125,6 +125,7 @@ for (const store of bothStores) {
         badView: id('view'),
         fine: id('fine'),
         finePending: id('fine-pending'),
+        notCaptured: id('notcaptured'),
       };
       const s = seed(r.db);
       await s.order(o.noStock, 'CONFIRMED');
@@ -151,6 +152,11 @@ for (const store of bothStores) {
       await s.order(o.lagging, 'SUBMITTED');
       await s.outboxRow(o.lagging, 'OrderSubmitted', 900, { unsent: true, topic: `trapeze.lag-${o.lagging}` });
 
+      await s.order(o.notCaptured, 'CONFIRMED');
+      await s.authorization(o.notCaptured, 'authorized');
+      await s.reservation(o.notCaptured, 'reserved', `sku-${o.notCaptured}`);
+      await s.shipment(o.notCaptured, 'dispatched');
+
       await completedOrder(r.db, o.badView, 'CONFIRMED');
       await completedOrder(r.db, o.fine, 'COMPLETED');
       await cancelledWhilePending(r.db, o.finePending);
@@ -164,6 +170,7 @@ for (const store of bothStores) {
         `stock-reserved-closed-order:${o.heldStock}`,
         `outbox-lag:trapeze.lag-${o.lagging}`,
         `order-view-disagrees:${o.badView}`,
+        `dispatched-not-captured:${o.notCaptured}`,
       ];
       assert.deepEqual(
         [...report.found].sort(),

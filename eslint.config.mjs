@@ -15,6 +15,7 @@ const layers = [
   ['outbox'],
   ['activities'],
   ['consumers'],
+  ['reconciliation'],
   ['api'],
   ['workers'],
   ['versioning'],
@@ -23,11 +24,11 @@ const layers = [
 const zones = layers.slice(0, -1).flatMap((folders, i) =>
   folders.map((target) => ({
     target: `./${target}`,
-    // workflows/ takes only types from activities/, which its own rule below enforces.
+    // workflows/ takes only types from activities/ and reconciliation/, which its own rule below enforces.
     from: layers
       .slice(i + 1)
       .flat()
-      .filter((f) => !(target === 'workflows' && f === 'activities'))
+      .filter((f) => !(target === 'workflows' && (f === 'activities' || f === 'reconciliation')))
       .map((f) => `./${f}`),
     message: `${target}/ sits below these folders and may not import them (see the layers in eslint.config.mjs)`,
   })),
@@ -78,6 +79,11 @@ export default tseslint.config(
               group: ['../activities', '../activities/*'],
               allowTypeImports: true,
               message: 'workflows import only types from activities',
+            },
+            {
+              group: ['../reconciliation', '../reconciliation/*'],
+              allowTypeImports: true,
+              message: 'workflows import only types from reconciliation',
             },
           ],
         },

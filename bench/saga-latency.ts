@@ -1,34 +1,162 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { participantMigrations } from '../activities';
+import { parseArgs } from 'node:util';
+import { activitiesOf, createParticipants, participantMigrations } from '../activities';
 import { restock } from '../activities/inventory/ledger';
-import { createOrderClient } from '../api/client';
+import { createOrderClient, type OrderClient } from '../api/client';
+import { workflowIdFor } from '../domain/ids';
 import { dataConverter } from '../platform/codec/data-converter';
 import { describeKeyring } from '../platform/codec/keyring';
 import { PayloadEnvironment } from '../platform/codec/settings';
-import { openDatabase } from '../platform/database';
+import { openDatabase, type Database } from '../platform/database';
 import { migrate } from '../platform/migrations';
-import { createSagaWorker } from '../workers/saga-worker';
 
 /**
- * `npm run bench:saga [runs]`: end-to-end duration of one order saga on a real Temporal server
- * (TEMPORAL_ADDRESS, default localhost:7233) with an in-process saga worker and SQLite ledgers.
- * One saga at a time: start → five steps → awaiting dispatch → the warehouse confirms → capture →
- * completed. Prints median, p95 and max of the whole saga and of its two halves. With PAYLOAD_KEYS
- * set, every payload is encrypted as in production (the codec's cost is in the numbers).
+ * `npm run bench:saga [-- --n 50,200] [--sequential RUNS]`: saga throughput on a real Temporal
+ * server (TEMPORAL_ADDRESS, default localhost:7233; the dev server of `npm start`), against the
+ * limit that server and worker allow. For each N, N order sagas start at once and a warehouse
+ * confirms each dispatch as soon as the order's OrderConfirmed row is in the outbox; then N bare
+ * workflows, each running the same number of no-op activities one after another, on the same
+ * worker (one Worker, default settings, both workflow types) in the same run. Prints completions
+ * per second and p50/p99 start-to-completed for both, where the saga's own time goes (activity
+ * time in the ledgers and outbox, workflow tasks and history events per execution, the dispatch
+ * round trip), and last `saga/bare ratio: <saga ÷ bare completions per second at the largest N>`.
+ * `--sequential RUNS` adds the old measurement: one saga at a time, median and p95.
  */
-const runs = Number(process.argv[2] ?? 100);
-const warmup = 5;
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '50,200' }, sequential: { type: 'string' } },
+});
+const sizes = values.n.split(',').map(Number);
+/** The saga's activities on the happy path with fraud screening: submit, screen, authorize, reserve, allocate, confirm, dispatch, capture, complete. */
+const SAGA_ACTIVITIES = 9;
+/** Search attribute upserts of one saga on that path (counted in its history: see the output). */
+const SAGA_UPSERTS = 15;
 
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 };
-const fmt = (xs: number[]) =>
-  `median ${percentile(xs, 50).toFixed(1)} ms, p95 ${percentile(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
+
+interface Burst {
+  n: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  wallSeconds: number;
+}
+
+/** Starts n executions at once and waits for all; latency is each one's start call to its result. */
+async function burst(n: number, runOne: (i: number) => Promise<unknown>): Promise<Burst> {
+  const began = performance.now();
+  const latencies = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const t0 = performance.now();
+      await runOne(i);
+      return performance.now() - t0;
+    }),
+  );
+  const wall = (performance.now() - began) / 1000;
+  return { n, perSecond: n / wall, p50: percentile(latencies, 50), p99: percentile(latencies, 99), wallSeconds: wall };
+}
+
+/** Time spent inside each activity (the participants' SQL transactions: ledger rows and outbox rows). */
+function timed<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T, spent: Map<string, number>): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: never[]) => {
+        const t0 = performance.now();
+        try {
+          return await fn(...args);
+        } finally {
+          spent.set(name, (spent.get(name) ?? 0) + performance.now() - t0);
+        }
+      },
+    ]),
+  ) as T;
+}
+
+/**
+ * The warehouse: reads OrderConfirmed rows as they are appended (the event a real warehouse would
+ * consume) and confirms each dispatch, retrying a refusal a few milliseconds later.
+ */
+function startWarehouse(db: Database, orders: OrderClient, roundTrips: number[]) {
+  let stopped = false;
+  let lastSeq = 0;
+  const inFlight = new Set<Promise<void>>();
+  const confirm = async (orderId: string) => {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const t0 = performance.now();
+      const answer = await orders.confirmDispatch(orderId, { trackingNumber: `T-${orderId}` });
+      if (answer.accepted) {
+        roundTrips.push(performance.now() - t0);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`dispatch of ${orderId} never accepted`);
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      const rows = await db.all<{ seq: number; msg_key: string }>(
+        "SELECT seq, msg_key FROM outbox WHERE type = 'OrderConfirmed' AND seq > ? ORDER BY seq",
+        [lastSeq],
+      );
+      for (const r of rows) {
+        lastSeq = Number(r.seq);
+        const p = confirm(r.msg_key).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(inFlight);
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
+
+const EventType = temporal.api.enums.v1.EventType;
+interface HistoryShape {
+  events: number;
+  workflowTasks: number;
+  activities: number;
+  upserts: number;
+  bytes: number;
+}
+async function historyShape(client: Client, workflowIds: string[]): Promise<HistoryShape> {
+  const total: HistoryShape = { events: 0, workflowTasks: 0, activities: 0, upserts: 0, bytes: 0 };
+  for (const id of workflowIds) {
+    const handle = client.workflow.getHandle(id);
+    const events = (await handle.fetchHistory()).events ?? [];
+    total.events += events.length;
+    total.workflowTasks += events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length;
+    total.activities += events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
+    total.upserts += events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES).length;
+    total.bytes += (await handle.describe()).historySize ?? 0;
+  }
+  const n = workflowIds.length;
+  return {
+    events: total.events / n,
+    workflowTasks: total.workflowTasks / n,
+    activities: total.activities / n,
+    upserts: total.upserts / n,
+    bytes: total.bytes / n,
+  };
+}
+
+const anOrder = (orderId: string) => ({
+  orderId,
+  customer: { id: 'bench', name: 'Bench', email: 'bench@example.com' },
+  lines: [{ sku: 'beans', quantity: 1, unitPrice: { amount: 1000, currency: 'EUR' } }],
+  shippingAddress: { name: 'Bench', line1: 'Street 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
+  payment: { methodToken: 'tok_visa' },
+});
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -36,52 +164,131 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'trapeze-bench-'));
   const db = openDatabase(`sqlite:${join(dir, 'bench.db')}`);
   await migrate(db, participantMigrations);
-  await db.transaction((tx) => restock(tx, { beans: 1_000_000 }));
+  await db.transaction((tx) => restock(tx, { beans: 1_000_000_000 }));
   const native = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const taskQueue = `bench-${Date.now().toString(36)}`;
   const keyring = PayloadEnvironment.parse(process.env).PAYLOAD_KEYS;
-  const worker = await createSagaWorker({ connection: native, db, taskQueue, dataConverter: dataConverter(keyring) });
-  const orders = createOrderClient(new Client({ connection, dataConverter: dataConverter(keyring) }), { taskQueue });
-  const total: number[] = [];
-  const toDispatch: number[] = [];
-  const afterDispatch: number[] = [];
+  const spent = new Map<string, number>();
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: require.resolve('./bare-workflow'),
+      logger: {
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: console.error,
+        log: () => undefined,
+      },
+    }),
+    activities: timed({ ...activitiesOf(createParticipants(db)), noop: async (step: number) => step }, spent),
+    dataConverter: dataConverter(keyring),
+  });
+  const client = new Client({ connection, dataConverter: dataConverter(keyring) });
+  const orders = createOrderClient(client, { taskQueue });
+  const roundTrips: number[] = [];
+  const stopWarehouse = startWarehouse(db, orders, roundTrips);
+  const rows: Array<{ kind: 'saga' | 'bare' | 'bare+upserts'; b: Burst }> = [];
+  let sampleSagas: string[] = [];
+  let sampleBares: string[] = [];
+  /** Activity time of the measured sagas only, by activity. */
+  const measured = new Map<string, number>();
+  let sagasMeasured = 0;
+
+  const saga = (label: string) => async (i: number) => {
+    const orderId = `${taskQueue}-${label}-${i}`;
+    await orders.startOrder(anOrder(orderId));
+    const result = await orders.orderOutcome(orderId);
+    if (result.status !== 'COMPLETED') throw new Error(`saga ${orderId} ended ${result.status}`);
+  };
+  const bare = (label: string) => async (i: number) => {
+    const handle = await client.workflow.start('bareWorkflow', {
+      taskQueue,
+      workflowId: `${taskQueue}-bare-${label}-${i}`,
+      args: [SAGA_ACTIVITIES],
+    });
+    await handle.result();
+  };
+  const bareWithUpserts = (label: string) => async (i: number) => {
+    const handle = await client.workflow.start('bareWorkflowWithUpserts', {
+      taskQueue,
+      workflowId: `${taskQueue}-upserts-${label}-${i}`,
+      args: [SAGA_ACTIVITIES, SAGA_UPSERTS],
+    });
+    await handle.result();
+  };
 
   await worker.runUntil(async () => {
-    for (let i = 0; i < runs + warmup; i++) {
-      const orderId = `${taskQueue}-${i}`;
-      const began = performance.now();
-      await orders.startOrder({
-        orderId,
-        customer: { id: 'bench', name: 'Bench', email: 'bench@example.com' },
-        lines: [{ sku: 'beans', quantity: 1, unitPrice: { amount: 1000, currency: 'EUR' } }],
-        shippingAddress: { name: 'Bench', line1: 'Street 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-        payment: { methodToken: 'tok_visa' },
-      });
-      // The warehouse answers as soon as the order waits for it (polled every 2 ms).
-      while ((await orders.getOrder(orderId)).status !== 'AWAITING_DISPATCH') await new Promise((r) => setTimeout(r, 2));
-      const waiting = performance.now();
-      const answer = await orders.confirmDispatch(orderId, { trackingNumber: `T-${i}` });
-      if (!answer.accepted) throw new Error(answer.reason);
-      const result = await orders.orderOutcome(orderId);
-      if (result.status !== 'COMPLETED') throw new Error(`saga ${orderId} ended ${result.status}`);
-      const done = performance.now();
-      if (i < warmup) continue;
-      total.push(done - began);
-      toDispatch.push(waiting - began);
-      afterDispatch.push(done - waiting);
+    // Warm-up: bundles loaded, statements prepared, connections open, JIT warm.
+    await burst(10, bare('warmup'));
+    await burst(10, saga('warmup'));
+    for (const n of sizes) {
+      rows.push({ kind: 'bare', b: await burst(n, bare(`n${n}`)) });
+      // Once, at the smallest N: the bare workflow with the saga's search attribute upserts added.
+      if (n === sizes[0]) rows.push({ kind: 'bare+upserts', b: await burst(n, bareWithUpserts(`n${n}`)) });
+      spent.clear();
+      rows.push({ kind: 'saga', b: await burst(n, saga(`n${n}`)) });
+      for (const [name, ms] of spent) if (name !== 'noop') measured.set(name, (measured.get(name) ?? 0) + ms);
+      sagasMeasured += n;
+    }
+    const last = sizes.at(-1) ?? 0;
+    sampleSagas = Array.from({ length: Math.min(20, last) }, (_, i) => workflowIdFor(`${taskQueue}-n${last}-${i}`));
+    sampleBares = Array.from({ length: Math.min(20, last) }, (_, i) => `${taskQueue}-bare-n${last}-${i}`);
+
+    if (values.sequential) {
+      const runs = Number(values.sequential);
+      const total: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        await saga('seq')(i);
+        total.push(performance.now() - t0);
+      }
+      console.log(
+        `one saga at a time, ${runs} runs: median ${percentile(total, 50).toFixed(1)} ms, p95 ${percentile(total, 95).toFixed(1)} ms`,
+      );
     }
   });
+  await stopWarehouse();
+  const sagaHistory = await historyShape(client, sampleSagas);
+  const bareHistory = await historyShape(client, sampleBares);
+
   console.log(
-    `order saga end to end on ${address}, ${runs} runs one at a time (after ${warmup} warm-up runs); ${describeKeyring(keyring)}:`,
+    `saga throughput on ${address}: one worker (default settings) runs both the order saga and a bare workflow of ${SAGA_ACTIVITIES} no-op activities; SQLite ledgers; ${describeKeyring(keyring)}`,
   );
-  console.log(`  whole saga (start → completed, 8 steps):           ${fmt(total)}`);
-  console.log(`  start → awaiting dispatch (submit … confirm):      ${fmt(toDispatch)}`);
-  console.log(`  dispatch confirmed → completed (record, capture):  ${fmt(afterDispatch)}`);
+  console.log('N      workflow       completions/s   p50 start→completed   p99 start→completed   wall');
+  for (const { kind, b } of rows) {
+    console.log(
+      `${String(b.n).padEnd(6)} ${kind.padEnd(14)} ${b.perSecond.toFixed(1).padStart(13)}   ${b.p50.toFixed(0).padStart(16)} ms   ${b.p99.toFixed(0).padStart(16)} ms   ${b.wallSeconds.toFixed(1)} s`,
+    );
+  }
+  const sagaActivityMs = [...measured.values()].reduce((a, b) => a + b, 0);
+  const perActivity = [...measured]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([k, ms]) => `${k} ${(ms / sagasMeasured).toFixed(1)}`)
+    .join(', ');
+  console.log(`where the saga's own time goes (per execution; history from ${sampleSagas.length} of each at N=${sizes.at(-1)}):`);
+  console.log(
+    `  activities in the ledgers and outbox (SQLite transactions, serialised on one connection): ${(sagaActivityMs / sagasMeasured).toFixed(1)} ms of activity time per saga (most: ${perActivity} ms)`,
+  );
+  console.log(
+    `  history: saga ${sagaHistory.events.toFixed(0)} events, ${sagaHistory.workflowTasks.toFixed(1)} workflow tasks, ${sagaHistory.activities.toFixed(0)} activities, ${sagaHistory.upserts.toFixed(1)} search attribute upserts, ${(sagaHistory.bytes / 1024).toFixed(1)} KiB` +
+      ` vs bare ${bareHistory.events.toFixed(0)} events, ${bareHistory.workflowTasks.toFixed(1)} workflow tasks, ${bareHistory.activities.toFixed(0)} activities, ${(bareHistory.bytes / 1024).toFixed(1)} KiB`,
+  );
+  console.log(
+    `  the warehouse's dispatch update (a workflow task of its own while the saga waits): p50 ${percentile(roundTrips, 50).toFixed(0)} ms, p99 ${percentile(roundTrips, 99).toFixed(0)} ms per saga`,
+  );
+  const largest = sizes.at(-1);
+  const sagaRate = rows.find((r) => r.kind === 'saga' && r.b.n === largest)?.b.perSecond ?? NaN;
+  const bareRate = rows.find((r) => r.kind === 'bare' && r.b.n === largest)?.b.perSecond ?? NaN;
   await connection.close();
   await native.close();
   await db.close();
   rmSync(dir, { recursive: true, force: true });
+  console.log(`saga/bare ratio: ${(sagaRate / bareRate).toFixed(2)}`);
 }
 
 main().catch((err: unknown) => {

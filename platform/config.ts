@@ -70,6 +70,16 @@ const Environment = z.object({
   SAGA_VERSIONING_BEHAVIOR: SagaVersioningBehavior.default('PINNED'),
   /** The build id a CI pipeline stamps; it must end with the workflow code's hash. Default: package version + that hash (platform/deployment.ts). */
   BUILD_ID: z.string().trim().min(1).optional(),
+  // Reconciliation (reconciliation/, workers/reconciliation.ts): a Schedule runs it every interval.
+  RECONCILIATION_SCHEDULE: z.enum(['on', 'off']).default('on'),
+  RECONCILIATION_INTERVAL_SECONDS: positive.default(300),
+  RECONCILIATION_TASK_QUEUE: z.string().min(1).default('trapeze-reconciliation'),
+  RECONCILIATION_HTTP_PORT: port.default(9467),
+  /** An unsent outbox row older than this is a finding. */
+  RECONCILIATION_OUTBOX_LAG_BUDGET_SECONDS: positive.default(300),
+  /** Events sent this recently may not have reached the order view yet. */
+  RECONCILIATION_VIEW_SETTLE_SECONDS: positive.default(60),
+  RECONCILIATION_SLA_GRACE_SECONDS: positive.default(60),
   // PAYLOAD_KEYS (payload encryption) and CODEC_SERVER_* (platform/codec/settings.ts).
   ...PayloadEnvironment.shape,
 });
@@ -118,6 +128,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       webhook: { secrets: e.PAYMENT_WEBHOOK_SECRET ?? [], toleranceSeconds: e.PAYMENT_WEBHOOK_TOLERANCE_SECONDS },
     },
     orderView: { databaseUrl: e.ORDER_VIEW_DATABASE_URL ?? e.DATABASE_URL, httpPort: e.ORDER_VIEW_HTTP_PORT },
+    reconciliation: {
+      schedule: e.RECONCILIATION_SCHEDULE === 'on',
+      intervalSeconds: e.RECONCILIATION_INTERVAL_SECONDS,
+      taskQueue: e.RECONCILIATION_TASK_QUEUE,
+      httpPort: e.RECONCILIATION_HTTP_PORT,
+      checks: {
+        outboxLagBudgetSeconds: e.RECONCILIATION_OUTBOX_LAG_BUDGET_SECONDS,
+        viewSettleSeconds: e.RECONCILIATION_VIEW_SETTLE_SECONDS,
+        slaGraceSeconds: e.RECONCILIATION_SLA_GRACE_SECONDS,
+      },
+    },
   };
 }
 export type Config = ReturnType<typeof readConfig>;

@@ -13,6 +13,7 @@ import { startOrderViewWorker } from './order-view';
 import { startRelayWorker } from './relay';
 import { startSagaWorker } from './saga-worker';
 import { startApiWorker } from './api';
+import { startReconciliationWorker } from './reconciliation';
 
 /**
  * `npm start`: the embedded stack, then every Trapeze role in this one process, then the demo
@@ -63,6 +64,12 @@ async function main(): Promise<void> {
   roles.push(await startRelayWorker({ config, db }));
   roles.push(await startOrderViewWorker({ config, db }));
   roles.push(await startNotificationsWorker({ config, db }));
+  // Reconciliation on its Schedule (RECONCILIATION_INTERVAL_SECONDS); its findings queue on its own port.
+  const reconciliation = await startReconciliationWorker({ config, db });
+  roles.push(reconciliation);
+  console.log(
+    `reconciliation every ${config.reconciliation.intervalSeconds} s; findings at http://localhost:${reconciliation.port}/reconciliation/findings and npm run reconcile -- findings`,
+  );
   // The HTTP API for teams not on TypeScript (POST /orders, GET /orders/:id, …).
   const api = await startApiWorker({ config });
   roles.push(api);

@@ -4,6 +4,7 @@ import { fraudEvents } from './fraud';
 import { inventoryEvents } from './inventory';
 import { ordersEvents } from './orders';
 import { paymentsEvents } from './payments';
+import { reconciliationEvents } from './reconciliation';
 import { shippingEvents } from './shipping';
 
 /**
@@ -17,6 +18,7 @@ export const catalog = {
   ...inventoryEvents,
   ...shippingEvents,
   ...fraudEvents,
+  ...reconciliationEvents,
 } as const satisfies EventCatalog;
 
 export type EventType = keyof typeof catalog;
@@ -46,6 +48,7 @@ export const producedVersion = {
   ShipmentCancelled: 1,
   ShipmentDispatched: 1,
   FraudScreened: 1,
+  ReconciliationFinding: 1,
 } as const satisfies Record<EventType, number>;
 
 /**

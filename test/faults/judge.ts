@@ -1,0 +1,109 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { workflowIdFor } from '../../domain/ids';
+import { createReconciliationActivities } from '../../reconciliation/activities';
+import { listFindings } from '../../reconciliation/findings';
+import type { RuleId } from '../../reconciliation/rules';
+import { SagaStatusAttribute } from '../../workflows/definitions';
+import type { World } from './world';
+
+/**
+ * The verdict on a case after its faults: every saga ended in a state it was allowed to end in
+ * (else it is lost), no participant applied an effect twice (one row per effect and order, one
+ * event per type and order, stock reserved equal to the reservations holding it), and
+ * reconciliation finds nothing. The relay, Kafka and the consumers are not part of these cases
+ * yet: delivery per ce_id is judged by the outbox tests, not here.
+ */
+export interface Verdict {
+  lost: number;
+  duplicated: number;
+  discrepancies: number;
+  /** When the last saga ended (ms since the epoch), or the deadline. */
+  settledAt: number;
+  notes: string[];
+}
+
+/** Ledger rules and the SLA rule; outbox lag and the order view need the relay and consumers running. */
+const JUDGING_RULES: RuleId[] = [
+  'confirmed-without-stock',
+  'captured-without-shipment',
+  'authorized-cancelled-not-voided',
+  'refunded-without-capture',
+  'stock-reserved-closed-order',
+  'saga-past-sla',
+  'dispatched-not-captured',
+];
+
+async function endedAs(world: World, orderId: string): Promise<string | undefined> {
+  try {
+    const d = await world.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    if (d.status.name === 'RUNNING') return undefined;
+    return d.typedSearchAttributes.get(SagaStatusAttribute) ?? d.status.name;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return 'NOT_STARTED';
+    throw err;
+  }
+}
+
+export async function judge(world: World, expected: Map<string, readonly string[]>, deadlineMs: number): Promise<Verdict> {
+  const notes: string[] = [];
+  const ended = new Map<string, string>();
+  const deadline = Date.now() + deadlineMs;
+  let settledAt = Date.now();
+  while (ended.size < expected.size && Date.now() < deadline) {
+    for (const orderId of expected.keys()) {
+      if (ended.has(orderId)) continue;
+      const status = await endedAs(world, orderId);
+      if (status) {
+        ended.set(orderId, status);
+        settledAt = Date.now();
+      }
+    }
+    if (ended.size < expected.size) await new Promise((r) => setTimeout(r, 250));
+  }
+  let lost = 0;
+  for (const [orderId, allowed] of expected) {
+    const status = ended.get(orderId);
+    if (!status || !allowed.includes(status)) {
+      lost += 1;
+      notes.push(`${orderId}: ${status ?? 'still running'} (expected ${allowed.join(' or ')})`);
+    }
+  }
+  if (ended.size < expected.size) settledAt = deadline;
+
+  let duplicated = 0;
+  const twice = await world.db.all<{ order_id: string; what: string; n: number }>(
+    `SELECT order_id, 'reservation' AS what, COUNT(*) AS n FROM stock_reservations GROUP BY order_id HAVING COUNT(*) > 1
+     UNION ALL SELECT order_id, 'release', COUNT(*) FROM stock_releases WHERE reservation_id IS NOT NULL GROUP BY order_id HAVING COUNT(*) > 1
+     UNION ALL SELECT order_id, 'authorization', COUNT(*) FROM payment_authorizations GROUP BY order_id HAVING COUNT(*) > 1
+     UNION ALL SELECT order_id, 'void', COUNT(*) FROM payment_voids WHERE authorization_id IS NOT NULL GROUP BY order_id HAVING COUNT(*) > 1
+     UNION ALL SELECT order_id, 'capture', COUNT(*) FROM payment_captures GROUP BY order_id HAVING COUNT(*) > 1
+     UNION ALL SELECT order_id, 'refund', COUNT(*) FROM payment_refunds WHERE refund_id IS NOT NULL GROUP BY order_id HAVING COUNT(*) > 1
+     UNION ALL SELECT order_id, 'shipment', COUNT(*) FROM shipments GROUP BY order_id HAVING COUNT(*) > 1
+     UNION ALL SELECT msg_key, type, COUNT(*) FROM outbox WHERE type <> 'ReconciliationFinding' GROUP BY msg_key, type HAVING COUNT(*) > 1`,
+  );
+  for (const t of twice) {
+    duplicated += Number(t.n) - 1;
+    notes.push(`${t.order_id}: ${t.what} applied ${Number(t.n)} times`);
+  }
+  const stock = await world.db.all<{ sku: string; reserved: number; held: number | null }>(
+    `SELECT l.sku, l.reserved, (SELECT SUM(CAST(json_extract(r.lines, '$[0].quantity') AS INTEGER)) FROM stock_reservations r
+       WHERE r.status = 'reserved' AND json_extract(r.lines, '$[0].sku') = l.sku) AS held FROM stock_levels l`,
+  );
+  for (const s of stock) {
+    if (Number(s.reserved) !== Number(s.held ?? 0)) {
+      duplicated += 1;
+      notes.push(`${s.sku}: ${Number(s.reserved)} reserved but reservations hold ${Number(s.held ?? 0)}`);
+    }
+  }
+
+  const reconciliation = createReconciliationActivities({
+    db: world.db,
+    client: world.client,
+    settings: { outboxLagBudgetSeconds: 3600, viewSettleSeconds: 3600, slaGraceSeconds: 60 },
+  });
+  const runId = `faults-${world.taskQueue}`;
+  for (const rule of JUDGING_RULES) await reconciliation.checkRule({ runId, rule });
+  const findings = await listFindings(world.db);
+  for (const f of findings) notes.push(`reconciliation: ${f.id}: ${f.summary}`);
+  return { lost, duplicated, discrepancies: findings.length, settledAt, notes };
+}

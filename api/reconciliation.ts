@@ -1,5 +1,5 @@
+import type { FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Database } from '../platform/database';
 import { acknowledgeFinding, findingById, lastRuns, listFindings, resolveFinding } from '../reconciliation/findings';
@@ -14,7 +14,7 @@ import {
 /**
  * The reconciliation queue over HTTP, as a table of routes that no framework owns, so the API can
  * mount it whatever serves it (Fastify: one `app.route` per entry, see README), and the
- * reconciliation worker serves it on its own port meanwhile (`answerReconciliation`):
+ * reconciliation worker serves it on its own port (`mountReconciliation`):
  *
  *   GET  /reconciliation/findings[?state=open,acknowledged&rule=R]   the queue (open and acknowledged by default)
  *   GET  /reconciliation/findings/:id                                one finding
@@ -127,58 +127,18 @@ export function reconciliationRoutes({
   ];
 }
 
-/** Matches `/a/:id/b` against a path; the parameters, or undefined. */
-function match(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i] ?? '';
-    const g = got[i] ?? '';
-    if (w.startsWith(':')) params[w.slice(1)] = decodeURIComponent(g);
-    else if (w !== g) return undefined;
+/** Mounts the routes on a Fastify app (the reconciliation worker's port, or the HTTP API behind the operator role). */
+export function mountReconciliation(app: FastifyInstance, routes: ReconciliationRoute[]): void {
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (req, reply) => {
+        const query = new URLSearchParams(req.query as Record<string, string>);
+        const params = req.params as Record<string, string>;
+        const answer = await route.handle({ params, query, body: req.body ?? {} });
+        return reply.code(answer.status).send(answer.body);
+      },
+    });
   }
-  return params;
-}
-
-/** node:http adapter: answers a request for one of the routes and returns true, or returns false. */
-export async function answerReconciliation(
-  routes: ReconciliationRoute[],
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<boolean> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const hits = routes.map((r) => ({ r, params: match(r.path, url.pathname) })).filter((h) => h.params);
-  if (hits.length === 0) return false;
-  const hit = hits.find((h) => h.r.method === req.method);
-  const send = (status: number, body: unknown) =>
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  if (!hit?.params) {
-    send(405, { error: 'method_not_allowed' });
-    return true;
-  }
-  let body: unknown;
-  if (req.method === 'POST') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > 16 * 1024) {
-        send(413, { error: 'body_too_large' });
-        return true;
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
-    try {
-      body = text ? (JSON.parse(text) as unknown) : {};
-    } catch {
-      send(400, { error: 'invalid_json' });
-      return true;
-    }
-  }
-  const out = await hit.r.handle({ params: hit.params, query: url.searchParams, body });
-  send(out.status, out.body);
-  return true;
 }

@@ -1,18 +1,17 @@
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { participantMigrations } from '../activities';
 import { connectClient } from '../api/connect';
-import { answerReconciliation, reconciliationRoutes } from '../api/reconciliation';
+import { mountReconciliation, reconciliationRoutes } from '../api/reconciliation';
 import { orderViewMigrations } from '../consumers/order-view/migrations';
 import { dataConverter } from '../platform/codec/data-converter';
 import { readConfig, type Config } from '../platform/config';
 import { openDatabase, type Database } from '../platform/database';
-import { answerHealth, shutdownOnSignals } from '../platform/health';
+import { registerHealthRoutes, shutdownOnSignals } from '../platform/health';
+import { createHttpApp, listen } from '../platform/http';
 import { createLogger } from '../platform/log';
 import { migrate } from '../platform/migrations';
 import { createReconciliationActivities } from '../reconciliation/activities';
@@ -111,24 +110,15 @@ export async function startReconciliationWorker({
     log.info({ intervalSeconds: config.reconciliation.intervalSeconds, schedule: how }, 'reconciliation scheduled');
   }
   const routes = reconciliationRoutes({ db, client, taskQueue });
-  const server: Server = createServer((req, res) => {
-    const serve = async () => {
-      const probes = { registry, live: () => worker.getState() !== 'FAILED', ready: () => worker.getState() === 'RUNNING' };
-      if (await answerHealth(req, res, probes)) return;
-      if (await answerReconciliation(routes, req, res)) return;
-      res.writeHead(404).end();
-    };
-    serve().catch((err: unknown) => {
-      log.error({ err: String(err) }, 'reconciliation request failed');
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
+  const app = createHttpApp({ log, bodyLimit: 16 * 1024 });
+  registerHealthRoutes(app, {
+    registry,
+    live: () => worker.getState() !== 'FAILED',
+    ready: () => worker.getState() === 'RUNNING',
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.reconciliation.httpPort, '0.0.0.0', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  mountReconciliation(app, routes);
+  const server = await listen(app, { port: config.reconciliation.httpPort, host: '0.0.0.0' });
+  const { port } = server;
   log.info({ taskQueue, port }, 'reconciliation worker up');
   return {
     worker,
@@ -136,10 +126,7 @@ export async function startReconciliationWorker({
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done.catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await server.close();
       await client.connection.close();
       await connection.close();
       if (viewDb !== db) await viewDb.close();

@@ -177,7 +177,11 @@ export async function startExplorer(): Promise<Explorer> {
         }
         // A wait past its SLA is ESCALATED and still waits for the same answer.
         const escalated = p?.status === 'ESCALATED';
-        const status = escalated ? (p.currentStep === 'awaitPaymentResult' ? 'AWAITING_PAYMENT' : 'AWAITING_DISPATCH') : p?.status;
+        const status = escalated
+          ? p.currentStep === 'awaitPaymentResult'
+            ? 'AWAITING_PAYMENT'
+            : 'AWAITING_DISPATCH'
+          : p?.status;
         if (status === 'AWAITING_PAYMENT' && !answeredPayment) {
           answeredPayment = true;
           await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: s.approve });

@@ -93,7 +93,7 @@ export async function startExplorer(): Promise<Explorer> {
   let running = worker.run();
   let restarts = 0;
   const restart = async () => {
-    worker.shutdown();
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     worker = await createSagaWorker({ connection: env.nativeConnection, db, taskQueue, faults, workflowBundle });
     running = worker.run();
@@ -193,7 +193,7 @@ export async function startExplorer(): Promise<Explorer> {
       }
     },
     async stop() {
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await db.close();
       await store.drop();

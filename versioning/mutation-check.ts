@@ -34,17 +34,33 @@ export interface MutationResult {
   replayed: number;
 }
 
+/**
+ * Mutations that can share one mutant: edits in different files, or in disjoint parts of one file,
+ * applied last-first so the positions of the others stay valid. The changes that must replay are
+ * checked together: if the combined mutant replays, each of them does.
+ */
+export function combinable(mutations: readonly Mutation[]): Mutation[][] {
+  const groups: Mutation[][] = [];
+  for (const m of [...mutations].sort((a, b) => b.span[0] - a.span[0])) {
+    const fits = (g: Mutation[]) => g.every((o) => o.file !== m.file || o.span[0] >= m.span[1] || m.span[0] >= o.span[1]);
+    const group = groups.find(fits);
+    if (group) group.push(m);
+    else groups.push([m]);
+  }
+  return groups;
+}
+
 /** A tree with one copy of workflows/ per mutant (the rest of the repository linked) and an index exporting each. */
-function mutantTree(mutations: readonly Mutation[]): { index: string; remove(): void } {
+function mutantTree(mutants: readonly (readonly Mutation[])[]): { index: string; remove(): void } {
   const root = mkdtempSync(join(tmpdir(), 'trapeze-mutants-'));
   const linked = readdirSync(repoRoot).filter((n) => n !== 'workflows' && n !== '.git');
   const exports: string[] = [];
-  mutations.forEach((m, i) => {
+  mutants.forEach((group, i) => {
     const dir = join(root, `m${i}`);
     mkdirSync(dir);
     for (const name of linked) symlinkSync(join(repoRoot, name), join(dir, name));
     cpSync(join(repoRoot, 'workflows'), join(dir, 'workflows'), { recursive: true });
-    applyMutation(dir, m);
+    for (const m of group) applyMutation(dir, m);
     exports.push(`export { orderFulfillment as m${i} } from './m${i}/workflows';`);
   });
   symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
@@ -58,20 +74,29 @@ function mutantTree(mutations: readonly Mutation[]): { index: string; remove(): 
  */
 export async function replayMutants(
   bundle: WorkflowBundle,
-  mutations: readonly Mutation[],
+  mutants: readonly (readonly Mutation[])[],
   entries: readonly CorpusEntry[],
   workers = 2,
-): Promise<MutationResult[]> {
-  const histories: History[] = entries.map((e) => loadHistory(e.file));
-  const results: MutationResult[] = mutations.map((mutation) => ({ mutation, replayed: 0 }));
+): Promise<{ failure?: string; replayed: number; expect: Mutation['expect'] }[]> {
+  // Longest histories first: they take the most paths, so a mutant usually fails on the first one or two.
+  const loaded = entries.map((entry) => ({ entry, history: loadHistory(entry.file) }));
+  loaded.sort((a, b) => (b.history.events?.length ?? 0) - (a.history.events?.length ?? 0));
+  const histories: History[] = loaded.map((l) => l.history);
+  entries = loaded.map((l) => l.entry);
+  const results = mutants.map((group) => ({
+    expect: group[0]?.expect ?? 'caught',
+    replayed: 0,
+    failure: undefined as string | undefined,
+  }));
+  const mutations = mutants;
   let nextMutant = 0;
   const converter = dataConverter(PayloadEnvironment.parse(process.env).PAYLOAD_KEYS);
 
   async function* feed(): AsyncGenerator<{ workflowId: string; history: History }> {
     for (let i = nextMutant++; i < mutations.length; i = nextMutant++) {
-      const result = results[i] as MutationResult;
+      const result = results[i] as (typeof results)[number];
       for (let h = 0; h < histories.length; h++) {
-        if (result.failure && result.mutation.expect === 'caught') break;
+        if (result.failure && result.expect === 'caught') break;
         const history = histories[h] as History;
         const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
         if (!started?.workflowType) throw new Error(`${entries[h]?.file} does not start with WorkflowExecutionStarted`);
@@ -87,7 +112,7 @@ export async function replayMutants(
       feed(),
     )) {
       const [i, h] = r.workflowId.split('/').map(Number) as [number, number];
-      const result = results[i] as MutationResult;
+      const result = results[i] as (typeof results)[number];
       result.replayed++;
       if (r.error && !result.failure) {
         const entry = entries[h] as CorpusEntry;
@@ -99,14 +124,14 @@ export async function replayMutants(
   return results;
 }
 
-export async function runMutations(mutations: readonly Mutation[], entries: readonly CorpusEntry[]): Promise<MutationResult[]> {
-  const tree = mutantTree(mutations);
+async function runMutants(mutants: readonly (readonly Mutation[])[], entries: readonly CorpusEntry[]) {
+  const tree = mutantTree(mutants);
   try {
     let began = Date.now();
     const bundle = await bundleWorkflows(tree.index);
-    console.log(`bundled ${mutations.length} mutants into one workflow bundle in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    console.log(`bundled ${mutants.length} mutants into one workflow bundle in ${((Date.now() - began) / 1000).toFixed(1)} s`);
     began = Date.now();
-    const results = await replayMutants(bundle, mutations, entries);
+    const results = await replayMutants(bundle, mutants, entries);
     const replays = results.reduce((n, r) => n + r.replayed, 0);
     const seconds = (Date.now() - began) / 1000;
     console.log(`replayed ${replays} histories in ${seconds.toFixed(1)} s (${Math.round(replays / seconds)} histories/s)`);
@@ -114,6 +139,32 @@ export async function runMutations(mutations: readonly Mutation[], entries: read
   } finally {
     tree.remove();
   }
+}
+
+/**
+ * Every mutation against the corpus. The changes that must replay run combined (few mutants); only
+ * if a combined mutant fails are its changes run one by one, to name the false alarm.
+ */
+export async function runMutations(mutations: readonly Mutation[], entries: readonly CorpusEntry[]): Promise<MutationResult[]> {
+  const caught = mutations.filter((m) => m.expect === 'caught');
+  const benign = combinable(mutations.filter((m) => m.expect === 'replays'));
+  const first = await runMutants([...caught.map((m) => [m]), ...benign], entries);
+  const results: MutationResult[] = caught.map((mutation, i) => ({ mutation, ...first[i] }) as MutationResult);
+  const alarms: Mutation[] = [];
+  benign.forEach((group, g) => {
+    const r = first[caught.length + g];
+    if (r?.failure) alarms.push(...group);
+    else for (const mutation of group) results.push({ mutation, replayed: r?.replayed ?? 0 });
+  });
+  if (alarms.length > 0) {
+    const single = await runMutants(
+      alarms.map((m) => [m]),
+      entries,
+    );
+    alarms.forEach((mutation, i) => results.push({ mutation, ...single[i] } as MutationResult));
+  }
+  const order = new Map(mutations.map((m, i) => [m, i]));
+  return results.sort((a, b) => (order.get(a.mutation) ?? 0) - (order.get(b.mutation) ?? 0));
 }
 
 export interface Verdict {

@@ -21,6 +21,8 @@ export interface Mutation {
   /** The file it edits, relative to the repository root (workflows/…). */
   file: string;
   line: number;
+  /** The first and last character of the analysed source the edits touch. */
+  span: readonly [number, number];
   apply(source: string): string;
 }
 
@@ -41,6 +43,7 @@ function mutation(site: Site, operator: string, expect: Mutation['expect'], edit
     expect,
     file: site.file,
     line: site.line,
+    span: [Math.min(...edits.map((e) => e.start)), Math.max(...edits.map((e) => e.end))],
     apply(source) {
       // Positions come from the analysed text: a source that moved on makes the mutation stale, loudly.
       edits.forEach((e, i) => {

@@ -153,7 +153,16 @@ async function main(): Promise<number> {
         try {
           const client = new Client({ connection, namespace: config.temporal.namespace });
           checks.push(
-            await liveReplay(client, require.resolve(join(tree.root, 'workflows')), dataConverter(config.payloads.keyring)),
+            await liveReplay(
+              client,
+              require.resolve(join(tree.root, 'workflows')),
+              dataConverter(config.payloads.keyring),
+              values.query,
+            ).catch((err: unknown) => ({
+              name: 'open sagas on the cluster',
+              outcome: 'hold' as const,
+              detail: `could not replay them: ${err instanceof Error ? err.message : String(err)} (PAYLOAD_KEYS for encrypted histories?)`,
+            })),
           );
           checks.push(await canary(connection, client, config.temporal.namespace));
         } finally {

@@ -130,7 +130,10 @@ async function runScenario(
 
 export async function capture({ release, only, address }: { release: string; only?: string[]; address: string }): Promise<void> {
   const chosen = scenarios.filter(
-    (s) => (!s.since || compareReleases(s.since, release) <= 0) && (!only || only.includes(s.name)),
+    (s) =>
+      (!s.since || compareReleases(s.since, release) <= 0) &&
+      (!s.until || compareReleases(release, s.until) <= 0) &&
+      (!only || only.includes(s.name)),
   );
   const dir = join(corpusRoot, release);
   mkdirSync(dir, { recursive: true });

@@ -173,8 +173,15 @@ export function findSites(wp: WorkflowProgram): Site[] {
 
   const sites: Site[] = [];
   for (const { file, sf } of sources) {
+    // Labels are ids: one line, short enough to read in the table.
     const add = (kind: SiteKind, label: string, node: ts.Node) =>
-      sites.push({ kind, label, node, file, line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
+      sites.push({
+        kind,
+        label: label.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').slice(0, 90),
+        node,
+        file,
+        line: sf.getLineAndCharacterOfPosition(node.getStart()).line + 1,
+      });
     const excluded = (n: ts.Node) =>
       ancestors(n).some((a) => activityFns.has(a) || (ts.isCallExpression(a) && undoRegistration(a)));
     const labelOf = (e: ts.Node) => {
@@ -199,7 +206,9 @@ export function findSites(wp: WorkflowProgram): Site[] {
             if (handlers.at(-1) === stmt) add('handlers', 'message handlers', stmt);
           }
         } else if (undoRegistration(n) && !excluded(n)) {
-          add('undo', n.arguments[0]?.getText().replace(/['"]/g, '') ?? n.getText(), n);
+          const first = n.arguments[0];
+          const method = ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text : 'add';
+          add('undo', first && ts.isStringLiteral(first) ? first.text : `${method}(…)`, n);
         } else if (!excluded(n) && activityTyped(n.expression)) {
           add('activity', labelOf(n.expression), n.expression);
         } else if (!excluded(n)) {

@@ -35,6 +35,8 @@ export interface Scenario {
   clock: 'real' | 'skipping';
   /** The first release whose code has this path (e.g. fraud screening from 1.1). */
   since?: string;
+  /** The last release whose code takes this path (a later release changed the outcome). */
+  until?: string;
   /** The order, apart from its id. */
   order: Partial<OrderRequest>;
   /** A technical fault the participants raise for this order. */
@@ -310,9 +312,26 @@ export const scenarios: Scenario[] = [
   {
     name: 'operator-cancelled-after-dispatch-fails-without-undo',
     clock: 'real',
+    until: '1.1',
     order: {},
     fault: { operation: 'capturePayment', fails: 'held' },
     ends: 'FAILED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await dispatch(ctx);
+      await ctx.held();
+      await ctx.cancelWorkflow();
+      ctx.release();
+    },
+  },
+  {
+    // From 1.2 (finish-after-dispatch) the forward steps past an accepted dispatch finish anyway.
+    name: 'operator-cancelled-after-dispatch-completes',
+    clock: 'real',
+    since: '1.2',
+    order: {},
+    fault: { operation: 'capturePayment', fails: 'held' },
+    ends: 'COMPLETED',
     drive: async (ctx) => {
       await statusReached(ctx, 'AWAITING_DISPATCH');
       await dispatch(ctx);

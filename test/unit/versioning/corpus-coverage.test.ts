@@ -15,9 +15,11 @@ test('the corpus covers every branch of the saga that a real saga can take', asy
 
 const branch = (key: string, covered: boolean): Branch => ({ key, file: 'workflows/x.ts', line: 1, covered });
 
-test('a new uncovered branch fails unless listed; a listed branch that is covered or gone fails too', () => {
-  assert.match(judgeCoverage([branch('new (if 1/2)', false)], {}).problems.join(), /uncovered: new \(if 1\/2\)/);
-  assert.deepEqual(judgeCoverage([branch('new (if 1/2)', false)], { 'new (if 1/2)': 'why' }).problems, []);
-  assert.match(judgeCoverage([branch('old (if 1/2)', true)], { 'old (if 1/2)': 'why' }).problems.join(), /covered now/);
-  assert.match(judgeCoverage([], { gone: 'why' }).problems.join(), /no longer a branch/);
+test('a new uncovered branch fails unless listed (unreachable, or awaiting a scenario); a listed branch that is covered or gone fails too', () => {
+  assert.match(judgeCoverage([branch('new (if 1/2)', false)], {}, {}).problems.join(), /uncovered: new \(if 1\/2\)/);
+  assert.deepEqual(judgeCoverage([branch('new (if 1/2)', false)], { 'new (if 1/2)': 'why' }, {}).problems, []);
+  assert.deepEqual(judgeCoverage([branch('new (if 1/2)', false)], {}, { 'new (if 1/2)': 'the scenario it needs' }).problems, []);
+  assert.match(judgeCoverage([branch('old (if 1/2)', true)], { 'old (if 1/2)': 'why' }, {}).problems.join(), /covered now/);
+  assert.match(judgeCoverage([branch('old (if 1/2)', true)], {}, { 'old (if 1/2)': 'why' }).problems.join(), /covered now/);
+  assert.match(judgeCoverage([], { gone: 'why' }, {}).problems.join(), /no longer a branch/);
 });

@@ -57,6 +57,15 @@ function mutation(site: Site, operator: string, expect: Mutation['expect'], edit
 const replace = (node: ts.Node, text: string): Edit => ({ start: node.getStart(), end: node.getEnd(), text });
 
 /** The statement that holds `node` directly in a block (or the file). */
+function ancestors(node: ts.Node): ts.Node[] {
+  const out: ts.Node[] = [];
+  for (let n = node.parent; n; n = n.parent) {
+    if (isFunctionLike(n)) break;
+    out.push(n);
+  }
+  return out;
+}
+
 function statementOf(node: ts.Node): ts.Statement | undefined {
   for (let n: ts.Node | undefined = node; n; n = n.parent) {
     if (isFunctionLike(n) && n !== node) return undefined;
@@ -201,9 +210,13 @@ export function generateMutations(root = repoRoot): Mutation[] {
         if (!call) break;
         const [fn, timeout] = args;
         const sleeps = args.length === 1 && !/=>/.test(fn ?? '') && timeout === undefined && !callee.endsWith('condition');
-        push(site, 'remove timer', 'caught', [
-          replace(node, sleeps ? 'Promise.resolve()' : timeout ? `Promise.resolve((${fn})())` : 'Promise.resolve()'),
-        ]);
+        // A condition() removed inside a loop spins forever (replay has no deadlock detector in
+        // debug mode): that is a hang, not a deployable change, so it is not generated.
+        const inLoop = ancestors(node).some((a) => ts.isForStatement(a) || ts.isWhileStatement(a) || ts.isDoStatement(a));
+        if (!(inLoop && callee.endsWith('condition')))
+          push(site, 'remove timer', 'caught', [
+            replace(node, sleeps ? 'Promise.resolve()' : timeout ? `Promise.resolve((${fn})())` : 'Promise.resolve()'),
+          ]);
         const extra = sleeps ? `${callee}(1000)` : `${callee}(() => false, 1000)`;
         push(site, 'add a timer before', 'caught', [replace(node, `${extra}.then(() => ${node.getText()})`)]);
         if (!sleeps && timeout) push(site, 'make wait untimed', 'caught', [replace(node, `${callee}(${fn}).then(() => true)`)]);

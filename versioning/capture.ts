@@ -15,7 +15,7 @@ import { migrate } from '../platform/migrations';
 import { createSagaWorker } from '../workers/saga-worker';
 import { workflowIdFor } from '../domain/ids';
 import { corpusRoot, bundleWorkflows, sagaWorkflowsPath } from './replay';
-import { scenarios, type Scenario } from './scenarios';
+import { scenarios, type Fault, type Scenario } from './scenarios';
 
 /**
  * `npm run capture -- --release 1.1 [--only <scenario,…>]`
@@ -76,17 +76,44 @@ async function skippingServer(): Promise<Environment> {
   return { client: env.client, native: env.nativeConnection, sleep: (ms) => env.sleep(ms), teardown: () => env.teardown() };
 }
 
+/** A fault in force for one order, with the gate a held operation waits at. */
+interface ActiveFault extends Fault {
+  attempts: number;
+  reached: Promise<void>;
+  reach(): void;
+  gate: Promise<void>;
+  open(): void;
+}
+
+function activeFault(fault: Fault): ActiveFault {
+  let reach = () => undefined as void;
+  let open = () => undefined as void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  return { ...fault, attempts: 0, reached, reach, gate, open };
+}
+
 async function runScenario(
   env: Environment,
   taskQueue: string,
   scenario: Scenario,
   orderId: string,
   outFile: string,
+  fault: ActiveFault | undefined,
 ): Promise<string> {
   const orders = createOrderClient(env.client, { taskQueue });
   await orders.startOrder({ ...aBaseOrder(orderId), ...scenario.order });
-  await scenario.drive({ orders, orderId, sleep: (ms) => env.sleep(ms) });
   const handle = env.client.workflow.getHandle(workflowIdFor(orderId));
+  await scenario.drive({
+    orders,
+    orderId,
+    sleep: (ms) => env.sleep(ms),
+    cancelWorkflow: async () => {
+      await handle.cancel();
+    },
+    held: () => fault?.reached ?? Promise.reject(new Error(`${scenario.name} holds no operation`)),
+    release: () => fault?.open(),
+  });
   let status: string;
   if (scenario.open) {
     status = `open at ${scenario.open}`;
@@ -103,16 +130,27 @@ async function runScenario(
 
 export async function capture({ release, only, address }: { release: string; only?: string[]; address: string }): Promise<void> {
   const chosen = scenarios.filter(
-    (s) => (!s.since || compareReleases(s.since, release) <= 0) && (!only || only.includes(s.name)),
+    (s) =>
+      (!s.since || compareReleases(s.since, release) <= 0) &&
+      (!s.until || compareReleases(release, s.until) <= 0) &&
+      (!only || only.includes(s.name)),
   );
   const dir = join(corpusRoot, release);
   mkdirSync(dir, { recursive: true });
   const suffix = randomBytes(3).toString('hex');
-  const failing = new Map<string, string>();
+  const active = new Map<string, ActiveFault>();
   const faults: Faults = {
-    afterCommit: (operation, key) => {
-      for (const [orderId, op] of failing)
-        if (op === operation && key.startsWith(`${workflowIdFor(orderId)}/`)) throw new Error(`${op} is down (capture fault)`);
+    afterCommit: async (operation, key) => {
+      for (const [orderId, f] of active) {
+        if (f.operation !== operation || !key.startsWith(`${workflowIdFor(orderId)}/`)) continue;
+        if (f.fails === 'held') {
+          f.reach();
+          await f.gate;
+          return;
+        }
+        f.attempts++;
+        if (f.fails === 'always' || f.attempts <= f.fails) throw new Error(`${operation} is down (capture fault)`);
+      }
     },
   };
   const db: Database = openDatabase(':memory:');
@@ -130,10 +168,11 @@ export async function capture({ release, only, address }: { release: string; onl
       await worker.runUntil(async () => {
         // Real-clock scenarios run side by side; time-skipping ones one at a time (they share one clock).
         const run = async (s: Scenario) => {
-          const orderId = `cap-${release.replace('.', '_')}-${s.name}-${suffix}`;
-          if (s.failing) failing.set(orderId, s.failing);
+          const orderId = `cap-${release.replace('.', '_')}-${s.name.slice(0, 44)}-${suffix}`;
+          const fault = s.fault && activeFault(s.fault);
+          if (fault) active.set(orderId, fault);
           const file = join(dir, `${s.name}.json`);
-          const status = await runScenario(env, taskQueue, s, orderId, file);
+          const status = await runScenario(env, taskQueue, s, orderId, file, fault).finally(() => fault?.open());
           console.log(`${relative(process.cwd(), file)}  ${status}`);
         };
         if (clock === 'real') await Promise.all(batch.map(run));

@@ -13,6 +13,8 @@ export const releaseCommits: Record<string, string> = {
   '1.0': '0543fc695f0815a2c244c061dbc2886b5fd466c9',
   // Fraud screening behind patched('fraud-screening'); histories in versioning/histories/1.1/.
   '1.1': '1958c405fff98daa3d9d816ea0e1c22a9c89913d',
+  // The saga races (continue-as-new, finish after dispatch, bounded messages, …), five patches; histories in versioning/histories/1.2/.
+  '1.2': '5d64c45fed618a9ceb59da4227a9415ffeec0ed9',
 };
 
 export const repoRoot = join(__dirname, '..');

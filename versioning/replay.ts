@@ -1,7 +1,8 @@
 import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflows as bundleWorkerCode } from '../platform/deployment';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { dataConverter } from '../platform/codec/data-converter';
 import type { Keyring } from '../platform/codec/keyring';
@@ -57,30 +58,42 @@ export interface ReplayOutcome {
   error?: string;
 }
 
+const quiet = new DefaultLogger('ERROR');
+
 export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
   return bundleWorkerCode(workflowsPath);
 }
 
-/** Replays every entry against one bundle of workflow code; one worker serves them all. */
-// A history exported from a server that encrypts payloads replays with PAYLOAD_KEYS set; plain ones need no key.
+/**
+ * Replays every entry against one bundle of workflow code. The bundle is built once; the histories
+ * are dealt round-robin to `workers` replay workers running side by side (one per core by default).
+ * A history exported from a server that encrypts payloads replays with PAYLOAD_KEYS set; plain ones need no key.
+ */
 export async function replayCorpus(
   workflowBundle: WorkflowBundle,
   entries: CorpusEntry[],
   repoRoot = join(__dirname, '..'),
   keyring: Keyring | undefined = PayloadEnvironment.parse(process.env).PAYLOAD_KEYS,
+  workers = Math.max(1, Math.min(2, availableParallelism())),
 ): Promise<ReplayOutcome[]> {
   const byId = new Map<string, CorpusEntry>(entries.map((entry) => [`replay-${entry.release}-${entry.scenario}`, entry]));
-  const outcomes: ReplayOutcome[] = [];
   const histories = [...byId].map(([workflowId, entry]) => ({ workflowId, history: loadHistory(entry.file) }));
-  for await (const result of Worker.runReplayHistories(
-    { workflowBundle, replayName: 'corpus', dataConverter: dataConverter(keyring) },
-    histories,
-  )) {
-    const entry = byId.get(result.workflowId);
-    if (!entry) throw new Error(`replay returned an unknown workflow id ${result.workflowId}`);
-    outcomes.push(result.error ? { entry, error: describe(entry, result.error, repoRoot) } : { entry });
-  }
-  return outcomes;
+  const outcomes = new Map<CorpusEntry, ReplayOutcome>();
+  const converter = dataConverter(keyring);
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      const share = histories.filter((_h, i) => i % workers === w);
+      for await (const result of Worker.runReplayHistories(
+        { workflowBundle, replayName: `corpus-${w}`, dataConverter: converter },
+        share,
+      )) {
+        const entry = byId.get(result.workflowId);
+        if (!entry) throw new Error(`replay returned an unknown workflow id ${result.workflowId}`);
+        outcomes.set(entry, result.error ? { entry, error: describe(entry, result.error, repoRoot) } : { entry });
+      }
+    }),
+  );
+  return entries.flatMap((e) => outcomes.get(e) ?? []);
 }
 
 function describe(entry: CorpusEntry, error: Error, repoRoot: string): string {
@@ -108,3 +121,30 @@ function eventOf(entry: CorpusEntry, message: string): string {
 
 /** The module that exports the saga workflows, as workers load it. */
 export const sagaWorkflowsPath = (repoRoot = join(__dirname, '..')) => require.resolve(join(repoRoot, 'workflows'));
+
+async function main(): Promise<number> {
+  const entries = corpus();
+  let began = Date.now();
+  const bundle = await bundleWorkflows(sagaWorkflowsPath());
+  console.log(`bundled the saga in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  began = Date.now();
+  const outcomes = await replayCorpus(bundle, entries);
+  const seconds = (Date.now() - began) / 1000;
+  const failed = outcomes.filter((o) => o.error);
+  for (const o of failed) console.log(o.error);
+  console.log(
+    `replayed ${outcomes.length} histories in ${seconds.toFixed(2)} s (${Math.round(outcomes.length / seconds)} histories/s): ${failed.length} failed`,
+  );
+  return failed.length === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  Runtime.install({ logger: quiet, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,5 +1,6 @@
 import type { OrderClient, OrderRequest } from '../api/client';
 import type { SagaStatus } from '../domain/saga';
+import type { SagaProgress } from '../workflows/definitions';
 import { SLA_SECONDS } from '../workflows/definitions';
 
 /**
@@ -13,6 +14,20 @@ export interface ScenarioContext {
   orderId: string;
   /** Lets durable time pass: real waiting on a dev server, a skip on the time-skipping server. */
   sleep(ms: number): Promise<void>;
+  /** An operator's workflow cancellation (`npm run saga -- compensate`), not the customer's update. */
+  cancelWorkflow(): Promise<void>;
+  /** Resolves once the held operation of `fault` has committed and waits; `release` lets it answer. */
+  held(): Promise<void>;
+  release(): void;
+}
+
+/**
+ * What a participant does wrong for this order: an operation that is down (every attempt fails),
+ * fails its first n attempts and then works, or is held after committing until the scenario releases it.
+ */
+export interface Fault {
+  operation: string;
+  fails: 'always' | number | 'held';
 }
 
 export interface Scenario {
@@ -20,10 +35,12 @@ export interface Scenario {
   clock: 'real' | 'skipping';
   /** The first release whose code has this path (e.g. fraud screening from 1.1). */
   since?: string;
+  /** The last release whose code takes this path (a later release changed the outcome). */
+  until?: string;
   /** The order, apart from its id. */
   order: Partial<OrderRequest>;
-  /** A technical fault the participants raise for this order (operation name → every attempt fails). */
-  failing?: string;
+  /** A technical fault the participants raise for this order. */
+  fault?: Fault;
   /** Drives the saga to the point its history is exported. */
   drive(ctx: ScenarioContext): Promise<void>;
   /** Exported while running (the saga waits at a wait point); otherwise after it closed with `ends`. */
@@ -61,6 +78,21 @@ const webhook = (ctx: ScenarioContext, approved: boolean) =>
   });
 const paymentSla = (SLA_SECONDS.paymentResult + 60) * 1000;
 const dispatchSla = (SLA_SECONDS.dispatch + 60) * 1000;
+
+const progressReached = async (ctx: ScenarioContext, what: string, test: (p: SagaProgress) => boolean, timeoutMs = 60_000) => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const progress = await ctx.orders.getOrder(ctx.orderId).catch(() => undefined);
+    if (progress && test(progress)) return;
+    if (Date.now() > deadline) throw new Error(`order ${ctx.orderId}: ${what} not reached`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+/** An undo has failed at least `rounds` rounds and waits on its durable timer for the next. */
+const undoRetrying = (ctx: ScenarioContext, rounds: number) =>
+  progressReached(ctx, `an undo retrying after ${rounds} rounds`, (p) =>
+    p.compensations.some((c) => c.state === 'retrying' && c.rounds >= rounds),
+  );
 
 const asyncPayment = { payment: { methodToken: 'tok_async' } } as const;
 const captureEarly = { payment: { methodToken: 'tok_visa', capture: 'at-confirmation' } } as const;
@@ -131,7 +163,7 @@ export const scenarios: Scenario[] = [
     name: 'failed-stock-service-down',
     clock: 'real',
     order: {},
-    failing: 'reserveStock',
+    fault: { operation: 'reserveStock', fails: 'always' },
     ends: 'FAILED',
     drive: async () => undefined,
   },
@@ -242,6 +274,161 @@ export const scenarios: Scenario[] = [
       await statusReached(ctx, 'AWAITING_DISPATCH');
       await ctx.sleep(dispatchSla);
       await statusReached(ctx, 'ESCALATED');
+    },
+  },
+  // --- operator cancellation (workflow cancellation): the undos run in a non-cancellable scope ---
+  {
+    name: 'operator-cancelled-awaiting-payment',
+    clock: 'real',
+    order: asyncPayment,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      await ctx.cancelWorkflow();
+    },
+  },
+  {
+    name: 'operator-cancelled-awaiting-dispatch',
+    clock: 'real',
+    order: captureEarly,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await ctx.cancelWorkflow();
+    },
+  },
+  {
+    name: 'operator-cancelled-during-reserve-stock',
+    clock: 'real',
+    order: {},
+    fault: { operation: 'reserveStock', fails: 'held' },
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await ctx.held();
+      await ctx.cancelWorkflow();
+      ctx.release();
+    },
+  },
+  {
+    name: 'operator-cancelled-after-dispatch-fails-without-undo',
+    clock: 'real',
+    until: '1.1',
+    order: {},
+    fault: { operation: 'capturePayment', fails: 'held' },
+    ends: 'FAILED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await dispatch(ctx);
+      await ctx.held();
+      await ctx.cancelWorkflow();
+      ctx.release();
+    },
+  },
+  {
+    // From 1.2 (finish-after-dispatch) the forward steps past an accepted dispatch finish anyway.
+    name: 'operator-cancelled-after-dispatch-completes',
+    clock: 'real',
+    since: '1.2',
+    order: {},
+    fault: { operation: 'capturePayment', fails: 'held' },
+    ends: 'COMPLETED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await dispatch(ctx);
+      await ctx.held();
+      await ctx.cancelWorkflow();
+      ctx.release();
+    },
+  },
+  {
+    name: 'open-operator-cancelled-undo-retrying',
+    clock: 'real',
+    order: {},
+    fault: { operation: 'releaseStock', fails: 1_000 },
+    open: 'COMPENSATING',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await ctx.cancelWorkflow();
+      await undoRetrying(ctx, 2);
+    },
+  },
+  // --- the customer cancels while a step runs: the step finishes, the next one is refused ---
+  {
+    name: 'cancelled-during-reserve-stock',
+    clock: 'real',
+    order: {},
+    fault: { operation: 'reserveStock', fails: 'held' },
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await ctx.held();
+      await cancel(ctx);
+      ctx.release();
+    },
+  },
+  // --- an undo that fails several rounds (durable pauses between them) and then succeeds ---
+  {
+    name: 'cancelled-undo-failed-two-rounds-then-succeeded',
+    clock: 'real',
+    order: {},
+    // Each round is one activity call with three attempts: six failures are two failed rounds.
+    fault: { operation: 'releaseStock', fails: 6 },
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+    },
+  },
+  {
+    name: 'open-cancelled-undo-retrying',
+    clock: 'real',
+    order: {},
+    fault: { operation: 'releaseStock', fails: 1_000 },
+    open: 'COMPENSATING',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+      await undoRetrying(ctx, 2);
+    },
+  },
+  // --- participants down before any undo but the first, and at the capture that registered a refund ---
+  {
+    name: 'failed-order-service-down-at-submission',
+    clock: 'real',
+    order: {},
+    fault: { operation: 'submitOrder', fails: 'always' },
+    ends: 'FAILED',
+    drive: async () => undefined,
+  },
+  {
+    name: 'failed-capture-at-confirmation-refunded',
+    clock: 'real',
+    order: captureEarly,
+    fault: { operation: 'capturePayment', fails: 'always' },
+    ends: 'FAILED',
+    drive: async () => undefined,
+  },
+  // --- repeated messages: a webhook delivered twice, a dispatch the warehouse retried ---
+  {
+    name: 'completed-webhook-twice-dispatch-retried',
+    clock: 'real',
+    order: {
+      ...asyncPayment,
+      shippingAddress: {
+        name: 'Ada Lovelace',
+        line1: '12 St James Sq',
+        line2: 'Flat 2',
+        city: 'London',
+        postalCode: 'SW1Y 4JH',
+        country: 'DE',
+      },
+    },
+    ends: 'COMPLETED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      await Promise.all([webhook(ctx, true), webhook(ctx, true)]);
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      const again = { trackingNumber: `TRK-${ctx.orderId}` };
+      await Promise.all([ctx.orders.confirmDispatch(ctx.orderId, again), ctx.orders.confirmDispatch(ctx.orderId, again)]);
     },
   },
 ];

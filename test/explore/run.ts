@@ -38,7 +38,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(err instanceof Error ? `${err.message}\n${String(err.cause)}` : err);
     process.exit(1);
   },
 );

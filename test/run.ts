@@ -29,7 +29,11 @@ function testFiles(dir: string): string[] {
 
 async function main(): Promise<number> {
   const [suite, ...filters] = process.argv.slice(2);
-  const suites = suite === 'unit' || suite === 'integration' ? [suite] : ['unit', 'integration'];
+  // unit: pure logic and the saga's paths with mocked participants, fast; replay: the replay corpus,
+  // its coverage, the generated mutations and the interleaving explorer (no servers, minutes);
+  // integration: the real stack.
+  const all = ['unit', 'replay', 'integration'];
+  const suites = suite && all.includes(suite) ? [suite] : all;
   if (suite && !suites.includes(suite)) filters.unshift(suite);
   const files = suites.flatMap(testFiles).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
   if (files.length === 0) throw new Error('no test files matched');

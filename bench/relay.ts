@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: a benchmark script read top to bottom (set-up, rounds, scaling, lag, report).
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

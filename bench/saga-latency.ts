@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: a benchmark script read top to bottom (saga vs bare workflow, same worker, same run).
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one consumer loop (batch, dedupe, upcast, dead-letter, offsets) whose steps depend on each other's ordering.
 import {
   Partitioners,
   type Admin,

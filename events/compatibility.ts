@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the compatibility rules side by side, so a reader sees which break readers, writers or both.
 import { HIDDEN, type JsonSchema } from './json-schema';
 
 /**

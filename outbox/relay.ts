@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: claim, send, mark and park are one state machine sharing the producer, the lease and the claim token; split, its invariants would scatter.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one SQL check per rule, side by side, so the rules read as data.
 import { formatMoney } from '../domain/money';
 import { idempotencyKey, workflowIdFor } from '../domain/ids';
 import type { Database } from '../platform/database';

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one table's whole lifecycle (schema, open → acknowledged → resolved | repaired, queries) kept together.
 import { emit } from '../activities/emit';
 import { workflowIdFor } from '../domain/ids';
 import type { Database, Sql } from '../platform/database';

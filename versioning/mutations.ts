@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one mutation operator per kind of command site, each small, all in one table.
 import ts from 'typescript';
 import { repoRoot } from './releases';
 import { COMMAND_KINDS, findSites, isFunctionLike, workflowProgram, type Site, type SiteKind } from './command-sites';

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the list of capture scenarios, one entry per path of the saga; a list reads best whole.
 import type { OrderClient, OrderRequest } from '../api/client';
 import type { SagaStatus } from '../domain/saga';
 import type { SagaProgress } from '../workflows/definitions';

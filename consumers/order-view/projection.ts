@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the order view's fold, one case per event type, so every event's effect on the view is read in one place.
 import { formatMoney } from '../../domain/money';
 import type { Sql } from '../../platform/database';
 import type { ApplyEvent } from '../event-consumer';

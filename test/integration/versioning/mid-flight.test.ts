@@ -126,7 +126,7 @@ async function tookOldPath(orders: OrderClient, orderId: string) {
 async function tookFraudPath(orders: OrderClient, orderId: string) {
   const events = await eventsOf(db, orderId);
   assert.deepEqual(events.slice(0, 3), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorized']);
-  assert.deepEqual((await orders.getOrder(orderId)).patches, ['fraud-screening']);
+  assert.ok((await orders.getOrder(orderId)).patches.includes('fraud-screening'));
 }
 
 test('AUTO_UPGRADE: sagas waiting on 1.0 finish on their old path under 1.1; new sagas are screened', async () => {

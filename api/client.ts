@@ -23,6 +23,7 @@ import {
   type SagaResult,
 } from '../workflows/definitions';
 import { orderTotal } from '../domain/order';
+import { formatMoney } from '../domain/money';
 import { workflowIdFor } from '../domain/ids';
 import { type SagaStatus } from '../domain/saga';
 import type { orderFulfillment } from '../workflows/order-fulfillment';
@@ -101,19 +102,17 @@ export interface OrderClientOptions {
   taskQueue?: string;
 }
 
-const amount = (m: { amount: number; currency: string }) => `${m.currency} ${(m.amount / 100).toFixed(2)}`;
-
 /** What the UI shows for the saga from its start: no customer PII, just the order's shape. */
 function summaries(order: Order) {
   const total = orderTotal(order);
   return {
-    staticSummary: `Order ${order.orderId}: ${order.lines.length} line(s), ${amount(total)}, customer ${order.customer.id}`,
+    staticSummary: `Order ${order.orderId}: ${order.lines.length} line(s), ${formatMoney(total)}, customer ${order.customer.id}`,
     staticDetails: [
       `**Order** ${order.orderId} for customer ${order.customer.id}, ship to ${order.shippingAddress.country}, capture ${order.payment.capture}`,
       '',
-      ...order.lines.map((l) => `- ${l.quantity} × ${l.sku} at ${amount(l.unitPrice)}`),
+      ...order.lines.map((l) => `- ${l.quantity} × ${l.sku} at ${formatMoney(l.unitPrice)}`),
       '',
-      `**Total** ${amount(total)}`,
+      `**Total** ${formatMoney(total)}`,
     ].join('\n'),
   };
 }

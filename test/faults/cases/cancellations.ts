@@ -4,6 +4,7 @@ import { createSagaWorker } from '../../../workers/saga-worker';
 import { temporalAddress } from '../../env';
 import { bundle } from '../../integration/workflows/harness';
 import type { CaseResult, FaultCase } from '../case';
+import { waitUntil } from '../../wait';
 import { judge } from '../judge';
 import { burstOrders, startWarehouse } from '../world';
 
@@ -43,7 +44,6 @@ export const cancellations: FaultCase = {
           }
           if (kind === 'after-dispatch') {
             // The moment the parcel has left: from here the saga must finish, whatever the operator does.
-            const deadline = Date.now() + 90_000;
             const dispatched = async () =>
               Number(
                 (
@@ -53,7 +53,7 @@ export const cancellations: FaultCase = {
                   )
                 )?.n ?? 0,
               ) > 0;
-            while (!(await dispatched()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+            await waitUntil(dispatched, { timeoutMs: 90_000, intervalMs: 20, what: `${orderId} to be dispatched` });
             injected += 1;
             lastFault = Math.max(lastFault, Date.now());
             await world.client.workflow

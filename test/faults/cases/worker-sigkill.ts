@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { repoRoot } from '../../../infra/paths';
 import { temporalAddress, temporalNamespace } from '../../env';
+import { waitUntil } from '../../wait';
 import { judge } from '../judge';
 import type { CaseResult, FaultCase } from '../case';
 import { burstOrders, startWarehouse, type World } from '../world';
@@ -46,8 +47,11 @@ export const workerSigkill: FaultCase = {
     try {
       for (let k = 0; k < kills; k++) {
         const before = await outboxRows(world);
-        const deadline = Date.now() + 60_000;
-        while ((await outboxRows(world)) <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        await waitUntil(async () => (await outboxRows(world)) > before, {
+          timeoutMs: 60_000,
+          what: 'the burst to make progress before the next kill',
+        });
+        // The fault itself: the kill lands at a random moment of the work in flight, not at a step boundary.
         await new Promise((r) => setTimeout(r, Math.random() * 700));
         worker.kill('SIGKILL');
         await once(worker, 'exit');

@@ -14,7 +14,7 @@ import { createSagaWorker } from '../../workers/saga-worker';
 import type { SagaResult } from '../../workflows/definitions';
 import type { orderFulfillment } from '../../workflows/order-fulfillment';
 import { sqliteDatabase, type TestDatabase } from '../databases';
-import { testServerPath } from '../env';
+import { temporalAddress, temporalNamespace, testServerPath } from '../env';
 
 /**
  * Explores orders of events instead of the few chosen by hand: fast-check generates, per saga, an
@@ -65,15 +65,24 @@ export interface Explorer {
   stop(): Promise<void>;
 }
 
-export async function startExplorer(): Promise<Explorer> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: testServerPath() } },
-  });
-  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: { OrderId: keyword, CustomerId: keyword, SagaStep: keyword, SagaStatus: keyword },
-  });
+/**
+ * `time-skipping` (default) runs on the SDK's test server; `dev` runs on the local dev server of the
+ * stack (TEMPORAL_ADDRESS), to tell a saga defect from a test-server quirk.
+ */
+export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skipping'): Promise<Explorer> {
+  const env =
+    server === 'dev'
+      ? await TestWorkflowEnvironment.createFromExistingServer({ address: temporalAddress(), namespace: temporalNamespace() })
+      : await TestWorkflowEnvironment.createTimeSkipping({
+          server: { executable: { type: 'existing-path', path: testServerPath() } },
+        });
+  if (server === 'time-skipping') {
+    const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: { OrderId: keyword, CustomerId: keyword, SagaStep: keyword, SagaStatus: keyword },
+    });
+  }
   const store: TestDatabase = sqliteDatabase();
   const db: Database = store.open();
   await migrate(db, participantMigrations);

@@ -20,10 +20,10 @@ import { temporalAddress, temporalNamespace, testServerPath } from '../env';
  * Explores orders of events instead of the few chosen by hand: fast-check generates, per saga, an
  * order (capture mode, card, stock, address), faults on the participants (a reply lost once or
  * twice, a step down for good) and outside events fired when a given step commits (customer
- * cancellation, operator cancellation, an early dispatch, valid / forged / duplicate webhooks;
- * worker restarts are not explored yet). The saga runs on the time-skipping server against the
- * real SQL ledgers; then
- * the invariants are checked across all ledgers and the outbox.
+ * cancellation, operator cancellation, an early dispatch, valid / forged / duplicate webhooks, a
+ * restart of the saga worker). The saga runs against the real SQL ledgers; then the invariants are
+ * checked across all ledgers and the outbox. Cases run in batches of concurrent sagas (`batch`), so
+ * a worker restart fired by one case lands in the middle of the others' work too.
  */
 const FORWARD = ['submitOrder', 'screenOrder', 'authorizePayment', 'reserveStock', 'allocateShipment', 'confirmOrder'] as const;
 const COMMITS = [...FORWARD, 'capturePayment', 'recordDispatch', 'completeOrder', 'voidAuthorization', 'releaseStock'] as const;
@@ -34,6 +34,7 @@ const ACTIONS = [
   'webhook-valid',
   'webhook-forged',
   'webhook-duplicate',
+  'worker-restart',
 ] as const;
 
 export const scenario = fc.record({
@@ -60,8 +61,14 @@ export const scenario = fc.record({
 });
 export type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
+/** Sagas run side by side in one property case. */
+export const BATCH = 4;
+export const batch = fc.array(scenario, { minLength: BATCH, maxLength: BATCH });
+
 export interface Explorer {
   run(s: Scenario): Promise<{ result: SagaResult; violations: string[] }>;
+  /** Saga worker restarts so far. */
+  restarts(): number;
   stop(): Promise<void>;
 }
 
@@ -98,10 +105,29 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
       if (orderId) plans.get(orderId)?.(operation);
     },
   };
-  const worker: Worker = await createSagaWorker({ connection: env.nativeConnection, db, taskQueue, faults, workflowBundle });
-  const running = worker.run();
+  const namespace = server === 'dev' ? temporalNamespace() : 'default';
+  let worker: Worker;
+  let running: Promise<void>;
+  const startWorker = async () => {
+    worker = await createSagaWorker({ connection: env.nativeConnection, db, namespace, taskQueue, faults, workflowBundle });
+    running = worker.run();
+  };
+  await startWorker();
+  // Fired from a commit hook, so never awaited there: shutdown waits for the activity in that hook.
+  let restarting: Promise<void> | undefined;
+  let restarts = 0;
+  const restart = () =>
+    (restarting ??= (async () => {
+      restarts += 1;
+      worker.shutdown();
+      await running;
+      await startWorker();
+    })().finally(() => {
+      restarting = undefined;
+    }));
   let counter = 0;
   return {
+    restarts: () => restarts,
     async run(s) {
       const orderId = `x${(++counter).toString(36)}-${Date.now().toString(36)}`;
       const sku = `sku-${orderId}`;
@@ -126,6 +152,8 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
           case 'webhook-duplicate':
             quietly(orders.reportPaymentResult(orderId, { authorizationId: own, approved: s.approve }));
             return quietly(orders.reportPaymentResult(orderId, { authorizationId: own, approved: !s.approve }));
+          case 'worker-restart':
+            return void pending.push(restart());
         }
       };
       plans.set(orderId, (operation) => {
@@ -184,6 +212,7 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
       }
     },
     async stop() {
+      await restarting;
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await db.close();

@@ -189,11 +189,13 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
           return { result, violations: await invariants(db, orderId, result) };
         }
         await new Promise((r) => setTimeout(r, 25));
-        const p = (await handle.query('saga').catch(() => undefined)) as { status?: string; currentStep?: string } | undefined;
-        if (Date.now() > deadline) {
-          await handle.terminate('explorer: did not settle');
-          throw new Error(`the saga did not settle within 60 s: ${JSON.stringify(p)}`);
-        }
+        let queryError: unknown;
+        const p = (await handle.query('saga').catch((err: unknown) => {
+          queryError = err;
+          return undefined;
+        })) as { status?: string; currentStep?: string } | undefined;
+        if (Date.now() > deadline)
+          throw new Error(`${orderId} did not settle within 60 s: ${await stuck(handle, p, queryError)}`);
         // A wait past its SLA is ESCALATED and still waits for the same answer.
         const escalated = p?.status === 'ESCALATED';
         const status = escalated
@@ -203,7 +205,10 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
           : p?.status;
         if (status === 'AWAITING_PAYMENT' && !answeredPayment) {
           answeredPayment = true;
-          await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: s.approve });
+          // The saga may end (a cancellation) between the query and the answer.
+          await orders
+            .reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: s.approve })
+            .catch(() => undefined);
         }
         if (status === 'AWAITING_DISPATCH' && !dispatched) {
           dispatched = true;
@@ -220,6 +225,27 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
       await env.teardown();
     },
   };
+}
+
+/** What a saga that did not settle was doing: its progress, pending activities and last events. */
+async function stuck(handle: WorkflowHandle, progress: unknown, queryError: unknown): Promise<string> {
+  const d = await handle.describe();
+  const history = await handle.fetchHistory();
+  const last = (history.events ?? [])
+    .slice(-8)
+    .map((e) => `${String(e.eventId)}:${temporal.api.enums.v1.EventType[e.eventType ?? 0]}`);
+  const activities = (d.raw.pendingActivities ?? []).map(
+    (a) =>
+      `${a.activityType?.name ?? '?'} attempt ${a.attempt} ${temporal.api.enums.v1.PendingActivityState[a.state ?? 0]} ${a.lastFailure?.message ?? ''}`,
+  );
+  await handle.terminate('explorer: did not settle').catch(() => undefined);
+  return JSON.stringify({
+    status: d.status.name,
+    progress,
+    queryError: queryError instanceof Error ? queryError.message : queryError,
+    pendingActivities: activities,
+    lastEvents: last,
+  });
 }
 
 /** What must hold across every ledger once a saga has ended, whatever happened on the way. */

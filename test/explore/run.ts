@@ -13,7 +13,12 @@ import { BATCH, batch, startExplorer } from './interleavings';
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { runs: { type: 'string', default: '1000' }, seed: { type: 'string' }, server: { type: 'string', default: 'dev' } },
+    options: {
+      runs: { type: 'string', default: '1000' },
+      seed: { type: 'string' },
+      path: { type: 'string' },
+      server: { type: 'string', default: 'dev' },
+    },
   });
   const runs = Number(values.runs);
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
@@ -44,7 +49,7 @@ async function main(): Promise<number> {
         }
         if (broken.length > 0) throw new Error(broken.join(' | '));
       }),
-      { numRuns: Math.ceil(runs / BATCH), seed, endOnFailure: true },
+      { numRuns: Math.ceil(runs / BATCH), seed, endOnFailure: true, ...(values.path ? { path: values.path } : {}) },
     );
   } finally {
     await explorer.stop();

@@ -55,6 +55,8 @@ export function claimScriptOnPostgres(claim: {
   now?: number;
   /** Topics paused as of the last claim: left out by value (see below), then checked afresh. */
   paused: string[];
+  /** This relay's claims whose batches Kafka has acknowledged since its last claim (see below). */
+  acknowledged?: string[];
 }): string {
   const at = claim.now === undefined ? postgresNow : integer(claim.now);
   // Paused topics are left out by value, and only when there are any: a filter on the topic column
@@ -63,7 +65,14 @@ export function claimScriptOnPostgres(claim: {
   // the one the previous claim returned; a topic paused since is dropped from the picked rows.
   const known = claim.paused.filter((t) => !t.includes('?'));
   const skipPaused = known.length > 0 ? `AND o.topic NOT IN (${known.map(text).join(', ')})` : '';
-  return `SELECT pg_advisory_xact_lock(${CLAIM_LOCK});
+  // An acknowledged claim's rows are on the topic but not marked yet (the mark rewrites every row,
+  // the costly half of the relay, so it runs beside this claim instead of before it): its seqs
+  // stay held, its keys no longer block, so a key's next events may go while the mark is written.
+  // A claim that lapses unmarked (the relay died) gives its rows back: published again, later.
+  const acked = claim.acknowledged ?? [];
+  const acknowledge =
+    acked.length > 0 ? `UPDATE outbox_claims SET acked = true WHERE token IN (${acked.map(text).join(', ')});\n` : '';
+  return `${acknowledge}SELECT pg_advisory_xact_lock(${CLAIM_LOCK});
     WITH head AS (SELECT ${at}::bigint AS at),
     bound AS (
       SELECT coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot())) AS horizon
@@ -94,7 +103,7 @@ export function claimScriptOnPostgres(claim: {
     -- needed; a claim records its keys for this. Blocking on any held row of the key, earlier or
     -- not, only ever delays.
     blocked AS (
-      SELECT unnest(keys) AS k FROM outbox_claims WHERE claimed_until >= (SELECT at FROM head)
+      SELECT unnest(keys) AS k FROM outbox_claims WHERE claimed_until >= (SELECT at FROM head) AND NOT acked
       UNION
       SELECT o.topic || ' ' || o.msg_key FROM outbox o WHERE o.parked_at IS NOT NULL AND o.sent_at IS NULL
       UNION

@@ -391,6 +391,17 @@ export function createRelay(options: RelayOptions): Relay {
     }
     state.kafkaHealthy = true;
     const sentAt = Date.now();
+    // PostgreSQL: the next claim acknowledges the batch and the mark runs beside it (see turn).
+    if (marksBehind) {
+      acknowledged.push({ claim, sentAt });
+      return;
+    }
+    return mark(claim, sentAt);
+  }
+
+  /** Marks a published batch sent (ending its claim); never throws. */
+  async function mark(claim: Claim, sentAt: number): Promise<void> {
+    const { rows } = claim;
     try {
       const held = await store.markSent(
         claim.token,
@@ -415,19 +426,54 @@ export function createRelay(options: RelayOptions): Relay {
    */
   const inflight = new Set<Promise<void>>();
 
+  /**
+   * On PostgreSQL marking a batch rewrites each of its rows, as costly as the claim, and the next
+   * claim of the same keys had to wait for it. Instead a published batch is acknowledged by the
+   * next claim (its keys stop blocking there, its rows stay held) and marked beside that claim and
+   * the next send. Still in order: a batch is acknowledged only once Kafka has it, and sends go one
+   * at a time in claim order. At most `pipeline` marks run at once, so memory stays bounded.
+   */
+  const marksBehind = store.dialect === 'postgres';
+  const acknowledged: { claim: Claim; sentAt: number }[] = [];
+  const marking = new Set<Promise<void>>();
+
+  function markBehind(batches: { claim: Claim; sentAt: number }[]): void {
+    for (const { claim, sentAt } of batches) {
+      const marked: Promise<void> = mark(claim, sentAt).finally(() => marking.delete(marked));
+      marking.add(marked);
+    }
+  }
+
   async function turn(): Promise<void> {
     state.lastLoopAt = Date.now();
-    if (Date.now() < resumeAt) return wait(resumeAt - Date.now());
+    if (Date.now() < resumeAt) {
+      markBehind(acknowledged.splice(0));
+      return wait(resumeAt - Date.now());
+    }
     if (inflight.size >= pipeline) return Promise.race(inflight);
+    if (marking.size >= pipeline) return Promise.race(marking);
     let claim: Claim;
     const claimedAt = Date.now();
+    const acks = acknowledged.splice(0);
     try {
-      claim = await store.claim({ relayId, limit: batchSize, maxBytes: maxBatchBytes, leaseMs });
+      claim = await store.claim({
+        relayId,
+        limit: batchSize,
+        maxBytes: maxBatchBytes,
+        leaseMs,
+        acknowledged: acks.map((a) => a.claim.token),
+      });
     } catch (err) {
+      markBehind(acks);
       return failed('claim', undefined, err);
     }
+    // Only now: a mark running while the claim acknowledges its batch would make the claim wait.
+    markBehind(acks);
     // Nothing claimable: rows may be behind a batch in flight, so look again as soon as it lands.
-    if (claim.rows.length === 0) return inflight.size > 0 ? Promise.race(inflight) : wait(pollMs);
+    if (claim.rows.length === 0) {
+      if (acknowledged.length > 0) return; // acknowledged meanwhile: their keys' next rows may go now
+      return inflight.size > 0 ? Promise.race(inflight) : wait(pollMs);
+    }
     const delivery: Promise<void> = deliver(claim, claimedAt).finally(() => inflight.delete(delivery));
     inflight.add(delivery);
   }
@@ -450,6 +496,8 @@ export function createRelay(options: RelayOptions): Relay {
       }
     }
     await Promise.all(inflight);
+    markBehind(acknowledged.splice(0));
+    await Promise.all(marking);
     await dropProducer();
     state.running = false;
     log.info({ published: state.published }, 'relay stopped');

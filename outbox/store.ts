@@ -25,6 +25,12 @@ export interface ClaimRequest {
   leaseMs: number;
   /** Tests only: the database clock's reading to use. */
   now?: number;
+  /**
+   * PostgreSQL: tokens of this relay's claims that Kafka has acknowledged and that are not marked
+   * yet. Their rows stay held until marked (or the lease lapses), their keys no longer block, so
+   * the next claim need not wait for the mark. SQLite ignores it (its mark is cheap and in-process).
+   */
+  acknowledged?: string[];
 }
 
 /**
@@ -96,7 +102,7 @@ export function openOutboxStore(db: Database): OutboxStore {
 
   return {
     dialect: db.dialect,
-    claim: async ({ relayId: requested, limit, maxBytes, leaseMs, now }) => {
+    claim: async ({ relayId: requested, limit, maxBytes, leaseMs, now, acknowledged }) => {
       // Kept to plain characters: on PostgreSQL they are written into the claim's statement text.
       const relayId = requested.replace(/[^\w.:@-]/g, '_');
       const token = `${relayId}/${randomBytes(6).toString('hex')}`;
@@ -107,7 +113,7 @@ export function openOutboxStore(db: Database): OutboxStore {
         for (let attempt = 0; ; attempt++) {
           const used = paused;
           const picked = await db.all<Omit<CandidateRow, 'earlier' | 'seq'> & { seq: number | null; paused: string[] }>(
-            claimScriptOnPostgres({ token, relayId, limit, maxBytes, leaseMs, now, paused: used }),
+            claimScriptOnPostgres({ token, relayId, limit, maxBytes, leaseMs, now, paused: used, acknowledged }),
           );
           paused = picked[0]?.paused ?? [];
           const rows = picked.flatMap((r) => (r.seq === null ? [] : [toRow({ ...r, seq: r.seq })]));

@@ -505,6 +505,58 @@ for (const { kind, create } of bothStores) {
         }
       });
 
+      test("an acknowledged batch frees its keys' next rows before it is marked; its own rows stay held until marked or lapsed", async () => {
+        const k = randomUUID();
+        for (const type of ['A', 'B', 'C']) await db.transaction((tx) => appendEvent(tx, event(k, type)));
+        const now = Date.now();
+        const first = await claim(store, 'r1', 1, { now, leaseMs: 1_000 });
+        const firstToken = tokens.get('r1') ?? '';
+        assert.deepEqual(
+          first.map((r) => r.type),
+          ['A'],
+        );
+        assert.deepEqual(await claim(store, 'r2', 100, { now }), [], 'B waits while A is only claimed');
+        // Kafka acknowledged A: the relay's next claim says so, and takes B (not A again).
+        const next = await store.claim({
+          relayId: 'r1',
+          limit: 1,
+          maxBytes: 1 << 20,
+          leaseMs: 60_000,
+          now,
+          acknowledged: [firstToken],
+        });
+        assert.deepEqual(
+          next.rows.map((r) => r.type),
+          ['B'],
+        );
+        assert.deepEqual(await claim(store, 'r2', 100, { now }), [], 'C waits behind the unacknowledged B');
+        assert.equal(await store.markSent(next.token, [next.rows[0]!.seq]), 1);
+        // A, acknowledged and not marked, is no candidate and blocks nobody: C goes.
+        const third = await claim(store, 'r2', 100, { now });
+        assert.deepEqual(
+          third.map((r) => r.type),
+          ['C'],
+        );
+        await markSent(
+          store,
+          'r2',
+          third.map((r) => r.seq),
+        );
+        // An acknowledged claim that lapses unmarked (its relay died) gives A back: published again.
+        const again = await claim(store, 'r2', 100, { now: now + 1_001 });
+        assert.deepEqual(
+          again.map((r) => r.type),
+          ['A'],
+        );
+        assert.equal(await store.markSent(firstToken, [first[0]!.seq]), 0, 'the lapsed claim marks nothing');
+        await markSent(
+          store,
+          'r2',
+          again.map((r) => r.seq),
+        );
+        await drain();
+      });
+
       test('a row committed before an earlier-numbered one of its key waits for it', async () => {
         const k = randomUUID();
         let letGo!: () => void;

@@ -2,6 +2,9 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { describeStack, startStack, stopOnSignal } from '../../infra/stack';
 import type { FaultCase } from './case';
 import { cancellations } from './cases/cancellations';
+import { deployMidBurst } from './cases/deploy-mid-burst';
+import { postgresRestart } from './cases/postgres-restart';
+import { temporalRestart } from './cases/temporal-restart';
 import { workerSigkill } from './cases/worker-sigkill';
 import { openWorld } from './world';
 
@@ -15,6 +18,9 @@ import { openWorld } from './world';
  */
 const CASES: Array<{ id: string; c: FaultCase }> = [
   { id: 'worker-sigkill', c: workerSigkill },
+  { id: 'temporal-restart', c: temporalRestart },
+  { id: 'postgres-restart', c: postgresRestart },
+  { id: 'deploy-mid-burst', c: deployMidBurst },
   { id: 'cancellations', c: cancellations },
 ];
 
@@ -33,7 +39,7 @@ async function main(): Promise<number> {
   const total = { lost: 0, duplicated: 0, discrepancies: 0 };
   for (const { id, c } of chosen) {
     const began = Date.now();
-    const world = await openWorld(id);
+    const world = await (c.open ?? openWorld)(id);
     try {
       const r = await c.run(world, { sagas, short });
       total.lost += r.verdict.lost;

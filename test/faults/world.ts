@@ -104,9 +104,10 @@ export function startWarehouse(world: World, delayMs: () => number = () => 0) {
     while (!stopped) {
       // The store may be down (a case restarts it): the warehouse keeps polling until it is back.
       const rows = await world.db
-        .all<{ seq: number; msg_key: string }>("SELECT seq, msg_key FROM outbox WHERE type = 'OrderConfirmed' AND seq > ? ORDER BY seq", [
-          lastSeq,
-        ])
+        .all<{ seq: number; msg_key: string }>(
+          "SELECT seq, msg_key FROM outbox WHERE type = 'OrderConfirmed' AND seq > ? ORDER BY seq",
+          [lastSeq],
+        )
         .catch(() => []);
       for (const r of rows) {
         lastSeq = Number(r.seq);

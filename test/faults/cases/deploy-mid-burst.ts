@@ -81,7 +81,11 @@ export const deployMidBurst: FaultCase = {
       const w = { worker, running: worker.run() };
       workers.push(w);
       // The build becomes a deployment version once its pollers reach the server; promote then.
-      await waitUntil(() => rollout.promote(build).then(() => true), { timeoutMs: 60_000, intervalMs: 300, what: `${build} to be promotable` });
+      await waitUntil(() => rollout.promote(build).then(() => true), {
+        timeoutMs: 60_000,
+        intervalMs: 300,
+        what: `${build} to be promotable`,
+      });
       return w;
     };
     let stopWarehouse: (() => Promise<void>) | undefined;
@@ -99,6 +103,8 @@ export const deployMidBurst: FaultCase = {
       const held = async (orderId: string) => {
         const p = await world.orders.getOrder(orderId);
         if (p.status === 'AWAITING_DISPATCH' || p.status === 'AWAITING_PAYMENT') return true;
+        // A declined saga with nothing to undo may have ended already: nothing left to hold.
+        if (['COMPLETED', 'REJECTED', 'CANCELLED', 'FAILED'].includes(p.status)) return true;
         return p.status === 'COMPENSATING' && p.compensations.some((c) => c.state === 'retrying' && c.rounds >= 1);
       };
       await waitUntil(async () => (await Promise.all(before.map((b) => held(b.order.orderId)))).every(Boolean), {
@@ -118,7 +124,10 @@ export const deployMidBurst: FaultCase = {
         if (b.order.payment.methodToken !== 'tok_async') continue;
         const { orderId } = b.order;
         const auth = await waitUntil(
-          () => world.db.get<{ authorization_id: string }>('SELECT authorization_id FROM payment_authorizations WHERE order_id = ?', [orderId]),
+          () =>
+            world.db.get<{ authorization_id: string }>('SELECT authorization_id FROM payment_authorizations WHERE order_id = ?', [
+              orderId,
+            ]),
           { timeoutMs: 120_000, what: `${orderId}'s authorization` },
         );
         await waitUntil(async () => (await world.orders.getOrder(orderId)).status === 'AWAITING_PAYMENT', {
@@ -143,7 +152,9 @@ export const deployMidBurst: FaultCase = {
         const took = (await world.orders.getOrder(orderId)).patches.includes(DEPLOY_PATCH);
         if (took !== after.includes(b)) {
           verdict.discrepancies += 1;
-          verdict.notes.push(`${orderId}: ${took ? 'took' : 'did not take'} ${DEPLOY_PATCH} (started ${after.includes(b) ? 'after' : 'before'} the deploy)`);
+          verdict.notes.push(
+            `${orderId}: ${took ? 'took' : 'did not take'} ${DEPLOY_PATCH} (started ${after.includes(b) ? 'after' : 'before'} the deploy)`,
+          );
         }
       }
       return { sagas: burst.length, injected: 1, verdict, recoverMs: Math.max(0, verdict.settledAt - deployedAt) };

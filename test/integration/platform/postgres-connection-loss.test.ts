@@ -34,7 +34,7 @@ test('a connection killed between two statements of a transaction fails only tha
     // The backend is gone; the client hears of it while no statement of ours is running.
     await waitUntil(
       async () =>
-        Number((await admin.query('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n) === 0,
+        (await admin.query<{ n: string }>('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]?.n === '0',
       { what: `backend ${pid} to exit` },
     );
     await tx.get('SELECT 1');

@@ -9,8 +9,8 @@ import { outboxRows, sagaWorker } from './worker-sigkill';
 /**
  * Case 2: the Temporal dev server stops mid-burst and restarts on its persisted database, first
  * with SIGTERM (a clean shutdown), then with SIGKILL (no shutdown at all: whatever the SQLite file
- * holds is what survives). The server is the case's own, on its own ports and file; the shared one
- * is never touched. The saga worker (its own process) and the warehouse keep running through the
+ * holds is what survives; --short does only this one). The server is the case's own, on its own
+ * ports and file; the shared one is never touched. The saga worker (its own process) and the warehouse keep running through the
  * outage, so activities complete against a server that is gone and polls fail until it is back.
  */
 export const temporalRestart: FaultCase = {
@@ -35,7 +35,8 @@ export const temporalRestart: FaultCase = {
     let injected = 0;
     let lastFault = Date.now();
     try {
-      for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      // --short: only the harsher stop.
+      for (const signal of short ? (['SIGKILL'] as const) : (['SIGTERM', 'SIGKILL'] as const)) {
         const before = await outboxRows(world);
         await waitUntil(async () => (await outboxRows(world)) > before, {
           timeoutMs: 120_000,

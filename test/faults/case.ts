@@ -12,5 +12,7 @@ export interface CaseResult {
 
 export interface FaultCase {
   name: string;
+  /** A world of the case's own (its own servers); the shared stack's otherwise. */
+  open?: (label: string) => Promise<World>;
   run(world: World, options: { sagas: number; short: boolean }): Promise<CaseResult>;
 }

@@ -85,9 +85,14 @@ export async function judge(world: World, expected: Map<string, readonly string[
     duplicated += Number(t.n) - 1;
     notes.push(`${t.order_id}: ${t.what} applied ${Number(t.n)} times`);
   }
+  // The reservation's lines are JSON text; each store reads its first line its own way.
+  const [quantity, sku] =
+    world.db.dialect === 'postgres'
+      ? ["(r.lines::json)->0->>'quantity'", "(r.lines::json)->0->>'sku'"]
+      : ["json_extract(r.lines, '$[0].quantity')", "json_extract(r.lines, '$[0].sku')"];
   const stock = await world.db.all<{ sku: string; reserved: number; held: number | null }>(
-    `SELECT l.sku, l.reserved, (SELECT SUM(CAST(json_extract(r.lines, '$[0].quantity') AS INTEGER)) FROM stock_reservations r
-       WHERE r.status = 'reserved' AND json_extract(r.lines, '$[0].sku') = l.sku) AS held FROM stock_levels l`,
+    `SELECT l.sku, l.reserved, (SELECT SUM(CAST(${quantity} AS INTEGER)) FROM stock_reservations r
+       WHERE r.status = 'reserved' AND ${sku} = l.sku) AS held FROM stock_levels l`,
   );
   for (const s of stock) {
     if (Number(s.reserved) !== Number(s.held ?? 0)) {

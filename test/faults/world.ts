@@ -8,6 +8,7 @@ import type { Database } from '../../platform/database';
 import { migrate } from '../../platform/migrations';
 import { reconciliationMigrations } from '../../reconciliation/findings';
 import { sqliteDatabase, type TestDatabase } from '../databases';
+import type { OwnServer } from './servers';
 import { temporalAddress, temporalNamespace } from '../env';
 
 /**
@@ -22,18 +23,29 @@ export interface World {
   orders: OrderClient;
   taskQueue: string;
   label: string;
+  /** The Temporal server the case's sagas run on (the shared one unless the case owns one). */
+  temporalAddress: string;
+  /** The servers the case owns (and may stop): removed with the world. */
+  own: { temporal?: OwnServer; postgres?: OwnServer };
   close(): Promise<void>;
+}
+
+/** Where a case's world lives when not on the shared stack: its own Temporal server or store. */
+export interface WorldOptions {
+  temporal?: OwnServer;
+  postgres?: OwnServer & { store: TestDatabase };
 }
 
 export const STOCKED = 'fault-beans';
 export const SHORT = 'fault-unobtainium';
 
-export async function openWorld(label: string): Promise<World> {
-  const store = sqliteDatabase();
+export async function openWorld(label: string, options: WorldOptions = {}): Promise<World> {
+  const store = options.postgres?.store ?? sqliteDatabase();
+  const address = options.temporal?.address ?? temporalAddress();
   const db = store.open();
   await migrate(db, [...participantMigrations, ...reconciliationMigrations]);
   await db.transaction((tx) => restock(tx, { [STOCKED]: 1_000_000, [SHORT]: 0 }));
-  const connection = await Connection.connect({ address: temporalAddress() });
+  const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: temporalNamespace() });
   const taskQueue = `faults-${label}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
   return {
@@ -43,10 +55,13 @@ export async function openWorld(label: string): Promise<World> {
     orders: createOrderClient(client, { taskQueue }),
     taskQueue,
     label,
+    temporalAddress: address,
+    own: { temporal: options.temporal, postgres: options.postgres },
     async close() {
       await connection.close();
       await db.close();
       await store.drop();
+      await options.temporal?.remove();
     },
   };
 }
@@ -87,10 +102,13 @@ export function startWarehouse(world: World, delayMs: () => number = () => 0) {
   };
   const loop = (async () => {
     while (!stopped) {
-      const rows = await world.db.all<{ seq: number; msg_key: string }>(
-        "SELECT seq, msg_key FROM outbox WHERE type = 'OrderConfirmed' AND seq > ? ORDER BY seq",
-        [lastSeq],
-      );
+      // The store may be down (a case restarts it): the warehouse keeps polling until it is back.
+      const rows = await world.db
+        .all<{ seq: number; msg_key: string }>(
+          "SELECT seq, msg_key FROM outbox WHERE type = 'OrderConfirmed' AND seq > ? ORDER BY seq",
+          [lastSeq],
+        )
+        .catch(() => []);
       for (const r of rows) {
         lastSeq = Number(r.seq);
         const p = confirm(r.msg_key).finally(() => pending.delete(p));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { repoRoot } from '../../../infra/paths';
-import { temporalAddress, temporalNamespace } from '../../env';
+import { temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { judge } from '../judge';
 import type { CaseResult, FaultCase } from '../case';
@@ -13,14 +13,15 @@ import { burstOrders, startWarehouse, type World } from '../world';
  * outbox rows since it started), so it hits work in flight: activities whose reply is lost time
  * out and retry against the participants' idempotency keys.
  */
-function sagaWorker(world: World): ChildProcess {
+/** The saga worker as its own process, on the world's Temporal server and store. */
+export function sagaWorker(world: World): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'workers/saga-worker.ts'], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_ADDRESS: world.temporalAddress,
       TEMPORAL_NAMESPACE: temporalNamespace(),
       DATABASE_URL: world.store.url,
       SAGA_TASK_QUEUE: world.taskQueue,
@@ -30,7 +31,7 @@ function sagaWorker(world: World): ChildProcess {
   });
 }
 
-const outboxRows = async (world: World) =>
+export const outboxRows = async (world: World) =>
   Number((await world.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox'))?.n ?? 0);
 
 export const workerSigkill: FaultCase = {

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,8 @@ import { scenarios, type Fault, type Scenario } from './scenarios';
  * exported while the saga waits, then terminated. Run it once per release, before the next
  * release changes the saga, and commit the folder.
  */
+const EventType = temporal.api.enums.v1.EventType;
+
 const STOCK = { beans: 100_000, mug: 100_000, grinder: 1 };
 
 const aBaseOrder = (orderId: string): OrderRequest => ({
@@ -93,6 +96,14 @@ function activeFault(fault: Fault): ActiveFault {
   return { ...fault, attempts: 0, reached, reach, gate, open };
 }
 
+async function historyShows<E>(scenario: string, what: string, events: () => Promise<E[]>, shows: (list: E[]) => boolean) {
+  const deadline = Date.now() + 60_000;
+  while (!shows(await events())) {
+    if (Date.now() > deadline) throw new Error(`${scenario}: the history never showed ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function runScenario(
   env: Environment,
   taskQueue: string,
@@ -102,8 +113,12 @@ async function runScenario(
   fault: ActiveFault | undefined,
 ): Promise<string> {
   const orders = createOrderClient(env.client, { taskQueue });
-  await orders.startOrder({ ...aBaseOrder(orderId), ...scenario.order });
+  const started = await orders.startOrder(
+    { ...aBaseOrder(orderId), ...scenario.order },
+    scenario.historyLimit ? { historyLimit: scenario.historyLimit } : {},
+  );
   const handle = env.client.workflow.getHandle(workflowIdFor(orderId));
+  const events = async () => (await handle.fetchHistory()).events ?? [];
   await scenario.drive({
     orders,
     orderId,
@@ -113,6 +128,14 @@ async function runScenario(
     },
     held: () => fault?.reached ?? Promise.reject(new Error(`${scenario.name} holds no operation`)),
     release: () => fault?.open(),
+    handled: (eventType) =>
+      // The worker has finished a workflow task after the event: the saga has acted on it.
+      historyShows(scenario.name, `a workflow task after ${EventType[eventType]}`, events, (list) => {
+        const at = list.map((e) => e.eventType).lastIndexOf(eventType);
+        return at >= 0 && list.slice(at + 1).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+      }),
+    recorded: (eventType) =>
+      historyShows(scenario.name, EventType[eventType], events, (list) => list.some((e) => e.eventType === eventType)),
   });
   let status: string;
   if (scenario.open) {
@@ -124,6 +147,13 @@ async function runScenario(
     status = result.status;
   }
   writeFileSync(outFile, `${historyToJSON(await handle.fetchHistory())}\n`);
+  // A saga that continued as new: its first run (the one that handed over) goes in the corpus too.
+  const last = await handle.describe();
+  if (last.runId !== started.runId) {
+    const first = env.client.workflow.getHandle(workflowIdFor(orderId), started.runId);
+    writeFileSync(outFile.replace(/\.json$/, '.run-1.json'), `${historyToJSON(await first.fetchHistory())}\n`);
+    status += ` (continued as new; run 1 kept)`;
+  }
   if (scenario.open) await handle.terminate('captured for the replay corpus');
   return status;
 }

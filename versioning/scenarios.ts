@@ -1,4 +1,5 @@
 // Over 250 lines on purpose: the list of capture scenarios, one entry per path of the saga; a list reads best whole.
+import { temporal } from '@temporalio/proto';
 import type { OrderClient, OrderRequest } from '../api/client';
 import type { SagaStatus } from '../domain/saga';
 import type { SagaProgress } from '../workflows/definitions';
@@ -20,6 +21,10 @@ export interface ScenarioContext {
   /** Resolves once the held operation of `fault` has committed and waits; `release` lets it answer. */
   held(): Promise<void>;
   release(): void;
+  /** Resolves once the saga has finished a workflow task after the last event of this type. */
+  handled(eventType: temporal.api.enums.v1.EventType): Promise<void>;
+  /** Resolves once the history holds an event of this type (e.g. a command the saga issued). */
+  recorded(eventType: temporal.api.enums.v1.EventType): Promise<void>;
 }
 
 /**
@@ -44,6 +49,8 @@ export interface Scenario {
   fault?: Fault;
   /** Drives the saga to the point its history is exported. */
   drive(ctx: ScenarioContext): Promise<void>;
+  /** Continue as new at this many history events (the saga's `historyLimit`), so a capture hands over within a few steps. */
+  historyLimit?: number;
   /** Exported while running (the saga waits at a wait point); otherwise after it closed with `ends`. */
   open?: SagaStatus;
   ends?: SagaStatus;
@@ -94,6 +101,27 @@ const undoRetrying = (ctx: ScenarioContext, rounds: number) =>
   progressReached(ctx, `an undo retrying after ${rounds} rounds`, (p) =>
     p.compensations.some((c) => c.state === 'retrying' && c.rounds >= rounds),
   );
+
+/** The saga runs its `run`-th execution (it continued as new run − 1 times) and is at `status`. */
+const inRun = (ctx: ScenarioContext, run: number, status: SagaStatus) =>
+  progressReached(ctx, `run ${run} at ${status}`, (p) => (p.run ?? 1) >= run && p.status === status);
+const foreignWebhook = (ctx: ScenarioContext, n: number) =>
+  ctx.orders.reportPaymentResult(ctx.orderId, {
+    authorizationId: `auth-someone-else-${n}`,
+    approved: false,
+    reason: 'not yours',
+  });
+/** The warehouse retries one dispatch: answered again up to the bound (MESSAGE_REPEATS), refused after. */
+const dispatchFlood = async (ctx: ScenarioContext) => {
+  const again = { trackingNumber: `TRK-${ctx.orderId}`, carrier: 'DHL' };
+  for (let n = 0; n < 13; n++) await ctx.orders.confirmDispatch(ctx.orderId, again).catch(() => undefined);
+};
+const { EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED } = temporal.api.enums.v1.EventType;
+// History limits that hand over at a chosen point: a saga reaches the payment wait at ~36 events
+// and the dispatch wait at ~55 (1.2 histories); its first failed undo round ends at ~77.
+const handOverAtPayment = 30;
+const handOverAtDispatch = 40;
+const handOverWhileUndoing = 60;
 
 const asyncPayment = { payment: { methodToken: 'tok_async' } } as const;
 const captureEarly = { payment: { methodToken: 'tok_visa', capture: 'at-confirmation' } } as const;
@@ -430,6 +458,219 @@ export const scenarios: Scenario[] = [
       await statusReached(ctx, 'AWAITING_DISPATCH');
       const again = { trackingNumber: `TRK-${ctx.orderId}` };
       await Promise.all([ctx.orders.confirmDispatch(ctx.orderId, again), ctx.orders.confirmDispatch(ctx.orderId, again)]);
+    },
+  },
+
+  // --- release 1.2's continue-as-new: a small history limit hands over at each wait and while undoing ---
+  {
+    name: 'continued-as-new-awaiting-dispatch-then-completed',
+    clock: 'real',
+    since: '1.2',
+    historyLimit: handOverAtDispatch,
+    order: {},
+    ends: 'COMPLETED',
+    drive: async (ctx) => {
+      await inRun(ctx, 2, 'AWAITING_DISPATCH');
+      await dispatch(ctx);
+    },
+  },
+  {
+    name: 'open-continued-as-new-awaiting-dispatch',
+    clock: 'real',
+    since: '1.2',
+    historyLimit: handOverAtDispatch,
+    order: captureEarly,
+    open: 'AWAITING_DISPATCH',
+    drive: (ctx) => inRun(ctx, 2, 'AWAITING_DISPATCH'),
+  },
+  {
+    name: 'continued-as-new-awaiting-payment-then-cancelled',
+    clock: 'real',
+    since: '1.2',
+    historyLimit: handOverAtPayment,
+    order: asyncPayment,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await inRun(ctx, 2, 'AWAITING_PAYMENT');
+      await cancel(ctx);
+    },
+  },
+  {
+    name: 'continued-as-new-twice-then-completed',
+    clock: 'real',
+    since: '1.2',
+    historyLimit: handOverAtPayment,
+    order: asyncPayment,
+    ends: 'COMPLETED',
+    drive: async (ctx) => {
+      await inRun(ctx, 2, 'AWAITING_PAYMENT');
+      await webhook(ctx, true);
+      await inRun(ctx, 3, 'AWAITING_DISPATCH');
+      await dispatch(ctx);
+    },
+  },
+  {
+    name: 'open-continued-as-new-awaiting-payment',
+    clock: 'real',
+    since: '1.2',
+    historyLimit: handOverAtPayment,
+    order: asyncPayment,
+    open: 'AWAITING_PAYMENT',
+    drive: (ctx) => inRun(ctx, 2, 'AWAITING_PAYMENT'),
+  },
+  {
+    name: 'cancelled-undo-continued-as-new-then-succeeded',
+    clock: 'real',
+    since: '1.2',
+    historyLimit: handOverWhileUndoing,
+    order: {},
+    fault: { operation: 'releaseStock', fails: 6 },
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+    },
+  },
+  {
+    name: 'operator-cancelled-undo-continued-as-new-then-succeeded',
+    clock: 'real',
+    since: '1.2',
+    historyLimit: handOverWhileUndoing,
+    order: captureEarly,
+    fault: { operation: 'releaseStock', fails: 6 },
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await ctx.cancelWorkflow();
+    },
+  },
+  {
+    name: 'open-undo-retrying-continued-as-new',
+    clock: 'real',
+    since: '1.2',
+    historyLimit: handOverWhileUndoing,
+    order: {},
+    fault: { operation: 'releaseStock', fails: 1_000 },
+    open: 'COMPENSATING',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+      await progressReached(
+        ctx,
+        'run 2 retrying an undo',
+        (p) => (p.run ?? 1) >= 2 && p.compensations.some((c) => c.state === 'retrying'),
+      );
+    },
+  },
+  {
+    name: 'escalated-continued-as-new-then-completed',
+    clock: 'skipping',
+    since: '1.2',
+    historyLimit: handOverWhileUndoing,
+    order: {},
+    ends: 'COMPLETED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await ctx.sleep(dispatchSla);
+      await inRun(ctx, 2, 'ESCALATED');
+      await dispatch(ctx);
+    },
+  },
+  // --- release 1.2's payment-webhook-bound: another authorization's answer arrives first and is ignored ---
+  {
+    name: 'completed-after-foreign-webhook',
+    clock: 'real',
+    since: '1.2',
+    order: asyncPayment,
+    ends: 'COMPLETED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      await foreignWebhook(ctx, 1);
+      await ctx.handled(EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+      await webhook(ctx, true);
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await dispatch(ctx);
+    },
+  },
+  {
+    name: 'open-awaiting-payment-after-foreign-webhook',
+    clock: 'real',
+    since: '1.2',
+    order: asyncPayment,
+    open: 'AWAITING_PAYMENT',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      await foreignWebhook(ctx, 1);
+      await ctx.handled(EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    },
+  },
+  // --- release 1.2's message bounds: more webhooks and dispatch repeats than the saga answers ---
+  {
+    name: 'operator-cancelled-after-webhook-flood',
+    clock: 'real',
+    since: '1.2',
+    order: asyncPayment,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      for (let n = 1; n <= 12; n++) await foreignWebhook(ctx, n);
+      await ctx.handled(EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+      await webhook(ctx, true); // past the bound: never remembered, so the saga keeps waiting
+      await ctx.handled(EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+      await ctx.cancelWorkflow();
+    },
+  },
+  {
+    name: 'completed-after-dispatch-flood',
+    clock: 'real',
+    since: '1.2',
+    order: {},
+    ends: 'COMPLETED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await dispatchFlood(ctx);
+    },
+  },
+  {
+    name: 'open-capturing-after-dispatch-flood',
+    clock: 'real',
+    since: '1.2',
+    order: {},
+    fault: { operation: 'capturePayment', fails: 'held' },
+    open: 'RUNNING',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await dispatch(ctx);
+      await ctx.held();
+      await dispatchFlood(ctx);
+    },
+  },
+  {
+    name: 'cancelled-twice-at-once',
+    clock: 'real',
+    since: '1.2',
+    order: asyncPayment,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_PAYMENT');
+      await Promise.all([cancel(ctx), ctx.orders.cancelOrder(ctx.orderId, 'asked twice').catch(() => undefined)]);
+    },
+  },
+  // --- release 1.2's undo-waits-for-step: the undo waits for the step in flight when the cancellation arrives ---
+  {
+    name: 'operator-cancelled-while-reserve-stock-in-flight',
+    clock: 'real',
+    since: '1.2',
+    order: {},
+    fault: { operation: 'reserveStock', fails: 'held' },
+    // CANCELLED on a quiet machine; under heavy load the held step can outlive its start-to-close
+    // timeout first and the saga ends FAILED. Either history shows the undo waiting for the step.
+    drive: async (ctx) => {
+      await ctx.held();
+      await ctx.cancelWorkflow();
+      // Release the step only after the saga asked to cancel it: its undo must wait for it.
+      await ctx.recorded(EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
+      ctx.release();
     },
   },
 ];

@@ -3,7 +3,8 @@
 // saga that passed submission without the marker: release 1.0's folder must be retired (its sagas
 // drained) first, while 1.1's histories still replay. Removing the call strands every saga that
 // carries the non-deprecated marker patched() wrote: the folders of 1.1 and every release since
-// that still called patched('fraud-screening') must be retired before that.
+// that still called patched('fraud-screening') must be retired before that. Runs that continued an
+// earlier run as new carry the path in their input and replay at every step: they retire nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bundleWorkflows, corpus, loadHistory, replayCorpus, type CorpusEntry } from '../../../versioning/replay';
@@ -12,8 +13,13 @@ import { patchLifecycleVariant } from '../../../versioning/variants';
 const entries = corpus();
 const releasesWithMarker = [...new Set(entries.map((e) => e.release))].filter((r) => r !== '1.0');
 
-/** The saga got past submission, where the patch point is (a saga whose submission failed never reached it). */
+/**
+ * The run met the patch point: it got past submission (a saga whose submission failed never reached
+ * it) and is a saga's first run. A run that continued an earlier one reads the path that run took
+ * from its input and calls neither patched() nor deprecatePatch(), so it replays at every step.
+ */
 const passedPatchPoint = (e: CorpusEntry) =>
+  !loadHistory(e.file).events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId &&
   (loadHistory(e.file).events ?? []).some((ev) => {
     const type = ev.activityTaskScheduledEventAttributes?.activityType?.name;
     return type !== undefined && type !== 'submitOrder' && type !== 'cancelOrder';

@@ -48,6 +48,12 @@ export interface EventConsumerOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Events applied per database transaction at most (one partition's consecutive events). */
   chunkSize?: number;
+  /**
+   * Called once a chunk's effects committed (and its after-commit steps ran) and before its
+   * offsets are resolved: the seam where a crash hands the events out again. The fault suite
+   * kills the process here (CONSUMER_CRASH_AFTER_APPLIES).
+   */
+  afterApply?: () => void;
 }
 
 export interface EventConsumerStatus {
@@ -207,6 +213,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
         state.consecutiveFailures = 0;
         state.ready = true;
         outcomes.forEach(count);
+        options.afterApply?.();
         return;
       } catch (err) {
         if (stopping) throw err; // the offsets stay unresolved: the next member applies them

@@ -124,7 +124,7 @@ export async function startBroker({
   }
   const child = launch(name, java(), ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', ...jvm, 'kafka.Kafka', config]);
   await waitUntilReady(name, () => brokerAnswers([address]), { child });
-  return { name, address, started: true, stop: () => terminate(child, 30_000) };
+  return { name, address, started: true, ...(child.pid ? { pid: child.pid } : {}), stop: () => terminate(child, 30_000) };
 }
 
 /** KAFKA_BROKERS means "use those, start none"; a broker already answering on the port is reused. */

@@ -9,6 +9,8 @@ export interface Service {
   /** Where clients reach it. */
   address: string;
   started: boolean;
+  /** The process this stack started (fault tests pause it with SIGSTOP); none when reused. */
+  pid?: number;
   stop(): Promise<void>;
 }
 

@@ -39,6 +39,11 @@ export interface RelayOptions {
   pipeline?: number;
   /** Maps an outbox topic to the Kafka topic; tests use it to isolate runs on a shared broker. */
   route?: (topic: string) => string;
+  /**
+   * Called once a batch is acknowledged and before its rows are marked sent: the seam where a
+   * crash publishes the batch twice. The fault suite kills the process here (RELAY_CRASH_AFTER_SENDS).
+   */
+  afterSend?: (rows: readonly OutboxRow[]) => void;
 }
 
 export interface RelayStatus {
@@ -390,6 +395,7 @@ export function createRelay(options: RelayOptions): Relay {
       return failed('publish', claim, err);
     }
     state.kafkaHealthy = true;
+    options.afterSend?.(rows);
     const sentAt = Date.now();
     // PostgreSQL: the next claim acknowledges the batch and the mark runs beside it (see turn).
     if (marksBehind) {

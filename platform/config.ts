@@ -17,6 +17,17 @@ const Environment = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  /**
+   * Prepended (with a dot) to every topic the relay and the consumers use and to the consumers'
+   * group ids: several environments on one cluster, each fault-suite case on the shared broker.
+   */
+  KAFKA_TOPIC_PREFIX: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RELAY_HTTP_PORT: port.default(9464),
   RELAY_BATCH_SIZE: positive.default(500),
@@ -30,9 +41,19 @@ const Environment = z.object({
   RELAY_BACKOFF_MAX_MS: positive.default(10_000),
   RELAY_TOPIC_PARTITIONS: positive.default(6),
   RELAY_RETENTION_HOURS: positive.default(168),
+  /**
+   * Fault injection, for the fault suite only: the relay process kills itself (SIGKILL) right after
+   * its n-th send is acknowledged and before it marks those rows sent. Unset in production.
+   */
+  RELAY_CRASH_AFTER_SENDS: z.preprocess(unsetWhenEmpty, positive.optional()),
   // Consumers keep their own state; by default in the main database, in their own tables.
   /** How long consumers keep dedupe rows, timeline steps and sent mail: longer than Kafka can redeliver (README "Retention"). */
   CONSUMER_RETENTION_DAYS: positive.default(30),
+  /**
+   * Fault injection, for the fault suite only: a consumer process kills itself (SIGKILL) right
+   * after its n-th applied chunk committed, before it resolves those offsets. Unset in production.
+   */
+  CONSUMER_CRASH_AFTER_APPLIES: z.preprocess(unsetWhenEmpty, positive.optional()),
   NOTIFICATIONS_DATABASE_URL: z.string().min(1).optional(),
   NOTIFICATIONS_HTTP_PORT: port.default(9465),
   /** `on` holds every notification back (recorded as suppressed, resendable) whatever the database switch says. */
@@ -94,6 +115,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       brokers: e.KAFKA_BROKERS.split(',')
         .map((b) => b.trim())
         .filter(Boolean),
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
     },
     saga: {
       httpPort: e.SAGA_HTTP_PORT,
@@ -113,8 +135,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
       backoffMaxMs: e.RELAY_BACKOFF_MAX_MS,
       partitions: e.RELAY_TOPIC_PARTITIONS,
       retentionHours: e.RELAY_RETENTION_HOURS,
+      crashAfterSends: e.RELAY_CRASH_AFTER_SENDS,
     },
-    consumers: { retentionDays: e.CONSUMER_RETENTION_DAYS },
+    consumers: { retentionDays: e.CONSUMER_RETENTION_DAYS, crashAfterApplies: e.CONSUMER_CRASH_AFTER_APPLIES },
     notifications: {
       databaseUrl: e.NOTIFICATIONS_DATABASE_URL ?? e.DATABASE_URL,
       httpPort: e.NOTIFICATIONS_HTTP_PORT,
@@ -142,3 +165,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 export type Config = ReturnType<typeof readConfig>;
+
+/** The topic routing and group ids of KAFKA_TOPIC_PREFIX; none when it is unset. */
+export function kafkaIsolation(
+  config: Config,
+): { route: (topic: string) => string; groupId: (consumer: string) => string } | undefined {
+  const prefix = config.kafka.topicPrefix;
+  if (!prefix) return undefined;
+  return { route: (topic) => `${prefix}.${topic}`, groupId: (consumer) => `${prefix}.trapeze.${consumer}` };
+}

@@ -16,6 +16,8 @@ export interface TestBroker {
   stop(): Promise<void>;
   /** Starts it again on the same port and storage; resolves once it answers. */
   start(): Promise<void>;
+  /** The running broker's process id (none while stopped). */
+  pid(): number | undefined;
   /** Stops it and deletes its storage. */
   close(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export async function startTestBroker(): Promise<TestBroker> {
     async start() {
       service ??= await startBroker({ port, dir, name });
     },
+    pid: () => service?.pid,
     async close() {
       await service?.stop();
       service = undefined;

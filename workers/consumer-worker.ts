@@ -46,6 +46,8 @@ export async function startConsumerWorker(options: {
   db?: Database;
   groupId?: string;
   route?: (topic: string) => string;
+  /** Fault injection (CONSUMER_CRASH_AFTER_APPLIES): SIGKILL itself after this many applied chunks, before their offsets. */
+  crashAfterApplies?: number;
 }): Promise<ConsumerWorker> {
   const { name, log } = options;
   const db = options.db ?? openDatabase(options.databaseUrl);
@@ -70,6 +72,7 @@ export async function startConsumerWorker(options: {
     registry,
     ...(options.groupId ? { groupId: options.groupId } : {}),
     ...(options.route ? { route: options.route } : {}),
+    ...(options.crashAfterApplies ? { afterApply: crashAfter(options.crashAfterApplies) } : {}),
   });
   // Health first: a consumer waiting for its topics (relay not up yet) is alive, just not ready.
   let starting = true;
@@ -118,6 +121,15 @@ export async function startConsumerWorker(options: {
       await health.close();
       if (!options.db) await db.close();
     },
+  };
+}
+
+/** Dies like a SIGKILL on the n-th call: between an applied chunk's commit and its offsets. */
+function crashAfter(n: number): () => void {
+  let applied = 0;
+  return () => {
+    applied += 1;
+    if (applied >= n) process.kill(process.pid, 'SIGKILL');
   };
 }
 

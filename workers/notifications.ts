@@ -5,7 +5,7 @@ import { notificationsMigrations, notificationsRetained } from '../consumers/not
 import { deliverPending, notifyOnEvents } from '../consumers/notifications/notify';
 import { mailboxSender, type NotificationSender } from '../consumers/notifications/sender';
 import type { Database } from '../platform/database';
-import { readConfig, type Config } from '../platform/config';
+import { kafkaIsolation, readConfig, type Config } from '../platform/config';
 import { startConsumerWorker, type ConsumerWorker } from './consumer-worker';
 import { shutdownOnSignals } from '../platform/health';
 import { createLogger } from '../platform/log';
@@ -47,6 +47,7 @@ export function startNotificationsWorker({
     apply: (database) => notifyOnEvents(deps(database)),
     retained: notificationsRetained,
     retentionDays: config.consumers.retentionDays,
+    ...(config.consumers.crashAfterApplies ? { crashAfterApplies: config.consumers.crashAfterApplies } : {}),
     // What a failed or interrupted delivery left pending is sent again, outside any transaction.
     upkeep: (database) => [{ name: 'deliver-pending', everyMs: 10_000, run: () => deliverPending(deps(database)) }],
     databaseUrl: n.databaseUrl,
@@ -54,8 +55,14 @@ export function startNotificationsWorker({
     httpPort: n.httpPort,
     log,
     ...(db ? { db } : {}),
-    ...isolation,
+    ...(isolation ?? prefixed(config)),
   });
+}
+
+/** KAFKA_TOPIC_PREFIX: this environment's own topics and consumer group on a shared cluster. */
+function prefixed(config: Config): { groupId: string; route: (topic: string) => string } | undefined {
+  const isolation = kafkaIsolation(config);
+  return isolation && { groupId: isolation.groupId('notifications'), route: isolation.route };
 }
 
 if (require.main === module) {

@@ -3,7 +3,7 @@ import { orderViewContract } from '../consumers/order-view/contract';
 import { orderViewMigrations, orderViewRetained } from '../consumers/order-view/migrations';
 import { projectOrderView } from '../consumers/order-view/projection';
 import type { Database } from '../platform/database';
-import { readConfig, type Config } from '../platform/config';
+import { kafkaIsolation, readConfig, type Config } from '../platform/config';
 import { startConsumerWorker, type ConsumerWorker } from './consumer-worker';
 import { shutdownOnSignals } from '../platform/health';
 import { createLogger } from '../platform/log';
@@ -28,13 +28,20 @@ export function startOrderViewWorker({
     apply: (database) => projectOrderView(database.dialect),
     retained: orderViewRetained,
     retentionDays: config.consumers.retentionDays,
+    ...(config.consumers.crashAfterApplies ? { crashAfterApplies: config.consumers.crashAfterApplies } : {}),
     databaseUrl: config.orderView.databaseUrl,
     brokers: config.kafka.brokers,
     httpPort: config.orderView.httpPort,
     log,
     ...(db ? { db } : {}),
-    ...isolation,
+    ...(isolation ?? prefixed(config)),
   });
+}
+
+/** KAFKA_TOPIC_PREFIX: this environment's own topics and consumer group on a shared cluster. */
+function prefixed(config: Config): { groupId: string; route: (topic: string) => string } | undefined {
+  const isolation = kafkaIsolation(config);
+  return isolation && { groupId: isolation.groupId('order-view'), route: isolation.route };
 }
 
 if (require.main === module) {

@@ -7,7 +7,7 @@ import { createRelay, type Relay } from '../outbox/relay';
 import { createRelayMetrics } from '../outbox/relay-metrics';
 import { prunePass } from '../outbox/prune';
 import { openOutboxStore } from '../outbox/store';
-import { readConfig, type Config } from '../platform/config';
+import { kafkaIsolation, readConfig, type Config } from '../platform/config';
 import { serveHealth, shutdownOnSignals, type HealthServer } from '../platform/health';
 import { kafkaLogs } from '../platform/kafka-logging';
 import { createLogger } from '../platform/log';
@@ -49,6 +49,8 @@ export async function startRelayWorker({
   });
   const { relay: r } = config;
   const metrics = createRelayMetrics(registry, store);
+  let sends = 0;
+  const crashAfter = r.crashAfterSends;
   const relay = createRelay({
     store,
     kafka,
@@ -62,7 +64,16 @@ export async function startRelayWorker({
     maxAttempts: r.maxAttempts,
     backoff: { maxMs: r.backoffMaxMs },
     partitions: r.partitions,
-    route,
+    route: route ?? kafkaIsolation(config)?.route,
+    ...(crashAfter
+      ? {
+          // Fault injection (RELAY_CRASH_AFTER_SENDS): die like a SIGKILL between the send and the mark.
+          afterSend: () => {
+            sends += 1;
+            if (sends >= crashAfter) process.kill(process.pid, 'SIGKILL');
+          },
+        }
+      : {}),
   });
   const loop = relay.start();
   // A live loop comes round at least every backoff cap or send timeout; a minute means it is stuck.

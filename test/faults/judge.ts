@@ -2,36 +2,34 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { workflowIdFor } from '../../domain/ids';
 import { createReconciliationActivities } from '../../reconciliation/activities';
 import { listFindings } from '../../reconciliation/findings';
-import type { RuleId } from '../../reconciliation/rules';
+import { rules, type RuleId } from '../../reconciliation/rules';
 import { SagaStatusAttribute } from '../../workflows/definitions';
+import { judgeDelivery, type ForeignMessage } from './delivery';
 import type { World } from './world';
 
 /**
  * The verdict on a case after its faults: every saga ended in a state it was allowed to end in
  * (else it is lost), no participant applied an effect twice (one row per effect and order, one
- * event per type and order, stock reserved equal to the reservations holding it), and
- * reconciliation finds nothing. The relay, Kafka and the consumers are not part of these cases
- * yet: delivery per ce_id is judged by the outbox tests, not here.
+ * event per type and order, stock reserved equal to the reservations holding it), the event
+ * pipeline delivered everything once and in order and the consumers applied it once
+ * (delivery.ts: an event that never arrived or was never applied is lost, one applied twice is
+ * duplicated, one out of order a discrepancy), and reconciliation, every rule, finds nothing.
  */
 export interface Verdict {
   lost: number;
   duplicated: number;
   discrepancies: number;
-  /** When the last saga ended (ms since the epoch), or the deadline. */
+  /** When the last saga ended and the pipeline had delivered everything (ms since the epoch), or the deadline. */
   settledAt: number;
   notes: string[];
+  /** Kafka messages that repeated an event already delivered (at-least-once; deduped by the consumers). */
+  redelivered: number;
+  /** Messages on the world's topics that are no outbox row's (an outside producer's). */
+  foreign: ForeignMessage[];
 }
 
-/** Ledger rules and the SLA rule; outbox lag and the order view need the relay and consumers running. */
-const JUDGING_RULES: RuleId[] = [
-  'confirmed-without-stock',
-  'captured-without-shipment',
-  'authorized-cancelled-not-voided',
-  'refunded-without-capture',
-  'stock-reserved-closed-order',
-  'saga-past-sla',
-  'dispatched-not-captured',
-];
+/** Every rule: with the pipeline drained, an unsent row or a view behind the ledgers is a finding at once. */
+const JUDGING_RULES: RuleId[] = rules.map((r) => r.id);
 
 async function endedAs(world: World, orderId: string): Promise<string | undefined> {
   try {
@@ -44,7 +42,13 @@ async function endedAs(world: World, orderId: string): Promise<string | undefine
   }
 }
 
-export async function judge(world: World, expected: Map<string, readonly string[]>, deadlineMs: number): Promise<Verdict> {
+export async function judge(
+  world: World,
+  expected: Map<string, readonly string[]>,
+  deadlineMs: number,
+  /** How many messages the case itself wrote to the topics from outside (poison). */
+  { foreign = 0 }: { foreign?: number } = {},
+): Promise<Verdict> {
   const notes: string[] = [];
   const ended = new Map<string, string>();
   const deadline = Date.now() + deadlineMs;
@@ -101,14 +105,28 @@ export async function judge(world: World, expected: Map<string, readonly string[
     }
   }
 
+  // The pipeline gets its own deadline after the sagas: a fault may have held it back longer.
+  const delivery = await judgeDelivery(world, { deadlineMs: Math.max(120_000, deadlineMs / 2) });
+  settledAt = Math.max(settledAt, delivery.drainedAt);
+  lost += delivery.lost;
+  duplicated += delivery.duplicated;
+  let discrepancies = delivery.discrepancies;
+  notes.push(...delivery.notes);
+  if (delivery.foreign.length !== foreign) {
+    discrepancies += Math.abs(delivery.foreign.length - foreign);
+    notes.push(`${delivery.foreign.length} message(s) on the topics are no outbox row's (the case wrote ${foreign})`);
+  }
+
+  // Drained: nothing may be unsent, and the order view must agree with the ledgers now.
   const reconciliation = createReconciliationActivities({
     db: world.db,
     client: world.client,
-    settings: { outboxLagBudgetSeconds: 3600, viewSettleSeconds: 3600, slaGraceSeconds: 60 },
+    settings: { outboxLagBudgetSeconds: 0, viewSettleSeconds: 0, slaGraceSeconds: 60 },
   });
   const runId = `faults-${world.taskQueue}`;
   for (const rule of JUDGING_RULES) await reconciliation.checkRule({ runId, rule });
   const findings = await listFindings(world.db);
   for (const f of findings) notes.push(`reconciliation: ${f.id}: ${f.summary}`);
-  return { lost, duplicated, discrepancies: findings.length, settledAt, notes };
+  discrepancies += findings.length;
+  return { lost, duplicated, discrepancies, settledAt, notes, redelivered: delivery.redelivered, foreign: delivery.foreign };
 }

@@ -2,24 +2,33 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { describeStack, startStack, stopOnSignal } from '../../infra/stack';
 import type { FaultCase } from './case';
 import { cancellations } from './cases/cancellations';
+import { consumerKilled } from './cases/consumer-killed';
 import { deployMidBurst } from './cases/deploy-mid-burst';
+import { kafkaPaused } from './cases/kafka-paused';
+import { kafkaStopped } from './cases/kafka-stopped';
+import { poisonEvents } from './cases/poison-events';
+import { relayKilled } from './cases/relay-killed';
 import { postgresRestart } from './cases/postgres-restart';
 import { temporalRestart } from './cases/temporal-restart';
 import { workerSigkill } from './cases/worker-sigkill';
-import { openWorld } from './world';
+import { keepWorldLogs, openWorld } from './world';
 
 /**
  * `npm run faults [-- --short] [name filter…]`: each case runs a burst of sagas through the typed
  * client on the local stack (started or reused, loopback only), injects its fault, recovers, waits
  * for the sagas to end and is judged (judge.ts). Prints a table and, last, `total: lost <n>,
  * duplicated <n>, discrepancies <n>`; exits 1 when any is above 0. Cases that stop a server run on
- * servers of their own (case.open), never the shared stack's. Cases of issue 13 not here yet:
- * Kafka stopped or paused, relay and consumer killed, poison events.
+ * servers of their own (case.open), never the shared stack's. All ten cases of issue 13.
  */
 const CASES: Array<{ id: string; c: FaultCase }> = [
   { id: 'worker-sigkill', c: workerSigkill },
   { id: 'temporal-restart', c: temporalRestart },
+  { id: 'kafka-stopped', c: kafkaStopped },
+  { id: 'kafka-paused', c: kafkaPaused },
+  { id: 'relay-killed', c: relayKilled },
   { id: 'postgres-restart', c: postgresRestart },
+  { id: 'consumer-killed', c: consumerKilled },
+  { id: 'poison-events', c: poisonEvents },
   { id: 'deploy-mid-burst', c: deployMidBurst },
   { id: 'cancellations', c: cancellations },
 ];
@@ -58,6 +67,11 @@ async function main(): Promise<number> {
         ].join('  '),
       );
       for (const note of r.verdict.notes) console.log(`  ${id}: ${note}`);
+      console.log(`  ${id}: ${r.verdict.redelivered} event(s) redelivered by Kafka (deduped by the consumers)`);
+      if (r.verdict.lost + r.verdict.duplicated + r.verdict.discrepancies > 0) keepWorldLogs(world);
+    } catch (err) {
+      keepWorldLogs(world);
+      throw err;
     } finally {
       await world.close();
     }

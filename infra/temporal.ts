@@ -174,7 +174,8 @@ export function devServerArgs({ port, uiPort, dbFilename }: { port: number; uiPo
 
 /** Whether a Temporal server answers on `address` at all: the namespace may not exist yet (the tests' own is registered on first use). */
 export async function serving(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  // Generous: on a loaded machine a slow answer is not an absent server (and a second one would fail on the port).
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
   try {
     await connection.workflowService.getSystemInfo({});
     return true;

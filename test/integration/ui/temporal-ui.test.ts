@@ -24,6 +24,7 @@ import { repoRoot } from '../../../infra/paths';
 import { launch, terminate, waitUntilReady } from '../../../infra/supervise';
 import { developmentTokens, tokensFrom } from '../../../platform/auth';
 import { dataConverter } from '../../../platform/codec/data-converter';
+import { ENCRYPTED_ENCODING } from '../../../platform/codec/encryption';
 import { parseKeyring } from '../../../platform/codec/keyring';
 import { startCodecServer, type CodecServer } from '../../../workers/codec-server';
 import { temporalNamespace } from '../../env';
@@ -150,7 +151,8 @@ test(
       '--namespace',
       temporalNamespace(),
     ]).toString();
-    assert.ok(exported.includes('binary/encrypted'), 'the export holds encrypted payloads');
+    // The CLI's JSON shows payload metadata base64-encoded.
+    assert.ok(exported.includes(Buffer.from(ENCRYPTED_ENCODING).toString('base64')), 'the export holds encrypted payloads');
     assert.ok(!exported.includes(customerName), 'the name is not in the export in clear');
     assert.ok(!exported.includes(Buffer.from(customerName).toString('base64')), 'nor base64-encoded');
 
@@ -164,24 +166,44 @@ test(
       await row.click();
       await page.waitForURL(new RegExp(`/workflows/${workflowId}/`), { timeout: 60_000 });
 
-      const body = page.locator('body');
-      const shows = async (text: string | RegExp, what: string) => {
-        await waitUntil(async () => (await body.innerText()).match(text), { what: `the UI to show ${what}`, timeoutMs: 60_000 });
+      // Markdown (summary, details) is rendered in sandboxed iframes: read every frame's text.
+      const text = async () =>
+        (
+          await Promise.all(
+            page.frames().map((f) =>
+              f
+                .locator('body')
+                .innerText()
+                .catch(() => ''),
+            ),
+          )
+        ).join('\n');
+      const shows = async (wanted: string | RegExp, what: string) => {
+        await waitUntil(async () => (await text()).match(wanted), { what: `the UI to show ${what}`, timeoutMs: 60_000 });
       };
-      await shows(`Order ${orderId}:`, 'the static summary (decoded)');
-      await shows('Waiting for the warehouse to dispatch', 'the current details');
-      // The input, decoded by the codec server through the UI: the customer's name in clear.
-      await shows(customerName, "the decoded input with the customer's name");
       mkdirSync(artifacts, { recursive: true });
-      const screenshot = join(artifacts, `temporal-ui-${orderId}.png`);
-      await page.screenshot({ path: screenshot, fullPage: true });
-      console.log(`# Temporal UI screenshot: ${screenshot}`);
-      // Search attributes: the saga's own, as the UI lists them.
-      const searchAttributesTab = page.getByText(/search attributes/i).first();
-      if (await searchAttributesTab.isVisible()) await searchAttributesTab.click();
-      await shows('SagaStatus', 'the SagaStatus search attribute');
+      const screenshot = (tab: string) => join(artifacts, `temporal-ui-${orderId}-${tab}.png`);
+      // The workflow's page opens on its timeline, with the input decoded by the codec server.
+      await shows(customerName, "the decoded input with the customer's name");
+      await page.screenshot({ path: screenshot('input'), fullPage: true });
+      // The static summary and the current details (payloads too, decoded through the codec).
+      await page
+        .getByRole('link', { name: 'User Metadata' })
+        .or(page.getByRole('tab', { name: 'User Metadata' }))
+        .first()
+        .click();
+      await shows(`Order ${orderId}:`, 'the static summary');
+      await shows('Waiting for the warehouse to dispatch', 'the current details');
+      await page.screenshot({ path: screenshot('metadata'), fullPage: true });
+      await page
+        .getByRole('link', { name: 'Search Attributes' })
+        .or(page.getByRole('tab', { name: 'Search Attributes' }))
+        .first()
+        .click();
+      await shows(/SagaStatus[\s\S]*AWAITING_DISPATCH|AWAITING_DISPATCH[\s\S]*SagaStatus/, 'the SagaStatus search attribute');
       await shows(`cust-${orderId}`, 'the CustomerId search attribute');
-      await page.screenshot({ path: screenshot.replace('.png', '-attributes.png'), fullPage: true });
+      await page.screenshot({ path: screenshot('search-attributes'), fullPage: true });
+      console.log(`# Temporal UI screenshots: ${screenshot('*')}`);
     } catch (err) {
       mkdirSync(artifacts, { recursive: true });
       const failed = join(artifacts, `temporal-ui-${orderId}-failed.png`);

@@ -10,10 +10,10 @@ import { z } from 'zod';
 import { CancelRequest, DispatchConfirmation, PaymentResult } from '../domain/order-messages';
 import { OrderInput } from '../domain/order';
 import { workflowIdFor } from '../domain/ids';
-import { callerOf, requireRole, type Role, type Tokens } from '../platform/auth';
+import { actsFor, boundToSome, callerOf, requireRole, type Role, type Tokens } from '../platform/auth';
 import { packageVersion } from '../platform/deployment';
 import { HttpError, rawBodyOf, typed } from '../platform/http';
-import { SagaStatusAttribute, TASK_QUEUE } from '../workflows/definitions';
+import { CustomerIdAttribute, SagaStatusAttribute, TASK_QUEUE } from '../workflows/definitions';
 import { createOrderClient, OrderConflictError } from './client';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyPaymentWebhook } from './payment-webhook';
 
@@ -213,6 +213,17 @@ export function registerOrderRoutes(
   const unknownOrder = (orderId: string) => (err: unknown) => {
     throw err instanceof WorkflowNotFoundError ? notFound(orderId) : err;
   };
+  /**
+   * A client bound to some customers sees another customer's order as missing: 404 like an unknown
+   * id, not 403, so order ids do not leak across customers.
+   */
+  const mustSee = async (req: FastifyRequest, orderId: string): Promise<void> => {
+    const caller = callerOf(req);
+    if (!caller || !boundToSome(caller)) return;
+    const d = await client.workflow.getHandle(workflowIdFor(orderId)).describe().catch(unknownOrder(orderId));
+    const customerId = d.typedSearchAttributes.get(CustomerIdAttribute);
+    if (customerId === undefined || !actsFor(caller, customerId)) throw notFound(orderId);
+  };
 
   const api = typed(app);
 
@@ -224,7 +235,7 @@ export function registerOrderRoutes(
       config: { invalidError: 'invalid_order' },
       schema: {
         summary: 'Start an order saga (idempotent per order id and body)',
-        description: `${rolesText('client', 'operator')} 201: started. 200: this order already has this saga. 409 order_conflict: the order id is taken by a different order.`,
+        description: `${rolesText('client', 'operator')} A client starts orders only for the customers its token is bound to (403 otherwise). 201: started. 200: this order already has this saga. 409 order_conflict: the order id is taken by a different order.`,
         security: bearerOnly,
         body: OrderInput,
         response: { 201: OrderStarted, 200: OrderStarted, ...errors(400, 401, 403, 409, 413, 415, 422, 503) },
@@ -232,12 +243,18 @@ export function registerOrderRoutes(
     },
     async (req, reply) => {
       orderIds.set(req, req.body.orderId);
+      const caller = callerOf(req);
+      if (caller && !actsFor(caller, req.body.customer.id))
+        throw new HttpError(403, { error: 'forbidden', reason: "this token does not act for the order's customer" });
       try {
         const saga = await orders.startOrder(req.body);
         return reply
           .code(saga.created ? 201 : 200)
           .send({ orderId: saga.orderId, workflowId: saga.workflowId, status: saga.status });
       } catch (err) {
+        // The id is another order's, maybe another customer's: a bound client learns no more than that.
+        if (err instanceof OrderConflictError && caller && boundToSome(caller))
+          throw new HttpError(409, { error: 'order_conflict', orderId: err.orderId, reason: 'the order id is taken' });
         if (err instanceof OrderConflictError)
           throw new HttpError(409, {
             error: 'order_conflict',
@@ -257,13 +274,16 @@ export function registerOrderRoutes(
       onRequest: allow('client', 'operator'),
       schema: {
         summary: "The saga's progress: status, current step, steps with results, undos run",
-        description: rolesText('client', 'operator'),
+        description: `${rolesText('client', 'operator')} A client reads only the orders of the customers its token is bound to; another customer's order is 404, like an unknown id.`,
         security: bearerOnly,
         params: OrderParams,
         response: { 200: SagaProgressBody, ...errors(401, 403, 404, 503) },
       },
     },
-    async (req) => orders.getOrder(req.params.id).catch(unknownOrder(req.params.id)),
+    async (req) => {
+      await mustSee(req, req.params.id);
+      return orders.getOrder(req.params.id).catch(unknownOrder(req.params.id));
+    },
   );
 
   api.post(

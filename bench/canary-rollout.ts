@@ -16,6 +16,7 @@ import { releaseWorkflows } from '../versioning/releases';
 import { bundleWorkflows, sagaWorkflowsPath } from '../versioning/replay';
 import { formatDeployment, Rollout } from '../versioning/worker-deployments';
 import { createSagaWorker } from '../workers/saga-worker';
+import { runCommand } from '../infra/command';
 
 /**
  * `npm run bench:canary -- [--orders 60] [--ramp 50] [--decline-rate 0.1]`: a rollout rehearsal on
@@ -121,10 +122,4 @@ async function main(): Promise<void> {
 }
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runCommand('bench:canary', main);

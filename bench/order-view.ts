@@ -16,6 +16,7 @@ import { orderViewMigrations } from '../consumers/order-view/migrations';
 import { projectOrderView } from '../consumers/order-view/projection';
 import { openDatabase } from '../platform/database';
 import { migrate } from '../platform/migrations';
+import { runCommand } from '../infra/command';
 
 /**
  * `npm run bench:order-view [-- --orders N] [--database <url>]`: how fast the order view consumer
@@ -106,7 +107,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runCommand('bench:order-view', main);

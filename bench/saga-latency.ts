@@ -15,6 +15,7 @@ import { describeKeyring } from '../platform/codec/keyring';
 import { PayloadEnvironment } from '../platform/codec/settings';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate } from '../platform/migrations';
+import { runCommand } from '../infra/command';
 
 /**
  * `npm run bench:saga [-- --n 50,200] [--sequential RUNS]`: saga throughput on a real Temporal
@@ -292,7 +293,4 @@ async function main(): Promise<void> {
   console.log(`saga/bare ratio: ${(sagaRate / bareRate).toFixed(2)}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runCommand('bench:saga', main);

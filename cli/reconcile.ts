@@ -15,6 +15,7 @@ import {
 } from '../reconciliation/findings';
 import { rules } from '../reconciliation/rules';
 import { reconciliationWorkerPolling, runReconciliation } from '../reconciliation/schedule';
+import { runCommand } from '../infra/command';
 
 /**
  * `npm run reconcile -- <command>`: the operator's side of reconciliation.
@@ -139,10 +140,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runCommand('reconcile', () => main(process.argv.slice(2)));

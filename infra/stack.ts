@@ -54,12 +54,12 @@ export function describeStack(stack: Stack): string {
 }
 
 /** Stops what was started on Ctrl-C or SIGTERM, once. */
-export function stopOnSignal(stop: () => Promise<void>): void {
+export function stopOnSignal(stop: () => Promise<void>, say: (text: string) => void = (t) => console.log(t)): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping`);
+    say(`${signal}: stopping`);
     stop().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -54,8 +54,11 @@ export function launch(name: string, command: string, args: string[], options: S
   // Its own process group: a Ctrl-C at the terminal reaches only us, and we stop the servers after
   // the roles that use them have drained, not at the same instant.
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Two streams into one file: neither may end it while the other still writes (a server that
+  // dies at start closes them in either order, and a write after end crashes this process).
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
   return child;
 }
 

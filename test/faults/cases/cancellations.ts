@@ -1,7 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { workflowIdFor } from '../../../domain/ids';
 import { createSagaWorker } from '../../../workers/saga-worker';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { bundle } from '../../integration/workflows/harness';
 import type { CaseResult, FaultCase } from '../case';
 import { waitUntil } from '../../wait';
@@ -21,6 +21,7 @@ export const cancellations: FaultCase = {
   async run(world, { sagas }): Promise<CaseResult> {
     const connection = await NativeConnection.connect({ address: temporalAddress() });
     const worker = await createSagaWorker({
+      namespace: temporalNamespace(),
       connection,
       db: world.db,
       taskQueue: world.taskQueue,

@@ -13,6 +13,7 @@ import type { CaseResult, FaultCase } from '../case';
 import { judge } from '../judge';
 import { waitUntil } from '../../wait';
 import { burstOrders, startWarehouse, type World } from '../world';
+import { temporalNamespace } from '../../env';
 
 /** The patch the deployed code adds; sagas past its point before the deploy must replay without it. */
 export const DEPLOY_PATCH = 'faults-deploy';
@@ -56,7 +57,7 @@ export const deployMidBurst: FaultCase = {
     const scratch = deployedWorkflows();
     const native = await NativeConnection.connect({ address: world.temporalAddress });
     const connection = await Connection.connect({ address: world.temporalAddress });
-    const rollout = new Rollout(connection, world.taskQueue);
+    const rollout = new Rollout(connection, world.taskQueue, temporalNamespace());
     let healed = false;
     const faults: Faults = {
       afterCommit: (operation) => {
@@ -68,6 +69,7 @@ export const deployMidBurst: FaultCase = {
       const build = buildId(bundle);
       const worker = await createSagaWorker({
         connection: native,
+        namespace: temporalNamespace(),
         db: world.db,
         taskQueue: world.taskQueue,
         faults,

@@ -10,7 +10,7 @@ import { MAX_MESSAGE_BYTES, MAX_ORDER_BYTES, temporalErrorAnswer } from '../../.
 import { startApiServer, type ApiServer } from '../../../workers/api';
 import { anOrder } from '../workflows/harness';
 import { testAuth, type Caller } from './auth-fixture';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 
 let api: ApiServer;
 let connection: Connection;
@@ -20,7 +20,7 @@ before(async () => {
   connection = Connection.lazy({ address: temporalAddress() });
   const auth = testAuth();
   api = await startApiServer({
-    client: new Client({ connection }),
+    client: new Client({ connection, namespace: temporalNamespace() }),
     port: 0,
     host: '127.0.0.1',
     log: pino({ level: 'silent' }),

@@ -6,7 +6,7 @@ import { envelope, topicFor, type Envelope } from '../../../events/envelope';
 import { readExamples } from '../../../events/examples';
 import { toKafkaMessage } from '../../../events/kafka-binding';
 import { eventSources } from '../../../versioning/event-sources';
-import { kafkaBrokers } from '../../env';
+import { kafkaBrokers, testTopic } from '../../env';
 import { waitUntil } from '../../wait';
 
 /**
@@ -20,7 +20,7 @@ export function kafkaClient(clientId = 'consumer-test'): Kafka {
 }
 
 export function isolatedRoute(): { prefix: string; route: (topic: string) => string } {
-  const prefix = `it-${randomUUID().slice(0, 8)}`;
+  const prefix = testTopic(`it-${randomUUID().slice(0, 8)}`);
   return { prefix, route: (topic) => `${prefix}.${topic}` };
 }
 

@@ -31,7 +31,7 @@ import { createSagaWorker } from '../../../workers/saga-worker';
 import { confirmDispatchUpdate, sagaQuery, WORKFLOW_TYPE, type SagaResult } from '../../../workflows/definitions';
 import { workflowIdFor } from '../../../domain/ids';
 import { bothStores, type TestDatabase } from '../../databases';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { isolatedRoute, kafkaClient, quiet } from './harness';
 
@@ -85,9 +85,12 @@ for (const { kind, create } of bothStores) {
       await migrate(viewDb, orderViewMigrations);
       await migrate(viewDb, notificationsMigrations);
       connection = await NativeConnection.connect({ address: temporalAddress() });
-      worker = await createSagaWorker({ connection, db, taskQueue, workflowBundle: bundle });
+      worker = await createSagaWorker({ namespace: temporalNamespace(), connection, db, taskQueue, workflowBundle: bundle });
       running = worker.run();
-      client = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+      client = new Client({
+        connection: await Connection.connect({ address: temporalAddress() }),
+        namespace: temporalNamespace(),
+      });
       relay = createRelay({ store: openOutboxStore(db), kafka, route, partitions: 3, log: quiet });
       void relay.start();
       consumer = createEventConsumer({

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
-import { kafkaBrokers } from '../../env';
+import { kafkaBrokers, testTopic } from '../../env';
 import { waitUntil } from '../../wait';
 
 const kafka = new Kafka({ clientId: 'smoke', brokers: kafkaBrokers(), logLevel: logLevel.WARN });
@@ -13,7 +13,7 @@ let consumer: Consumer;
 after(() => consumer?.disconnect());
 
 test('a keyed message goes through a consumer group and its offset is committed', async () => {
-  const topic = `smoke-${randomUUID()}`;
+  const topic = testTopic(`smoke-${randomUUID()}`);
   const groupId = `smoke-group-${randomUUID()}`;
   const admin = kafka.admin();
   await admin.connect();

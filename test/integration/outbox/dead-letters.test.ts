@@ -14,7 +14,7 @@ import { createRelay } from '../../../outbox/relay';
 import { createRelayMetrics } from '../../../outbox/relay-metrics';
 import { openOutboxStore } from '../../../outbox/store';
 import { bothStores } from '../../databases';
-import { kafkaBrokers } from '../../env';
+import { kafkaBrokers, testTopic } from '../../env';
 import { waitUntil } from '../../wait';
 import { collectDeliveries, firstArrivals, quietLog } from './deliveries';
 
@@ -37,7 +37,7 @@ for (const { kind, create } of bothStores) {
       const store = openOutboxStore(db);
       const registry = new Registry();
       const run = randomUUID().slice(0, 8);
-      const route = (topic: string) => `${topic}.dead-letters-${run}`;
+      const route = (topic: string) => testTopic(`${topic}.dead-letters-${run}`);
       const topic = route('trapeze.orders');
       const kafka = new Kafka({ clientId: 'dead-letter-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
       const admin = kafka.admin();

@@ -16,6 +16,7 @@ import { bothStores } from '../../databases';
 import { startTestBroker, type TestBroker } from '../../kafka-broker';
 import { waitUntil } from '../../wait';
 import { appendOrders, assertDeliveredInOrder, collectDeliveries, quietLog, type Deliveries } from './deliveries';
+import { testTopic } from '../../env';
 
 const ORDERS = 1_000;
 const STEPS = ['OrderSubmitted', 'OrderConfirmed', 'OrderDispatched', 'OrderCompleted'];
@@ -35,7 +36,7 @@ for (const { kind, create } of bothStores) {
       const store = openOutboxStore(db);
       const registry = new Registry();
       const run = randomUUID().slice(0, 8);
-      const route = (topic: string) => `${topic}.outage-${run}`;
+      const route = (topic: string) => testTopic(`${topic}.outage-${run}`);
       const kafka = new Kafka({
         clientId: 'outage-test',
         brokers: broker.brokers,

@@ -15,7 +15,7 @@ import { createRelay } from '../../../outbox/relay';
 import { openOutboxStore } from '../../../outbox/store';
 import { startRelayWorker } from '../../../workers/relay';
 import { sqliteDatabase } from '../../databases';
-import { kafkaBrokers } from '../../env';
+import { kafkaBrokers, testTopic } from '../../env';
 import { waitUntil } from '../../wait';
 import { quietLog } from './deliveries';
 
@@ -95,7 +95,7 @@ test('the idempotent producer starts without limiting its retries', async () => 
     logCreator: () => (entry: LogEntry) => void warnings.push(entry.log.message),
   });
   const run = randomUUID().slice(0, 8);
-  const relay = createRelay({ store, kafka, log: quietLog, route: (t) => `${t}.retries-${run}`, partitions: 1 });
+  const relay = createRelay({ store, kafka, log: quietLog, route: (t) => testTopic(`${t}.retries-${run}`), partitions: 1 });
   const loop = relay.start();
   try {
     const orderId = `order-${randomUUID()}`;

@@ -12,14 +12,14 @@ import { createRelay, type Relay } from '../../../outbox/relay';
 import { createRelayMetrics } from '../../../outbox/relay-metrics';
 import { openOutboxStore, type OutboxStore } from '../../../outbox/store';
 import { bothStores, type TestDatabase } from '../../databases';
-import { kafkaBrokers } from '../../env';
+import { kafkaBrokers, testTopic } from '../../env';
 import { waitUntil } from '../../wait';
 import { appendOrders, assertDeliveredInOrder, collectDeliveries, quietLog, type Deliveries } from './deliveries';
 
 for (const { kind, create } of bothStores) {
   describe(`relay on ${kind}`, () => {
     const run = randomUUID().slice(0, 8);
-    const route = (topic: string) => `${topic}.relay-test-${run}`;
+    const route = (topic: string) => testTopic(`${topic}.relay-test-${run}`);
     let testDb: TestDatabase;
     let db: Database;
     let store: OutboxStore;

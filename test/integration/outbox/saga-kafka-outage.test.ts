@@ -15,6 +15,7 @@ import { startTestBroker, type TestBroker } from '../../kafka-broker';
 import { waitUntil } from '../../wait';
 import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { assertDeliveredInOrder, collectDeliveries, quietLog, type Deliveries } from './deliveries';
+import { testTopic } from '../../env';
 
 const SAGAS = 1_000;
 const IN_FLIGHT = 50;
@@ -49,7 +50,7 @@ describe('Kafka outage under 1,000 real sagas', () => {
   test(`${SAGAS} sagas run while Kafka is down; afterwards every event arrives, per-order order kept`, async () => {
     const store = openOutboxStore(h.db);
     const run = randomUUID().slice(0, 8);
-    const route = (topic: string) => `${topic}.saga-outage-${run}`;
+    const route = (topic: string) => testTopic(`${topic}.saga-outage-${run}`);
     const kafka = new Kafka({
       clientId: `saga-outage-${run}`,
       brokers: broker.brokers,

@@ -12,7 +12,7 @@ import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { createRelay } from '../../../outbox/relay';
 import { openOutboxStore, type OutboxStore } from '../../../outbox/store';
 import { bothStores } from '../../databases';
-import { kafkaBrokers } from '../../env';
+import { kafkaBrokers, testTopic } from '../../env';
 import { waitUntil } from '../../wait';
 import { afterProduce, requestTimedOut } from './broker-seam';
 import { appendOrders, collectDeliveries, quietLog } from './deliveries';
@@ -37,7 +37,7 @@ for (const { kind, create } of bothStores) {
         },
       };
       const run = randomUUID().slice(0, 8);
-      const route = (topic: string) => `${topic}.send-fault-${run}`;
+      const route = (topic: string) => testTopic(`${topic}.send-fault-${run}`);
       const topic = route('trapeze.orders');
       const kafka = new Kafka({ clientId: 'send-fault-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
       // One partition and batches of equal size: the queued batch gets exactly the sequence numbers

@@ -11,12 +11,12 @@ import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { createRelay, type Relay } from '../../../outbox/relay';
 import { openOutboxStore } from '../../../outbox/store';
 import { postgresDatabase, type TestDatabase } from '../../databases';
-import { kafkaBrokers } from '../../env';
+import { kafkaBrokers, testTopic } from '../../env';
 import { waitUntil } from '../../wait';
 import { appendOrders, assertDeliveredInOrder, collectDeliveries, quietLog, type Deliveries } from './deliveries';
 
 const run = randomUUID().slice(0, 8);
-const route = (topic: string) => `${topic}.two-relays-${run}`;
+const route = (topic: string) => testTopic(`${topic}.two-relays-${run}`);
 let testDb: TestDatabase;
 const databases: Database[] = [];
 const relays: Relay[] = [];

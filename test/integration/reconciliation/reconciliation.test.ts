@@ -17,7 +17,7 @@ import { findingById, type RunReport } from '../../../reconciliation/findings';
 import { ensureReconciliationSchedule, runReconciliation } from '../../../reconciliation/schedule';
 import { createReconciliationWorker, migrateForReconciliation } from '../../../workers/reconciliation';
 import { bothStores, sqliteDatabase, type TestDatabase } from '../../databases';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { anOrder, reaches, startHarness, uniqueId } from '../workflows/harness';
 import { countEvents, findingEvents, seed } from './seeds';
@@ -27,7 +27,7 @@ let client: Client;
 let workflowBundle: { code: string };
 before(async () => {
   native = await NativeConnection.connect({ address: temporalAddress() });
-  client = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+  client = new Client({ connection: await Connection.connect({ address: temporalAddress() }), namespace: temporalNamespace() });
   workflowBundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../../workflows/reconciliation'),
     logger: {
@@ -57,6 +57,7 @@ async function startReconciler(store: TestDatabase, { keepDatabase = false } = {
   await migrateForReconciliation(db);
   const taskQueue = uniqueId('reconcile-test');
   const worker: Worker = await createReconciliationWorker({
+    namespace: temporalNamespace(),
     connection: native,
     client,
     db,

@@ -17,7 +17,7 @@ import { unpatchedRelease11 } from '../../../versioning/variants';
 import { workflowIdFor } from '../../../domain/ids';
 import { sqliteDatabase } from '../../databases';
 import { anOrder, uniqueId } from '../workflows/harness';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -31,7 +31,7 @@ let broken: WorkflowBundle;
 before(async () => {
   connection = await Connection.connect({ address: temporalAddress() });
   native = await NativeConnection.connect({ address: temporalAddress() });
-  client = new Client({ connection });
+  client = new Client({ connection, namespace: temporalNamespace() });
   released = await bundleWorkflows(require.resolve('../../fixtures/deployment/workflows'));
   broken = await bundleWorkflows(require.resolve('../../fixtures/deployment/changed/workflows'));
 });
@@ -45,7 +45,13 @@ test('a nondeterministic deploy stalls the saga instead of failing it, and the f
   const suffix = Math.random().toString(36).slice(2, 8);
   const taskQueue = `containment-${suffix}`;
   const worker = (workflowBundle: WorkflowBundle) =>
-    Worker.create({ connection: native, taskQueue, workflowBundle, stickyQueueScheduleToStartTimeout: '1s' });
+    Worker.create({
+      namespace: temporalNamespace(),
+      connection: native,
+      taskQueue,
+      workflowBundle,
+      stickyQueueScheduleToStartTimeout: '1s',
+    });
 
   const handle = await client.workflow.start<() => Promise<string>>('waitForProceed', {
     taskQueue,
@@ -95,7 +101,13 @@ test('an order saga met by unpatched code waits, visible, and finishes once the 
     const taskQueue = uniqueId('containment-saga');
     const orders = createOrderClient(client, { taskQueue });
     const worker = async (workflowsPath: string) =>
-      createSagaWorker({ connection: native, db, taskQueue, workflowBundle: await bundleWorkflows(workflowsPath) });
+      createSagaWorker({
+        namespace: temporalNamespace(),
+        connection: native,
+        db,
+        taskQueue,
+        workflowBundle: await bundleWorkflows(workflowsPath),
+      });
     const orderId = uniqueId('contained');
     const handle = client.workflow.getHandle(workflowIdFor(orderId));
     const statusIs = async (s: string) => (await orders.getOrder(orderId).catch(() => undefined))?.status === s;

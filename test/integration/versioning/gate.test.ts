@@ -21,7 +21,7 @@ import { bundleWorkflows } from '../../../versioning/replay';
 import { UNPATCHED_FRAUD_SCREENING } from '../../../versioning/variants';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { sqliteDatabase } from '../../databases';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { anOrder, uniqueId } from '../workflows/harness';
 
@@ -46,7 +46,12 @@ function unsafeCandidate(): string {
 const gate = (candidate: string, query: string) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'cli/gate.ts', '--candidate', candidate, '--query', query], {
     cwd: repoRoot,
-    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), SAGA_DEPLOYMENT_NAME: uniqueId('gate-deployment') },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_NAMESPACE: temporalNamespace(),
+      SAGA_DEPLOYMENT_NAME: uniqueId('gate-deployment'),
+    },
     encoding: 'utf8',
   });
 
@@ -59,10 +64,11 @@ test('the gate ships a safe candidate and blocks one that would strand open and 
   const native = await NativeConnection.connect({ address: temporalAddress() });
   const release10 = releaseWorkflows('1.0');
   const taskQueue = uniqueId('gate');
-  const orders = createOrderClient(new Client({ connection }), { taskQueue });
+  const orders = createOrderClient(new Client({ connection, namespace: temporalNamespace() }), { taskQueue });
   const orderId = uniqueId('gate');
   try {
     const worker = await createSagaWorker({
+      namespace: temporalNamespace(),
       connection: native,
       db,
       taskQueue,
@@ -93,7 +99,7 @@ test('the gate ships a safe candidate and blocks one that would strand open and 
     );
     assert.match(unsafe.stdout, /^gate: block$/m);
   } finally {
-    await new Client({ connection }).workflow
+    await new Client({ connection, namespace: temporalNamespace() }).workflow
       .getHandle(`order-${orderId}`)
       .terminate('test over')
       .catch(() => undefined);

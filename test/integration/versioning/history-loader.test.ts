@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { temporalCli } from '../../../infra/temporal';
 import { bundleWorkflows, corpus, replayCorpus } from '../../../versioning/replay';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 
 const fixture = require.resolve('../../fixtures/deployment/workflows');
 const changed = require.resolve('../../fixtures/deployment/changed/workflows');
@@ -23,9 +23,9 @@ test('CLI-exported and client-fetched histories load and replay', async () => {
   const workflowId = `loader-${suffix}`;
   const connection = await Connection.connect({ address: temporalAddress() });
   const native = await NativeConnection.connect({ address: temporalAddress() });
-  const client = new Client({ connection });
+  const client = new Client({ connection, namespace: temporalNamespace() });
   const workflowBundle = await bundleWorkflows(fixture);
-  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle });
+  const worker = await Worker.create({ namespace: temporalNamespace(), connection: native, taskQueue, workflowBundle });
   try {
     await worker.runUntil(async () => {
       const handle = await client.workflow.start('waitForProceed', { taskQueue, workflowId });
@@ -43,6 +43,8 @@ test('CLI-exported and client-fetched histories load and replay', async () => {
       'json',
       '--address',
       temporalAddress(),
+      '--namespace',
+      temporalNamespace(),
     ]);
     writeFileSync(join(root, '0.1', 'from-cli.json'), cliJson);
     const fetched = await client.workflow.getHandle(workflowId).fetchHistory();

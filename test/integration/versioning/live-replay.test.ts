@@ -14,7 +14,7 @@ import { releaseWorkflows, repoRoot } from '../../../versioning/releases';
 import { bundleWorkflows } from '../../../versioning/replay';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { sqliteDatabase } from '../../databases';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { anOrder, uniqueId } from '../workflows/harness';
 import { unpatchedRelease11 } from '../../../versioning/variants';
@@ -28,10 +28,11 @@ test('replay:live checks running sagas against the candidate code', async () => 
   const native = await NativeConnection.connect({ address: temporalAddress() });
   const release10 = releaseWorkflows('1.0');
   const taskQueue = uniqueId('live-replay');
-  const orders = createOrderClient(new Client({ connection }), { taskQueue });
+  const orders = createOrderClient(new Client({ connection, namespace: temporalNamespace() }), { taskQueue });
   const orderId = uniqueId('live');
   try {
     const worker = await createSagaWorker({
+      namespace: temporalNamespace(),
       connection: native,
       db,
       taskQueue,
@@ -46,7 +47,7 @@ test('replay:live checks running sagas against the candidate code', async () => 
     const replay = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'cli/replay.ts', '--query', `WorkflowId = 'order-${orderId}'`, ...args], {
         cwd: repoRoot,
-        env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress() },
+        env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: temporalNamespace() },
         encoding: 'utf8',
       });
     const patched = replay();
@@ -66,7 +67,7 @@ test('replay:live checks running sagas against the candidate code', async () => 
     assert.match(unpatched.stdout, /1 would not resume/);
   } finally {
     // No worker serves it any more: end it so it does not linger on a reused server.
-    await new Client({ connection }).workflow
+    await new Client({ connection, namespace: temporalNamespace() }).workflow
       .getHandle(`order-${orderId}`)
       .terminate('test over')
       .catch(() => undefined);

@@ -22,7 +22,7 @@ import { createSagaWorker } from '../../../workers/saga-worker';
 import { workflowIdFor } from '../../../domain/ids';
 import { type SagaStatus } from '../../../domain/saga';
 import { sqliteDatabase, type TestDatabase } from '../../databases';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { anOrder, eventsOf, uniqueId } from '../workflows/harness';
 
@@ -42,7 +42,7 @@ before(async () => {
   await db.transaction((tx) => restock(tx, { beans: 1000, mug: 1000 }));
   connection = await Connection.connect({ address: temporalAddress() });
   native = await NativeConnection.connect({ address: temporalAddress() });
-  client = new Client({ connection });
+  client = new Client({ connection, namespace: temporalNamespace() });
   // Release 1.0 exactly as committed, materialised from git; 1.1 is the working tree.
   release10 = releaseWorkflows('1.0');
   bundle10 = await bundleWorkflows(release10.workflowsPath);
@@ -66,12 +66,13 @@ interface Deployment {
 function deployment(behavior: SagaVersioningBehavior): Deployment {
   const deploymentName = uniqueId(`midflight-${behavior.toLowerCase()}`);
   const taskQueue = deploymentName;
-  const rollout = new Rollout(connection, deploymentName);
+  const rollout = new Rollout(connection, deploymentName, temporalNamespace());
   return {
     rollout,
     orders: createOrderClient(client, { taskQueue }),
     async start(build) {
       const worker = await createSagaWorker({
+        namespace: temporalNamespace(),
         connection: native,
         db,
         taskQueue,
@@ -215,7 +216,12 @@ test('PINNED: sagas started on 1.0 stay on the 1.0 build until they finish; new 
       ['--import', 'tsx', 'cli/canary.ts', '--baseline', '1.0', '--canary', '1.1', '--since', '10'],
       {
         cwd: repoRoot,
-        env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), SAGA_DEPLOYMENT_NAME: d.rollout.deploymentName },
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: temporalAddress(),
+          TEMPORAL_NAMESPACE: temporalNamespace(),
+          SAGA_DEPLOYMENT_NAME: d.rollout.deploymentName,
+        },
         encoding: 'utf8',
       },
     );

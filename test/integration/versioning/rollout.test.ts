@@ -5,7 +5,7 @@ import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Rollout } from '../../../versioning/worker-deployments';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -20,11 +20,12 @@ const running: { worker: Worker; done: Promise<void> }[] = [];
 before(async () => {
   connection = await Connection.connect({ address: temporalAddress() });
   native = await NativeConnection.connect({ address: temporalAddress() });
-  client = new Client({ connection });
-  rollout = new Rollout(connection, deploymentName);
+  client = new Client({ connection, namespace: temporalNamespace() });
+  rollout = new Rollout(connection, deploymentName, temporalNamespace());
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../fixtures/deployment/workflows') });
   for (const buildId of ['b1', 'b2']) {
     const worker = await Worker.create({
+      namespace: temporalNamespace(),
       connection: native,
       taskQueue,
       workflowBundle,

@@ -9,7 +9,7 @@ import { openDatabase } from '../../../platform/database';
 import { readConfig } from '../../../platform/config';
 import { startRelayWorker } from '../../../workers/relay';
 import { sqliteDatabase } from '../../databases';
-import { kafkaBrokers } from '../../env';
+import { kafkaBrokers, testTopic } from '../../env';
 import { waitUntil } from '../../wait';
 import { quietLog } from '../outbox/deliveries';
 
@@ -18,7 +18,7 @@ test('the relay worker relays and serves health, readiness and metrics', async (
   const config = readConfig({ DATABASE_URL: testDb.url, KAFKA_BROKERS: kafkaBrokers().join(','), RELAY_HTTP_PORT: '0' });
   const db = openDatabase(config.databaseUrl);
   const run = randomUUID().slice(0, 8);
-  const route = (topic: string) => `${topic}.worker-test-${run}`;
+  const route = (topic: string) => testTopic(`${topic}.worker-test-${run}`);
   const worker = await startRelayWorker({ config, log: quietLog, db, route });
   try {
     const base = `http://127.0.0.1:${worker.health.port}`;

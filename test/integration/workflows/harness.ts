@@ -13,7 +13,7 @@ import { createSagaWorker } from '../../../workers/saga-worker';
 import type { SagaProgress } from '../../../workflows/definitions';
 import type { SagaStatus } from '../../../domain/saga';
 import { sqliteDatabase, type TestDatabase } from '../../databases';
-import { temporalAddress } from '../../env';
+import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 
 /**
@@ -58,8 +58,9 @@ export async function startHarness({
   };
   const native = await NativeConnection.connect({ address: temporalAddress() });
   const connection = await Connection.connect({ address: temporalAddress() });
-  const client = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
+  const client = new Client({ connection, namespace: temporalNamespace(), ...(dataConverter ? { dataConverter } : {}) });
   const worker: Worker = await createSagaWorker({
+    namespace: temporalNamespace(),
     connection: native,
     db,
     taskQueue,

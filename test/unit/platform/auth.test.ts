@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { configuredTokens, developmentTokens, hashToken, tokenListOf } from '../../../platform/auth';
+import { actsFor, configuredTokens, developmentTokens, hashToken, tokenListOf, TokenFile } from '../../../platform/auth';
 import { readConfig } from '../../../platform/config';
 
 test('API_TOKENS takes role:sha256 pairs, several per role; the configuration holds no token', () => {
@@ -24,6 +24,28 @@ test('API_TOKENS takes role:sha256 pairs, several per role; the configuration ho
   assert.throws(() => readConfig({ API_TOKENS: 'admin:' + hashToken('x') }), /API_TOKENS/);
   assert.throws(() => readConfig({ API_TOKENS: 'client:not-a-hash' }), /API_TOKENS/);
   assert.throws(() => readConfig({ PAYMENT_WEBHOOK_SECRET: 'short' }), /PAYMENT_WEBHOOK_SECRET/);
+});
+
+test("a client token's customers: inline after a third colon joined by +, `*` for all, none for none", () => {
+  const [shop, desk, bare] = ['shop', 'desk', 'bare'].map((t) => hashToken(t));
+  const config = readConfig({ API_TOKENS: `client:${shop}:c-1+c-2, client:${desk}:*, client:${bare}` });
+  const tokens = configuredTokens(config.api.tokens);
+  const shopCaller = tokens.callerOf('shop')!;
+  assert.deepEqual(shopCaller.customers, ['c-1', 'c-2']);
+  assert.ok(actsFor(shopCaller, 'c-2') && !actsFor(shopCaller, 'c-3'));
+  assert.ok(actsFor(tokens.callerOf('desk')!, 'anyone'));
+  assert.ok(!actsFor(tokens.callerOf('bare')!, 'c-1'), 'a client bound to no customer acts for none');
+  assert.ok(actsFor({ role: 'operator', name: 'op' }, 'c-1'), 'other roles are not bound');
+  assert.throws(() => readConfig({ API_TOKENS: `client:${shop}:` }), /API_TOKENS/);
+  assert.throws(() => readConfig({ API_TOKENS: `client:${shop}:c-1:extra` }), /API_TOKENS/);
+  // The file form names them as an array, ids with any character.
+  const file = TokenFile.parse({ tokens: [{ role: 'client', sha256: shop, customers: ['acme:eu,1'] }] });
+  assert.deepEqual(file.tokens[0]?.customers, ['acme:eu,1']);
+  // The development client token acts for every customer, and survives the round trip through API_TOKENS.
+  const dev = developmentTokens();
+  assert.ok(
+    actsFor(configuredTokens(readConfig({ API_TOKENS: tokenListOf(dev.entries) }).api.tokens).callerOf(dev.tokens.client)!, 'x'),
+  );
 });
 
 test('a token file is re-read when it changes: a rotated token works at once, the retired one no longer', () => {

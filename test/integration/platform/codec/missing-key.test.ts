@@ -61,6 +61,7 @@ test('a worker missing the key fails the task, not the saga; with the key the sa
   await orders.startOrder(anOrder({ orderId }));
 
   const keyless = await createSagaWorker({
+    namespace: temporalNamespace(),
     connection: native,
     db,
     taskQueue,
@@ -87,6 +88,7 @@ test('a worker missing the key fails the task, not the saga; with the key the sa
 
   // The fix: the key back in PAYLOAD_KEYS (the current key k1 first, k7 kept for decoding).
   const keyed = await createSagaWorker({
+    namespace: temporalNamespace(),
     connection: native,
     db,
     taskQueue,

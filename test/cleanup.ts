@@ -1,0 +1,67 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { TEST_DATABASE_ROOT, TEST_TOPIC_ROOT } from './env';
+
+/**
+ * What a test run leaves on the shared stack, removed at its end: the Kafka topics under
+ * `trapeze-test.<tag>.` and the PostgreSQL databases `trapeze_test_<tag>_…` of this run, and of any
+ * earlier run whose process is gone (killed mid-run). Runs still going keep theirs. Sagas need no
+ * sweep: they live in the tests' own namespace, where the server's retention expires them.
+ */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** The tag of a run whose leftovers may go: this run's, or one whose process has exited. */
+export const removable = (tag: string, ownTag: string): boolean => {
+  if (tag === ownTag) return true;
+  const pid = /^p(\d+)$/.exec(tag)?.[1];
+  return pid !== undefined && !alive(Number(pid));
+};
+
+export const topicTag = (topic: string): string | undefined =>
+  topic.startsWith(`${TEST_TOPIC_ROOT}.`) ? topic.split('.')[1] : undefined;
+
+export const databaseTag = (name: string): string | undefined =>
+  new RegExp(`^${TEST_DATABASE_ROOT}_(p\\d+)_[0-9a-f]+$`).exec(name)?.[1];
+
+export async function deleteTestTopics(brokers: string[], ownTag: string): Promise<number> {
+  const admin = new Kafka({ clientId: 'test-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => {
+      const tag = topicTag(t);
+      return tag !== undefined && removable(tag, ownTag);
+    });
+    // In slices: one request naming hundreds of topics outlives the admin client's timeout.
+    for (let i = 0; i < topics.length; i += 50) await admin.deleteTopics({ topics: topics.slice(i, i + 50), timeout: 30_000 });
+    return topics.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function dropTestDatabases(url: string, ownTag: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `${TEST_DATABASE_ROOT}\\_p%`,
+    ]);
+    const names = rows
+      .map((r) => r.datname)
+      .filter((n) => {
+        const tag = databaseTag(n);
+        return tag !== undefined && removable(tag, ownTag);
+      });
+    for (const name of names) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    return names.length;
+  } finally {
+    await client.end();
+  }
+}

@@ -40,8 +40,9 @@ export const redactedPaths = [
   '*.headers.authorization',
 ];
 
-export function createLogger(name: string, level: Level | 'silent' = 'info'): Logger {
-  return pino({ name, level, redact: { paths: redactedPaths, censor: '[redacted]' } });
+export function createLogger(name: string, level: Level | 'silent' = 'info', destination?: pino.DestinationStream): Logger {
+  const options = { name, level, redact: { paths: redactedPaths, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** The Temporal SDK's logger interface (@temporalio/common), spelled out so platform/ needs no SDK import. */
@@ -87,6 +88,8 @@ export function sdkLogger(
       const orderId = orderIdFromWorkflowId(workflowId);
       if (orderId !== undefined) fields.orderId = orderId;
     }
+    // Activities name their run `workflowRunId`; one field name for every line of a saga.
+    if (fields.runId === undefined && fields.workflowRunId !== undefined) fields.runId = fields.workflowRunId;
     observe?.(level, message, fields);
     log[PINO_LEVEL[level]](fields, message);
   };

@@ -32,7 +32,7 @@ export function onWorkflowTaskFailure(listener: TaskFailureListener): () => void
  * names the cause; a nondeterminism error is [TMPRL1100]. (Core counts them too, as the metric
  * temporal_workflow_task_execution_failed, but only on its own exporter, not in this registry.)
  */
-function observeWorkflowTaskFailures(_level: SdkLogLevel, message: string, meta: Record<string, unknown>): void {
+export function observeWorkflowTaskFailures(_level: SdkLogLevel, message: string, meta: Record<string, unknown>): void {
   if (!message.startsWith('Failing workflow task') || listeners.size === 0) return;
   const reason = /nondetermin|TMPRL1100/i.test(JSON.stringify(meta)) ? 'nondeterminism' : 'other';
   for (const listener of listeners) listener(reason);

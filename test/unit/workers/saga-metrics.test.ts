@@ -27,6 +27,6 @@ test('failed workflow tasks are counted by cause from Core’s log line', async 
   observeWorkflowTaskFailures('WARN', 'Activity failed', { failure: 'Nondeterminism' });
   stop();
   observeWorkflowTaskFailures('WARN', 'Failing workflow task', { failure: 'after the listener left' });
-  const counts = Object.fromEntries((await series()).map((v) => [v.labels.reason, v.value]));
+  const counts: Record<string, number> = Object.fromEntries((await series()).map((v) => [String(v.labels.reason), v.value]));
   assert.deepEqual(counts, { nondeterminism: 1, other: 1 });
 });

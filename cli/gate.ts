@@ -11,7 +11,7 @@ import { SAGA_DEPLOYMENT } from '../platform/deployment';
 import { verdict as canaryVerdict } from '../versioning/canary';
 import { buildOutcomes } from '../versioning/outcomes';
 import { repoRoot } from '../versioning/releases';
-import { bundleWorkflows, coreMessage } from '../versioning/replay';
+import { bundleWorkflows, coreMessage, sagaSinks } from '../versioning/replay';
 import { Rollout } from '../versioning/worker-deployments';
 import { WORKFLOW_TYPE } from '../workflows/definitions';
 
@@ -87,7 +87,7 @@ async function liveReplay(
   const bundle = await bundleWorkflows(workflowsPath);
   const perBuild = new Map<string, { replayed: number; failed: string[] }>();
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: bundle, dataConverter: converter, replayName: 'gate' },
+    { workflowBundle: bundle, dataConverter: converter, replayName: 'gate', sinks: sagaSinks() },
     client.workflow.list({ query }).intoHistories(),
   )) {
     const build = buildOf.get(result.workflowId) ?? 'unversioned';

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { dataConverter } from '../platform/codec/data-converter';
 import { readConfig } from '../platform/config';
 import { WORKFLOW_TYPE } from '../workflows/definitions';
-import { bundleWorkflows, coreMessage, sagaWorkflowsPath } from '../versioning/replay';
+import { bundleWorkflows, coreMessage, sagaSinks, sagaWorkflowsPath } from '../versioning/replay';
 
 /**
  * `npm run replay:live -- [--limit 500] [--query "<visibility query>"] [--workflows <module>]`
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
     );
     let broken = 0;
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle, dataConverter: converter, replayName: 'live' },
+      { workflowBundle, dataConverter: converter, replayName: 'live', sinks: sagaSinks() },
       histories,
     )) {
       if (!result.error) continue;

@@ -15,7 +15,9 @@ import type { EventCatalog } from '../events/definition';
 import type { ConsumerContract } from '../events/consumer-contracts';
 import { UnreadableEvent } from '../events/unreadable';
 import type { ReadEvent, Upcasters } from '../events/upcasting';
+import { SpanKind } from '@opentelemetry/api';
 import { capped } from '../platform/backoff';
+import { contextOf, inSpan } from '../platform/trace-context';
 import type { Database, Sql } from '../platform/database';
 import { deadLetterTopic, sendToDeadLetter } from './dead-letter';
 import { processedEventsTable, recordProcessed, type Origin } from './processed-events';
@@ -198,7 +200,24 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
               done.push('duplicate');
               continue;
             }
-            const then = await apply(tx, event, origin);
+            // The effect continues the trace the event was written in (its ce_traceparent).
+            const then = await inSpan(
+              `${name} process ${event.type}`,
+              {
+                kind: SpanKind.CONSUMER,
+                parent: contextOf(event.envelope.traceparent),
+                attributes: {
+                  'messaging.system': 'kafka',
+                  'messaging.operation.type': 'process',
+                  'messaging.destination.name': origin.topic,
+                  'messaging.consumer.group.name': groupId,
+                  'messaging.message.id': event.envelope.id,
+                  'trapeze.consumer': name,
+                  'trapeze.order_id': event.envelope.subject,
+                },
+              },
+              () => apply(tx, event, origin),
+            );
             if (then) afterCommit.push(then);
             done.push('applied');
           }

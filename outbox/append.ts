@@ -1,12 +1,21 @@
-import { envelope, topicFor, type NewEvent, type Envelope } from '../events/envelope';
+import { envelope, eventId, topicFor, type NewEvent, type Envelope } from '../events/envelope';
 import type { Sql } from '../platform/database';
+import { derivedTraceparent, traceparentOf } from '../platform/trace-context';
 
 /**
  * Appends a domain event inside the caller's transaction: it leaves with the state change or not
  * at all. A second append of the same event id (a retried operation) is a no-op.
+ *
+ * Every event carries a W3C `traceparent` (the relay sends it as `ce_traceparent`): the span it
+ * was written in (the activity's, in a traced saga worker), else one derived from the saga's
+ * correlation id, so a reader can still join one order's events into one trace.
  */
 export async function appendEvent(tx: Sql, event: NewEvent): Promise<Envelope> {
-  const env = envelope(event);
+  const env = envelope({
+    ...event,
+    traceparent:
+      event.traceparent ?? traceparentOf() ?? derivedTraceparent(event.correlationId, eventId(event.causationId, event.type)),
+  });
   await tx.run(
     `INSERT INTO outbox (id, topic, msg_key, type, envelope, created_at)
      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,

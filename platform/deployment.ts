@@ -1,9 +1,9 @@
 import type { Configuration } from 'webpack';
 import { bundleWorkflowCode, type Logger, type WorkerDeploymentOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -35,6 +35,23 @@ const bundlerLog: Logger = {
 };
 
 /**
+ * The OpenTelemetry SDK's workflow interceptors (platform/tracing.ts): always in the bundle, tracing
+ * on or off, so that the build id (the bundle's hash) never depends on configuration. They add
+ * spans and headers, never commands, so every history replays as it did without them. Whoever
+ * runs or replays such a bundle registers their `exporter` sink (`workflowSpanSinks()`).
+ */
+export const WORKFLOW_TRACING_MODULE = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+/**
+ * The interceptor modules bundled with workflow code: tracing's, and the workflows folder's own
+ * `interceptors.ts` when it has one (the saga's metrics sink; older releases' trees have none).
+ */
+export function workflowInterceptorModules(workflowsPath: string): string[] {
+  const own = join(dirname(workflowsPath), 'interceptors.ts');
+  return [WORKFLOW_TRACING_MODULE, ...(existsSync(own) ? [own] : [])];
+}
+
+/**
  * Bundles workflow code as the worker runs it. Module ids are relative to the repository root
  * (webpack's default is the process's working directory), so the same code bundles to the same
  * text wherever the checkout lives and whichever directory the process starts in.
@@ -42,6 +59,7 @@ const bundlerLog: Logger = {
 export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules: workflowInterceptorModules(workflowsPath),
     logger: bundlerLog,
     webpackConfigHook: (config) => ({ ...config, context: root, ...bundleCache(workflowsPath) }),
   });
@@ -55,7 +73,10 @@ export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBu
 function bundleCache(workflowsPath: string): Pick<Configuration, 'cache'> {
   if (workflowsPath.startsWith(tmpdir())) return {};
   const cacheDirectory = join(process.env.TRAPEZE_CACHE_DIR ?? join(homedir(), '.cache', 'trapeze'), 'webpack');
-  const name = createHash('sha256').update(workflowsPath).digest('hex').slice(0, 16);
+  const name = createHash('sha256')
+    .update(`${workflowsPath}\u0000${workflowInterceptorModules(workflowsPath).join()}`)
+    .digest('hex')
+    .slice(0, 16);
   return { cache: { type: 'filesystem', cacheDirectory, name, maxAge: 7 * 24 * 3600 * 1000 } };
 }
 

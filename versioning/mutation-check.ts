@@ -8,7 +8,7 @@ import { dataConverter } from '../platform/codec/data-converter';
 import { PayloadEnvironment } from '../platform/codec/settings';
 import { generateMutations, type Mutation } from './mutations';
 import { repoRoot } from './releases';
-import { bundleWorkflows, coreMessage, corpus, loadHistory, type CorpusEntry } from './replay';
+import { bundleWorkflows, coreMessage, corpus, loadHistory, sagaSinks, type CorpusEntry } from './replay';
 import { awaitingScenario, uncatchable } from './uncatchable-mutations';
 
 /**
@@ -107,7 +107,7 @@ export async function replayMutants(
     }
   }
   const run = async (w: number) => {
-    const options = { workflowBundle: bundle, replayName: `mutants-${w}`, dataConverter: converter };
+    const options = { workflowBundle: bundle, replayName: `mutants-${w}`, dataConverter: converter, sinks: sagaSinks() };
     for await (const r of Worker.runReplayHistories(options, feed())) {
       const [i, h] = r.workflowId.split('/').map(Number) as [number, number];
       const result = results[i] as (typeof results)[number];

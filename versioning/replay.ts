@@ -7,6 +7,10 @@ import { basename, join, relative } from 'node:path';
 import { dataConverter } from '../platform/codec/data-converter';
 import type { Keyring } from '../platform/codec/keyring';
 import { PayloadEnvironment } from '../platform/codec/settings';
+import { sagaSinks } from '../workers/saga-metrics';
+
+/** The sinks every saga bundle calls (no-ops here: a replay drops their calls). */
+export { sagaSinks };
 
 /**
  * The replay corpus: histories of real saga runs, per release, under versioning/histories/<release>/.
@@ -84,7 +88,7 @@ export async function replayCorpus(
     Array.from({ length: workers }, async (_, w) => {
       const share = histories.filter((_h, i) => i % workers === w);
       for await (const result of Worker.runReplayHistories(
-        { workflowBundle, replayName: `corpus-${w}`, dataConverter: converter },
+        { workflowBundle, replayName: `corpus-${w}`, dataConverter: converter, sinks: sagaSinks() },
         share,
       )) {
         const entry = byId.get(result.workflowId);

@@ -8,6 +8,7 @@ import { readConfig, type Config } from '../platform/config';
 import { registerHealthRoutes, shutdownOnSignals } from '../platform/health';
 import { createHttpApp, listen } from '../platform/http';
 import { createLogger } from '../platform/log';
+import { setupTracing, traceRequests } from '../platform/tracing';
 
 /**
  * The HTTP API process (`npm run api`): the order routes of api/http.ts, their OpenAPI document
@@ -46,6 +47,7 @@ export async function startApiServer({
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const app = createHttpApp({ log, bodyLimit: MAX_ORDER_BYTES, mapError: temporalErrorAnswer });
+  traceRequests(app);
   // Ready when Temporal answers within a probe's patience: without it no route can do its job.
   const ready = () =>
     client.connection.withDeadline(Date.now() + 2_000, async () => Boolean(await client.workflowService.getSystemInfo({})));
@@ -64,6 +66,7 @@ export async function startApiWorker({
   config: Config;
   log?: Logger;
 }): Promise<ApiServer & { stop(): Promise<void> }> {
+  const tracing = setupTracing({ serviceName: 'trapeze-api' });
   const client = await connectClient({
     address: config.temporal.address,
     namespace: config.temporal.namespace,
@@ -91,6 +94,7 @@ export async function startApiWorker({
     async stop() {
       await server.close();
       await client.connection.close();
+      await tracing.forceFlush();
     },
   };
 }

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from '../platform/database';
 import { migrate, type Migration } from '../platform/migrations';
 import { serveHealth, type HealthServer } from '../platform/health';
 import { kafkaLogs } from '../platform/kafka-logging';
+import { setupTracing } from '../platform/tracing';
 
 /**
  * What every consumer process shares: its database and migrations, a Kafka consumer group, and
@@ -50,6 +51,7 @@ export async function startConsumerWorker(options: {
   crashAfterApplies?: number;
 }): Promise<ConsumerWorker> {
   const { name, log } = options;
+  const tracing = setupTracing({ serviceName: `trapeze-${name}` });
   const db = options.db ?? openDatabase(options.databaseUrl);
   await migrate(db, options.migrations);
   const registry = new Registry();
@@ -117,6 +119,7 @@ export async function startConsumerWorker(options: {
     async stop() {
       await upkeep.stop();
       await consumer.stop();
+      await tracing.forceFlush();
       await lag.disconnect();
       await health.close();
       if (!options.db) await db.close();

@@ -1,11 +1,4 @@
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  Worker,
-  type WorkerDeploymentOptions,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerDeploymentOptions, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -15,11 +8,14 @@ import { describeKeyring } from '../platform/codec/keyring';
 import { openDatabase, type Database } from '../platform/database';
 import { migrate } from '../platform/migrations';
 import { assertNondeterminismContained } from '../platform/containment';
-import { bundleWorkflows, sagaDeploymentOptions, verifiedBuildId } from '../platform/deployment';
+import { bundleWorkflows, sagaDeploymentOptions, verifiedBuildId, workflowInterceptorModules } from '../platform/deployment';
+import { setupTracing, workerTracing } from '../platform/tracing';
 import { TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 import { readConfig, type Config } from '../platform/config';
 import { serveHealth, shutdownOnSignals, type HealthServer } from '../platform/health';
 import { createLogger } from '../platform/log';
+import { sagaMetrics, sagaSinks, type SagaMetrics } from './saga-metrics';
+import { installSdkLogging, onWorkflowTaskFailure } from './sdk-logging';
 
 /**
  * The saga worker: runs the order saga (workflows/) and its participants (activities/) on the
@@ -38,15 +34,26 @@ export interface SagaWorkerOptions {
   identity?: string;
   /** From dataConverter(keyring): encrypts what the worker sends, decrypts what it reads. Default: plain JSON. */
   dataConverter?: DataConverter;
+  /** Business metrics (started, ended, compensations, stuck undos, escalations); default: counted nowhere. */
+  metrics?: SagaMetrics;
 }
 
 /** The Worker alone, wired to the given connection and database (tests, in-process use). */
 export async function createSagaWorker(o: SagaWorkerOptions): Promise<Worker> {
+  const workflowsPath = require.resolve('../workflows');
+  // The bundle's interceptors call these sinks: traces (dropped unless tracing is set up) and metrics.
+  const tracing = workerTracing();
+  const metrics = o.metrics ?? sagaMetrics(new Registry());
   const options: WorkerOptions = {
     connection: o.connection,
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue ?? TASK_QUEUE,
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
+    interceptors: {
+      activity: [...(tracing.interceptors.activity ?? []), metrics.activity],
+      ...(o.workflowBundle ? {} : { workflowModules: workflowInterceptorModules(workflowsPath) }),
+    },
+    sinks: sagaSinks(metrics),
     activities: activitiesOf(createParticipants(o.db, o.faults ? { faults: o.faults } : {})),
     ...(o.workerDeploymentOptions ? { workerDeploymentOptions: o.workerDeploymentOptions } : {}),
     ...(o.identity ? { identity: o.identity } : {}),
@@ -80,6 +87,11 @@ export async function startSagaWorker({
   // against) exactly the code this worker will run; before anything else, so a mismatch stops
   // the process before it touches the database or the server.
   const workflowBundle = await bundleWorkflows(require.resolve('../workflows'));
+  const tracing = setupTracing({ serviceName: 'trapeze-saga-worker' });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = sagaMetrics(registry);
+  const unlisten = onWorkflowTaskFailure((reason) => metrics.workflowTaskFailed(reason));
   const buildId = config.saga.versioning ? verifiedBuildId(workflowBundle, config.saga.buildId) : undefined;
   const db = shared ?? openDatabase(config.databaseUrl);
   await migrate(db, participantMigrations);
@@ -93,12 +105,11 @@ export async function startSagaWorker({
     ...(buildId ? { workerDeploymentOptions: sagaDeploymentOptions({ behavior: config.saga.versioningBehavior, buildId }) } : {}),
     ...(faults ? { faults } : {}),
     dataConverter: dataConverter(config.payloads.keyring),
+    metrics,
   });
   log.info(describeKeyring(config.payloads.keyring));
   const done = worker.run();
   done.catch((err: unknown) => log.error({ err: String(err) }, 'saga worker stopped with an error'));
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
   const health = await serveHealth({
     port: config.saga.httpPort,
     registry,
@@ -115,8 +126,10 @@ export async function startSagaWorker({
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done.catch(() => undefined);
+      await tracing.forceFlush();
       await health.close();
       await connection.close();
+      unlisten();
       if (!shared) await db.close();
     },
   };
@@ -125,10 +138,7 @@ export async function startSagaWorker({
 if (require.main === module) {
   const config = readConfig();
   const log = createLogger('saga-worker', config.logLevel);
-  const sdkLevel = (
-    { fatal: 'ERROR', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE', silent: 'ERROR' } as const
-  )[config.logLevel];
-  Runtime.install({ logger: new DefaultLogger(sdkLevel) });
+  installSdkLogging(log, config.logLevel);
   startSagaWorker({ config, log }).then(
     (w) => shutdownOnSignals(log, [() => w.stop()]),
     (err: unknown) => {

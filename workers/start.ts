@@ -1,4 +1,3 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { configuredTokens, developmentTokens, tokenListOf, type Role } from '../platform/auth';
 import { connectClient } from '../api/connect';
@@ -14,6 +13,8 @@ import { startNotificationsWorker } from './notifications';
 import { startOrderViewWorker } from './order-view';
 import { startRelayWorker } from './relay';
 import { startSagaWorker } from './saga-worker';
+import { installSdkLogging } from './sdk-logging';
+import { createLogger } from '../platform/log';
 import { startApiWorker } from './api';
 import { startReconciliationWorker } from './reconciliation';
 
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
 
   // --- saga worker and demo orders ---
   // Expected refusals (declines, shortages) are SDK warnings; the demo prints its own outcomes.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  installSdkLogging(createLogger('saga-worker', 'error'), 'error');
   roles.push(await startSagaWorker({ config, db }));
   // The events' way out and their readers run before the demo, so its orders flow end to end.
   roles.push(await startRelayWorker({ config, db }));

@@ -11,7 +11,7 @@ import { restock } from '../../../activities/inventory/ledger';
 import { createOrderClient } from '../../../api/client';
 import { migrate } from '../../../platform/migrations';
 import { releaseWorkflows } from '../../../versioning/releases';
-import { bundleWorkflows, sagaWorkflowsPath } from '../../../versioning/replay';
+import { bundleWorkflows, sagaSinks, sagaWorkflowsPath } from '../../../versioning/replay';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { unpatchedRelease11 } from '../../../versioning/variants';
 import { workflowIdFor } from '../../../domain/ids';
@@ -51,6 +51,7 @@ test('a nondeterministic deploy stalls the saga instead of failing it, and the f
       taskQueue,
       workflowBundle,
       stickyQueueScheduleToStartTimeout: '1s',
+      sinks: sagaSinks(),
     });
 
   const handle = await client.workflow.start<() => Promise<string>>('waitForProceed', {

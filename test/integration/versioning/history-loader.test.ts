@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { temporalCli } from '../../../infra/temporal';
-import { bundleWorkflows, corpus, replayCorpus } from '../../../versioning/replay';
+import { bundleWorkflows, corpus, replayCorpus, sagaSinks } from '../../../versioning/replay';
 import { temporalAddress, temporalNamespace } from '../../env';
 
 const fixture = require.resolve('../../fixtures/deployment/workflows');
@@ -25,7 +25,7 @@ test('CLI-exported and client-fetched histories load and replay', async () => {
   const native = await NativeConnection.connect({ address: temporalAddress() });
   const client = new Client({ connection, namespace: temporalNamespace() });
   const workflowBundle = await bundleWorkflows(fixture);
-  const worker = await Worker.create({ namespace: temporalNamespace(), connection: native, taskQueue, workflowBundle });
+  const worker = await Worker.create({ namespace: temporalNamespace(), connection: native, taskQueue, workflowBundle, sinks: sagaSinks() });
   try {
     await worker.runUntil(async () => {
       const handle = await client.workflow.start('waitForProceed', { taskQueue, workflowId });

@@ -2,6 +2,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflows } from '../../../platform/deployment';
+import { sagaSinks } from '../../../workers/saga-metrics';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
@@ -150,6 +151,7 @@ export async function startSagaTestEnv(): Promise<SagaTestEnv> {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await sagaBundle(),
+    sinks: sagaSinks(),
     activities,
     shutdownGraceTime: '2s',
   });

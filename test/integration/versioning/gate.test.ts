@@ -44,7 +44,7 @@ function unsafeCandidate(): string {
 }
 
 const gate = (candidate: string, query: string) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'cli/gate.ts', '--candidate', candidate, '--query', query], {
+  spawnSync(process.execPath, ['--import', 'tsx', 'cli/trapeze.ts', 'gate', '--candidate', candidate, '--query', query], {
     cwd: repoRoot,
     env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), SAGA_DEPLOYMENT_NAME: uniqueId('gate-deployment') },
     encoding: 'utf8',

@@ -44,11 +44,15 @@ test('replay:live checks running sagas against the candidate code', async () => 
       });
     });
     const replay = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'cli/replay.ts', '--query', `WorkflowId = 'order-${orderId}'`, ...args], {
-        cwd: repoRoot,
-        env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress() },
-        encoding: 'utf8',
-      });
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'cli/trapeze.ts', 'replay', '--query', `WorkflowId = 'order-${orderId}'`, ...args],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress() },
+          encoding: 'utf8',
+        },
+      );
     const patched = replay();
     assert.equal(patched.status, 0, patched.stdout + patched.stderr);
     assert.match(patched.stdout, /replayed 1 saga\(s\) against this checkout: 0 would not resume/);
@@ -61,7 +65,7 @@ test('replay:live checks running sagas against the candidate code', async () => 
         variant.remove();
       }
     })();
-    assert.equal(unpatched.status, 1, unpatched.stdout + unpatched.stderr);
+    assert.equal(unpatched.status, 3, unpatched.stdout + unpatched.stderr);
     assert.match(unpatched.stdout, new RegExp(`order-${orderId}: .*activity command 'screenOrder'`));
     assert.match(unpatched.stdout, /1 would not resume/);
   } finally {

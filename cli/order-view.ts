@@ -1,11 +1,18 @@
 import type { Command } from 'commander';
+import { orderViewMigrations } from '../consumers/order-view/migrations';
 import { findOrdersOfCustomer, findOrderView } from '../consumers/order-view/query';
+import { migrate } from '../platform/migrations';
 import { act, CliError, EXIT, type Context } from './context';
 
 /** `trapeze order-view show|customer`: customer care's look-up in the order view projection. */
 export function orderViewCommands(program: Command, ctx: Context): void {
   const group = program.command('order-view').description("customer care's look-up in the order view projection");
-  const db = () => ctx.database(ctx.config.orderView.databaseUrl);
+  // Migrated like the consumer does: before the first event, the view is empty, not missing.
+  const db = async () => {
+    const d = ctx.database(ctx.config.orderView.databaseUrl);
+    await migrate(d, orderViewMigrations);
+    return d;
+  };
 
   group
     .command('show')
@@ -13,7 +20,7 @@ export function orderViewCommands(program: Command, ctx: Context): void {
     .argument('<orderId>')
     .action(
       act(ctx, async (orderId: string) => {
-        const view = await findOrderView(db(), orderId);
+        const view = await findOrderView(await db(), orderId);
         if (!view) throw new CliError(`no order ${orderId} in the order view (yet)`, EXIT.notFound);
         const money = (n: number | null) => (n === null ? '—' : `${(n / 100).toFixed(2)} ${view.amounts.currency ?? ''}`);
         const a = view.amounts;
@@ -37,7 +44,7 @@ export function orderViewCommands(program: Command, ctx: Context): void {
     .argument('<customerId>')
     .action(
       act(ctx, async (customerId: string) => {
-        const orders = await findOrdersOfCustomer(db(), customerId);
+        const orders = await findOrdersOfCustomer(await db(), customerId);
         ctx.emit({ customerId, orders }, () => [
           ...orders.map((o) => `${o.order_id}  ${o.status.padEnd(18)}  ${o.last_event_at}`),
           `${orders.length} order(s)`,

@@ -28,7 +28,8 @@ async function waitingOrder(label: string): Promise<string> {
   const sku = `sku-${orderId}`;
   await h.db.transaction((tx) => restock(tx, { [sku]: 10 }));
   await h.orders.startOrder(anOrder({ orderId, lines: [{ sku, quantity: 1, unitPrice: { amount: 1000, currency: 'EUR' } }] }));
-  await reaches(h, orderId, 'AWAITING_DISPATCH');
+  // A generous deadline: the shared dev server runs other suites' sagas alongside these.
+  await reaches(h, orderId, 'AWAITING_DISPATCH', 180_000);
   return orderId;
 }
 
@@ -43,7 +44,7 @@ const listed = (orderId: string, ...filters: string[]) =>
     { what: `${orderId} listed with ${filters.join(' ')}` },
   );
 
-test('show prints the ledger and status; unknown orders exit 3', async () => {
+test('show prints the ledger and status; unknown orders exit 4', async () => {
   const orderId = await waitingOrder('cli-show');
   const { code, out } = await saga('show', orderId);
   assert.equal(code, 0);

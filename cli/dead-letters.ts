@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { readDeadLetters, redriveDeadLetters, type DeadLetter } from '../consumers/dead-letter';
+import { deadLetterTopic, readDeadLetters, redriveDeadLetters, type DeadLetter } from '../consumers/dead-letter';
 import { act, unavailable, type Context } from './context';
 
 /**
@@ -22,10 +22,21 @@ export function deadLetterCommands(program: Command, ctx: Context): void {
   // Few retries: an operator wants the one line about Kafka being down, not a minute of reconnects.
   const kafka = () =>
     new Kafka({ clientId: 'trapeze-cli', brokers: brokers(), logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  const down = (err: unknown) =>
+    unavailable('Kafka', brokers().join(','), err, 'start the stack with `npm start` (or set KAFKA_BROKERS)');
   const read = async (topic: string, f: Filter): Promise<DeadLetter[]> => {
-    const letters = await readDeadLetters(kafka(), topic).catch((err: unknown) => {
-      throw unavailable('Kafka', brokers().join(','), err, 'start the stack with `npm start` (or set KAFKA_BROKERS)');
+    const client = kafka();
+    const admin = client.admin();
+    await admin.connect().catch((err: unknown) => {
+      throw down(err);
     });
+    // No dead-letter topic yet: nothing was ever parked for it (and kafkajs would retry a missing one for long).
+    const exists = await admin
+      .listTopics()
+      .then((topics) => topics.includes(deadLetterTopic(topic)))
+      .finally(() => admin.disconnect());
+    if (!exists) return [];
+    const letters = await readDeadLetters(client, topic);
     return letters.filter((l) => (!f.reason || l.reason === f.reason) && (!f.consumer || l.consumer === f.consumer));
   };
   const shape = (l: DeadLetter) => ({

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
-import { migrate } from '../platform/migrations';
+import { migrate, outboxMigrations } from '../platform/migrations';
 import {
   acknowledgeFinding,
   listFindings,
@@ -51,6 +51,8 @@ export function reconcileCommands(program: Command, ctx: Context): void {
   const group = program.command('reconcile').description('reconciliation: on-demand runs, the findings queue, the rules');
   const db = async () => {
     const d = ctx.database(ctx.config.databaseUrl);
+    // The findings live beside the ledgers and the outbox, whose tables they build on.
+    await migrate(d, outboxMigrations);
     await migrate(d, reconciliationMigrations);
     return d;
   };

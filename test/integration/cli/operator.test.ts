@@ -4,8 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { notificationsMigrations } from '../../../consumers/notifications/migrations';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { EXIT } from '../../../cli/context';
-import { migrate } from '../../../platform/migrations';
+import { sendToDeadLetter } from '../../../consumers/dead-letter';
+import { UnreadableEvent } from '../../../events/unreadable';
+import { kafkaBrokers } from '../../env';
+import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { reconciliationMigrations, recordFindings } from '../../../reconciliation/findings';
 import { sqliteDatabase, type TestDatabase } from '../../databases';
 import { uniqueId } from '../workflows/harness';
@@ -81,11 +85,40 @@ describe('servers that do not answer', () => {
 });
 
 describe('nouns on the stack', () => {
-  test('dead-letters list on a topic with none: 0 letters, and the --json shape', async () => {
+  test('dead-letters list: none for a topic never parked in; a parked letter with its reason (--json), redrive', async () => {
     const topic = uniqueId('cli-topic');
-    const run = await trapeze(['dead-letters', 'list', topic, '--json']);
-    assert.equal(run.code, EXIT.ok, run.err);
-    assert.deepEqual(json(run), { topic, deadLetters: [] });
+    const none = await trapeze(['dead-letters', 'list', topic, '--json']);
+    assert.equal(none.code, EXIT.ok, none.err);
+    assert.deepEqual(json(none), { topic, deadLetters: [] });
+
+    const kafka = new Kafka({ clientId: 'cli-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      const message = { key: Buffer.from('o-1'), value: Buffer.from('not json'), headers: { ce_id: 'ev-1' }, offset: '0' };
+      await sendToDeadLetter(
+        producer,
+        'order-view',
+        { topic, partition: 0, message } as never,
+        new UnreadableEvent('undecodable', 'not JSON'),
+      );
+    } finally {
+      await producer.disconnect();
+    }
+    const listed = await trapeze(['dead-letters', 'list', topic, '--consumer', 'order-view', '--json']);
+    assert.equal(listed.code, EXIT.ok, listed.err);
+    const letters = json<{ deadLetters: Array<{ reason: string; consumer: string; eventId: string | null }> }>(
+      listed,
+    ).deadLetters;
+    assert.deepEqual(
+      letters.map((l) => [l.reason, l.consumer, l.eventId]),
+      [['undecodable', 'order-view', 'ev-1']],
+    );
+    const other = await trapeze(['dead-letters', 'list', topic, '--consumer', 'notifications']);
+    assert.match(other.out, /0 dead letter\(s\) in /);
+    const redrive = await trapeze(['dead-letters', 'redrive', topic]);
+    assert.equal(redrive.code, EXIT.ok, redrive.err);
+    assert.match(redrive.out, new RegExp(`redrove 1 dead letter\\(s\\) to ${topic}`));
   });
 
   test('notifications: pause, resend refused while paused (2), resume, resend', async () => {
@@ -116,6 +149,7 @@ describe('nouns on the stack', () => {
 
   test('reconcile findings: list exits 2 while an operator finding is open; ack, resolve, closed (2), unknown (4)', async () => {
     const db = store.open();
+    await migrate(db, outboxMigrations);
     await migrate(db, reconciliationMigrations);
     const orderId = uniqueId('recon');
     await recordFindings(db, {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { buildIdCommand } from './build-id';
 import { canaryCommand } from './canary';
+import { captureCommand } from './capture';
 import { createContext, EXIT, EXIT_TABLE, failure, type Io, type Overrides } from './context';
 import { deadLetterCommands } from './dead-letters';
 import { eventCommands } from './events';
@@ -49,6 +50,7 @@ export async function runTrapeze(argv: string[], overrides: Overrides & { io?: I
     rolloutCommands,
     canaryCommand,
     replayCommand,
+    captureCommand,
     gateCommand,
     reconcileCommands,
     eventCommands,

@@ -48,6 +48,8 @@ describe('help and usage', () => {
       ['reconcile', 'findings', 'resolve', 'f1'],
       ['reconcile', 'findings', 'list', '--state', 'closed'],
       ['replay', 'order-x', '--query', "WorkflowId = 'x'"],
+      ['capture'],
+      ['capture', '--release', 'latest'],
     ]) {
       const run = await trapeze(argv, { env: env() });
       assert.equal(run.code, EXIT.usage, `${argv.join(' ')}: ${run.out}${run.err}`);

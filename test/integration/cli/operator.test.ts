@@ -2,6 +2,7 @@
 // 0 done, 2 hold/refused, 3 block, 4 not found, 64 usage, 69 unavailable (one line, no stack
 // trace) — and its --json output has the documented shape; --help answers at every level.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { notificationsMigrations } from '../../../consumers/notifications/migrations';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -9,6 +10,7 @@ import { EXIT } from '../../../cli/context';
 import { sendToDeadLetter } from '../../../consumers/dead-letter';
 import { UnreadableEvent } from '../../../events/unreadable';
 import { kafkaBrokers } from '../../env';
+import { repoRoot } from '../../../infra/paths';
 import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { reconciliationMigrations, recordFindings } from '../../../reconciliation/findings';
 import { sqliteDatabase, type TestDatabase } from '../../databases';
@@ -54,6 +56,10 @@ describe('help and usage', () => {
       const run = await trapeze(argv, { env: env() });
       assert.equal(run.code, EXIT.usage, `${argv.join(' ')}: ${run.out}${run.err}`);
     }
+    // The `bin` launcher `npx trapeze` runs: the same code, the code as the process's exit status.
+    const launched = spawnSync(process.execPath, ['cli/bin.cjs', 'saga', 'show'], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(launched.status, EXIT.usage, launched.stderr);
+    assert.match(launched.stderr, /missing required argument 'orderId'/);
     const gate = await trapeze(['gate', '--candidate', 'no-such-ref-anywhere', '--offline']);
     assert.equal(gate.code, EXIT.usage);
     assert.match(gate.err, /names no commit/);

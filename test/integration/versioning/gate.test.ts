@@ -72,6 +72,8 @@ test('the gate ships a safe candidate and blocks one that would strand open and 
       await orders.startOrder(anOrder({ orderId }));
       await waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === 'AWAITING_DISPATCH', {
         what: 'a 1.0 saga waiting for dispatch',
+        // Generous: the dev server is shared with other suites' sagas.
+        timeoutMs: 180_000,
       });
     });
     const query = `WorkflowId = 'order-${orderId}'`;

@@ -41,6 +41,8 @@ test('replay:live checks running sagas against the candidate code', async () => 
       await orders.startOrder(anOrder({ orderId }));
       await waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === 'AWAITING_DISPATCH', {
         what: 'a 1.0 saga waiting for dispatch',
+        // Generous: the dev server is shared with other suites' sagas.
+        timeoutMs: 180_000,
       });
     });
     const replay = (...args: string[]) =>

@@ -1,14 +1,19 @@
+import type { Command } from 'commander';
 import { bundleWorkflows, buildId } from '../platform/deployment';
+import { act, type Context } from './context';
 
 /**
- * `npm run build-id`: prints the build id of the workflow code in this checkout, the value a CI
- * pipeline stamps as BUILD_ID (a versioned saga worker refuses any id that does not end with the
- * code's hash).
+ * `trapeze build-id`: the build id of the workflow code in this checkout, the value a CI pipeline
+ * stamps as BUILD_ID (a versioned saga worker refuses any id that does not end with the code's hash).
  */
-bundleWorkflows(require.resolve('../workflows')).then(
-  (bundle) => console.log(buildId(bundle)),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+export function buildIdCommand(program: Command, ctx: Context): void {
+  program
+    .command('build-id')
+    .description("the build id of this checkout's workflow code (what CI stamps as BUILD_ID)")
+    .action(
+      act(ctx, async () => {
+        const id = buildId(await bundleWorkflows(require.resolve('../workflows')));
+        ctx.emit({ buildId: id }, () => [id]);
+      }),
+    );
+}

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { checkEvents, checkSnapshots } from '../events/check';
@@ -7,12 +8,13 @@ import { catalogJsonSchema } from '../events/json-schema';
 import { versionStatus } from '../events/production';
 import { readSnapshots, renderJson, writeSnapshots } from '../events/snapshots';
 import { eventSources as s } from '../versioning/event-sources';
+import { act, CliError, EXIT, type Context } from './context';
 
 /**
- * `npm run events:check`    the contract check CI runs (snapshots, upcasters, examples, consumers, docs);
- * `npm run events:snapshot` publishes the current schemas (refuses a breaking change unless
+ * `trapeze events check`    the contract check CI runs (snapshots, upcasters, examples, consumers, docs);
+ * `trapeze events snapshot` publishes the current schemas (refuses a breaking change unless
  *                           `--accept-breaking`, which is only for versions nobody has consumed yet);
- * `npm run events:docs`     regenerates events/CATALOG.md and events/catalog.schema.json.
+ * `trapeze events docs`     regenerates events/CATALOG.md and events/catalog.schema.json.
  */
 export function generatedArtefacts(): Array<{ path: string; text: string }> {
   const examples = readExamples(s.examplesDir);
@@ -53,46 +55,57 @@ export function projectProblems(): string[] {
     produced: s.producedVersion,
     production: { switches: s.productionSwitches, currentRelease: s.currentRelease },
   }).map((p) => p.message);
-  return [...problems, ...staleArtefacts().map((path) => `${path} is stale: run npm run events:docs`)];
+  return [...problems, ...staleArtefacts().map((path) => `${path} is stale: run npx trapeze events docs`)];
 }
 
-function main(command: string | undefined, flags: string[]): number {
-  if (command === 'docs') {
-    for (const { path, text } of generatedArtefacts()) writeFileSync(path, text);
-    console.log(`wrote ${relative(process.cwd(), s.catalogPage)} and ${relative(process.cwd(), s.catalogSchema)}`);
-    return 0;
-  }
-  if (command === 'snapshot') {
-    const status = versionStatus(s.producedVersion, s.productionSwitches);
-    const breaches = checkSnapshots(s.catalog, readSnapshots(s.snapshotsDir), status).filter(
-      (p) => p.kind === 'breach' || p.kind === 'withdrawn',
+export function eventCommands(program: Command, ctx: Context): void {
+  const group = program.command('events').description('the event catalog: contract check, snapshots, generated docs');
+  group
+    .command('check')
+    .description('the contract check CI runs: snapshots, upcasters, examples, consumers, docs (exit 3 on a problem)')
+    .action(
+      act(ctx, () => {
+        const problems = projectProblems();
+        const versions = Object.values(s.catalog).reduce((n, def) => n + Object.keys(def.versions).length, 0);
+        const counts = { eventTypes: Object.keys(s.catalog).length, versions, consumers: s.contracts.length };
+        ctx.emit({ ...counts, problems }, () =>
+          problems.length === 0
+            ? [`event contracts hold: ${counts.eventTypes} event types, ${versions} versions, ${counts.consumers} consumers`]
+            : [...problems.map((p) => `✗ ${p}`), `${problems.length} contract problem(s)`],
+        );
+        return problems.length === 0 ? EXIT.ok : EXIT.block;
+      }),
     );
-    if (breaches.length > 0 && !flags.includes('--accept-breaking')) {
-      console.error(breaches.map((p) => `✗ ${p.message}`).join('\n'));
-      console.error(
-        'refusing to snapshot a breaking change: publish a new version instead (or --accept-breaking for a version no one consumes yet)',
-      );
-      return 1;
-    }
-    const changed = writeSnapshots(s.snapshotsDir, s.catalog);
-    console.log(changed.length > 0 ? `published ${changed.join(', ')}` : 'snapshots already up to date');
-    return 0;
-  }
-  if (command === 'check') {
-    const problems = projectProblems();
-    if (problems.length === 0) {
-      const versions = Object.values(s.catalog).reduce((n, def) => n + Object.keys(def.versions).length, 0);
-      console.log(
-        `event contracts hold: ${Object.keys(s.catalog).length} event types, ${versions} versions, ${s.contracts.length} consumers`,
-      );
-      return 0;
-    }
-    console.error(problems.map((p) => `✗ ${p}`).join('\n'));
-    console.error(`${problems.length} contract problem(s)`);
-    return 1;
-  }
-  console.error('usage: tsx cli/events.ts check | snapshot [--accept-breaking] | docs');
-  return 2;
+  group
+    .command('snapshot')
+    .description('publishes the current schemas; refuses a breaking change (exit 3)')
+    .option('--accept-breaking', 'only for a version nobody has consumed yet')
+    .action(
+      act(ctx, (o: { acceptBreaking?: boolean }) => {
+        const status = versionStatus(s.producedVersion, s.productionSwitches);
+        const breaches = checkSnapshots(s.catalog, readSnapshots(s.snapshotsDir), status).filter(
+          (p) => p.kind === 'breach' || p.kind === 'withdrawn',
+        );
+        if (breaches.length > 0 && !o.acceptBreaking)
+          throw new CliError(
+            `${breaches.map((p) => `✗ ${p.message}`).join('\n')}\nrefusing to snapshot a breaking change: publish a new version instead (or --accept-breaking for a version no one consumes yet)`,
+            EXIT.block,
+          );
+        const changed = writeSnapshots(s.snapshotsDir, s.catalog);
+        ctx.emit({ published: changed }, () => [
+          changed.length > 0 ? `published ${changed.join(', ')}` : 'snapshots already up to date',
+        ]);
+      }),
+    );
+  group
+    .command('docs')
+    .description('regenerates events/CATALOG.md and events/catalog.schema.json')
+    .action(
+      act(ctx, () => {
+        const written = generatedArtefacts();
+        for (const { path, text } of written) writeFileSync(path, text);
+        const paths = written.map(({ path }) => relative(process.cwd(), path));
+        ctx.emit({ written: paths }, () => [`wrote ${paths.join(' and ')}`]);
+      }),
+    );
 }
-
-if (require.main === module) process.exit(main(process.argv[2], process.argv.slice(3)));

@@ -1,23 +1,25 @@
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { Command } from 'commander';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { dataConverter } from '../platform/codec/data-converter';
-import { readConfig } from '../platform/config';
-import { SAGA_DEPLOYMENT } from '../platform/deployment';
 import { verdict as canaryVerdict } from '../versioning/canary';
 import { buildOutcomes } from '../versioning/outcomes';
 import { repoRoot } from '../versioning/releases';
 import { bundleWorkflows, coreMessage, sagaSinks } from '../versioning/replay';
 import { Rollout } from '../versioning/worker-deployments';
 import { WORKFLOW_TYPE } from '../workflows/definitions';
+import { act, EXIT, usageError, type Context } from './context';
+import { progress } from './progress';
+import { deploymentName } from './rollout';
 
 /**
- * `npm run gate -- --candidate <git ref | build id> [--query <visibility filter>] [--offline]`: one deploy verdict for a candidate
- * build, from a checkout of exactly its commit (a build id `<version>-<sha>` names its commit):
+ * `trapeze gate --candidate <git ref | build id> [--query <visibility filter>] [--offline]`: one deploy
+ * verdict for a candidate build, from a checkout of exactly its commit (a build id `<version>-<sha>`
+ * names its commit):
  * 1. the patch registry check of the candidate's code and registry,
  * 2. the candidate's replay corpus against the candidate's workflows,
  * 3. the event compatibility check (snapshots of the published schemas, upcasters, consumers' contracts),
@@ -41,7 +43,7 @@ function commitOf(candidate: string): string {
       // not this form: try the build id's commit
     }
   }
-  throw new Error(`candidate ${candidate} names no commit of this repository (a git ref, or a build id <version>-<sha>)`);
+  throw usageError(`candidate ${candidate} names no commit of this repository (a git ref, or a build id <version>-<sha>)`);
 }
 
 /** A detached worktree of the candidate's commit, sharing this checkout's installed packages. */
@@ -105,9 +107,8 @@ async function liveReplay(
   };
 }
 
-async function canary(connection: Connection, client: Client, namespace: string): Promise<Check> {
-  const deploymentName = process.env.SAGA_DEPLOYMENT_NAME ?? SAGA_DEPLOYMENT;
-  const routing = await new Rollout(connection, deploymentName, namespace).status().catch(() => undefined);
+async function canary(client: Client, namespace: string, deploymentName: string): Promise<Check> {
+  const routing = await new Rollout(client.connection, deploymentName, namespace).status().catch(() => undefined);
   if (!routing?.ramping || !routing.current) return { name: 'canary', outcome: 'ship', detail: 'no ramp running' };
   const common = {
     deploymentName,
@@ -127,70 +128,70 @@ async function canary(connection: Connection, client: Client, namespace: string)
   };
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { candidate: { type: 'string' }, offline: { type: 'boolean', default: false }, query: { type: 'string' } },
-  });
-  if (!values.candidate) {
-    console.error('usage: npm run gate -- --candidate <git ref | build id> [--offline]');
-    return 3;
-  }
-  const commit = commitOf(values.candidate);
-  console.log(`candidate ${values.candidate} = commit ${commit.slice(0, 12)}`);
-  const tree = checkout(commit);
-  const checks: Check[] = [];
-  try {
-    checks.push(step(tree.root, 'patch registry', 'versioning/patch-check.ts'));
-    checks.push(step(tree.root, 'replay corpus', 'versioning/replay.ts'));
-    checks.push(step(tree.root, 'event compatibility', 'cli/events.ts', ['check']));
-    if (values.offline) checks.push({ name: 'open sagas on the cluster', outcome: 'hold', detail: '--offline: not checked' });
-    else {
-      const config = readConfig();
-      const connection = await Connection.connect({ address: config.temporal.address }).catch((err: unknown) => err as Error);
-      if (connection instanceof Error) {
-        checks.push({ name: 'open sagas on the cluster', outcome: 'hold', detail: `cluster unreachable: ${connection.message}` });
-      } else {
-        try {
-          const client = new Client({ connection, namespace: config.temporal.namespace });
-          checks.push(
-            await liveReplay(
-              client,
-              require.resolve(join(tree.root, 'workflows')),
-              dataConverter(config.payloads.keyring),
-              values.query,
-            ).catch((err: unknown) => ({
-              name: 'open sagas on the cluster',
-              outcome: 'hold' as const,
-              detail: `could not replay them: ${err instanceof Error ? err.message : String(err)} (PAYLOAD_KEYS for encrypted histories?)`,
-            })),
-          );
-          checks.push(await canary(connection, client, config.temporal.namespace));
-        } finally {
-          await connection.close();
-        }
-      }
-    }
-  } finally {
-    tree.remove();
-  }
-  for (const c of checks) console.log(`${c.outcome.padEnd(5)}  ${c.name.padEnd(26)} ${c.detail}`);
-  const worst: Outcome = checks.some((c) => c.outcome === 'block')
-    ? 'block'
-    : checks.some((c) => c.outcome === 'hold')
-      ? 'hold'
-      : 'ship';
-  console.log(`gate: ${worst}`);
-  return worst === 'ship' ? 0 : worst === 'hold' ? 2 : 3;
+/** The candidate's event check: through its `trapeze` when it has one, its older entry point otherwise. */
+function eventCheck(root: string): Check {
+  return existsSync(join(root, 'cli/trapeze.ts'))
+    ? step(root, 'event compatibility', 'cli/trapeze.ts', ['events', 'check'])
+    : step(root, 'event compatibility', 'cli/events.ts', ['check']);
 }
 
-Runtime.install({
-  logger: new DefaultLogger('ERROR'),
-  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
-});
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(3);
-  },
-);
+export function gateCommand(program: Command, ctx: Context): void {
+  program
+    .command('gate')
+    .description('one deploy verdict for a candidate build: ship (0), hold (2) or block (3)')
+    .requiredOption('--candidate <ref>', 'a git ref or a build id <version>-<sha>')
+    .option('--query <visibility>', 'narrow the open sagas replayed (a visibility filter)')
+    .option('--offline', 'skip the cluster: open sagas and canary are not checked (verdict at best hold)')
+    .action(
+      act(ctx, async (o: { candidate: string; query?: string; offline?: boolean }) => {
+        const commit = commitOf(o.candidate);
+        if (!ctx.json) ctx.io.out(`candidate ${o.candidate} = commit ${commit.slice(0, 12)}`);
+        const bar = progress(ctx, o.offline ? 3 : 5, 'gate checks');
+        const tree = checkout(commit);
+        const checks: Check[] = [];
+        const add = (c: Check) => {
+          checks.push(c);
+          bar.tick();
+        };
+        try {
+          add(step(tree.root, 'patch registry', 'versioning/patch-check.ts'));
+          add(step(tree.root, 'replay corpus', 'versioning/replay.ts'));
+          add(eventCheck(tree.root));
+          if (o.offline) checks.push({ name: 'open sagas on the cluster', outcome: 'hold', detail: '--offline: not checked' });
+          else {
+            const client = await ctx.client().catch((err: unknown) => err as Error);
+            if (client instanceof Error) {
+              add({ name: 'open sagas on the cluster', outcome: 'hold', detail: client.message });
+            } else {
+              add(
+                await liveReplay(
+                  client,
+                  require.resolve(join(tree.root, 'workflows')),
+                  dataConverter(ctx.config.payloads.keyring),
+                  o.query,
+                ).catch((err: unknown) => ({
+                  name: 'open sagas on the cluster',
+                  outcome: 'hold' as const,
+                  detail: `could not replay them: ${err instanceof Error ? err.message : String(err)} (PAYLOAD_KEYS for encrypted histories?)`,
+                })),
+              );
+              add(await canary(client, ctx.config.temporal.namespace, deploymentName(ctx)));
+            }
+          }
+        } finally {
+          bar.stop();
+          tree.remove();
+        }
+        const worst: Outcome = checks.some((c) => c.outcome === 'block')
+          ? 'block'
+          : checks.some((c) => c.outcome === 'hold')
+            ? 'hold'
+            : 'ship';
+        ctx.emit({ candidate: o.candidate, commit, checks, verdict: worst }, () => [
+          ...checks.map((c) => `${c.outcome.padEnd(5)}  ${c.name.padEnd(26)} ${c.detail}`),
+          `gate: ${worst}`,
+        ]);
+        return worst === 'ship' ? EXIT.ok : worst === 'hold' ? EXIT.hold : EXIT.block;
+      }),
+    );
+}

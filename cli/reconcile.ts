@@ -1,9 +1,6 @@
+import type { Command } from 'commander';
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
-import { connectClient } from '../api/connect';
-import { readConfig } from '../platform/config';
-import { openDatabase } from '../platform/database';
-import { migrate } from '../platform/migrations';
+import { migrate, outboxMigrations } from '../platform/migrations';
 import {
   acknowledgeFinding,
   listFindings,
@@ -15,129 +12,133 @@ import {
 } from '../reconciliation/findings';
 import { rules } from '../reconciliation/rules';
 import { reconciliationWorkerPolling, runReconciliation } from '../reconciliation/schedule';
-import { runCommand } from '../infra/command';
+import { act, CliError, EXIT, usageError, type Context } from './context';
 
 /**
- * `npm run reconcile -- <command>`: the operator's side of reconciliation.
- *
- *   run [--rule R …]                      an on-demand run now (needs the reconciliation worker: npm start or workers/reconciliation.ts)
- *   findings [--all | --state S,…] [--rule R] [--json]   the queue: open and acknowledged findings by default
- *   ack <id> [--by NAME]                  the operator is on it (stays in the queue, marked)
- *   resolve <id> --note "what was done" [--by NAME]   fixed; found again later, it reopens
- *   rules                                 the rules, and which ones repair themselves
- *
- * Exit codes: 0 done (for `run` and `findings`: and nothing open for an operator), 1 error or
- * usage, 2 operator findings open (run, findings) or the finding is already closed (ack, resolve),
- * 3 unknown finding.
+ * `trapeze reconcile …`: the operator's side of reconciliation. `run` and `findings list` exit 2
+ * while findings for an operator are open (a pipeline or a cron can alert on it); `ack`/`resolve`
+ * exit 2 on a finding already closed and 4 on an unknown one.
  */
-const USAGE = `usage: npm run reconcile -- <command>
-  run [--rule R …]
-  findings [--all | --state open,acknowledged,repaired,resolved] [--rule R] [--json]
-  ack <id> [--by NAME]
-  resolve <id> --note "what was done" [--by NAME]
-  rules`;
-
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
-function printFindings(findings: Finding[]): void {
+function findingLines(findings: Finding[]): string[] {
+  const lines: string[] = [];
   for (const f of findings) {
     const mark = f.acknowledged ? ` (ack ${f.acknowledged.by})` : '';
-    console.log(`${f.state.padEnd(12)} ${f.handling.padEnd(9)} ${f.id}${mark}`);
-    console.log(`             ${f.summary}; first seen ${when(f.firstSeenAt)}, last ${when(f.lastSeenAt)}`);
-    if (f.repaired) console.log(`             repaired ${when(f.repaired.at)} under ${f.repaired.key}`);
-    if (f.resolved) console.log(`             resolved ${when(f.resolved.at)} by ${f.resolved.by}: ${f.resolved.resolution}`);
+    lines.push(`${f.state.padEnd(12)} ${f.handling.padEnd(9)} ${f.id}${mark}`);
+    lines.push(`             ${f.summary}; first seen ${when(f.firstSeenAt)}, last ${when(f.lastSeenAt)}`);
+    if (f.repaired) lines.push(`             repaired ${when(f.repaired.at)} under ${f.repaired.key}`);
+    if (f.resolved) lines.push(`             resolved ${when(f.resolved.at)} by ${f.resolved.by}: ${f.resolved.resolution}`);
   }
-  console.log(`${findings.length} finding(s)`);
+  lines.push(`${findings.length} finding(s)`);
+  return lines;
 }
 
-function printReport(r: RunReport): void {
-  console.log(`run ${r.runId}: ${r.rules.length} rule(s) checked`);
-  console.log(`  found ${r.found.length} new: ${r.found.join(', ') || '-'}`);
-  console.log(`  repaired ${r.repaired.length}: ${r.repaired.join(', ') || '-'}`);
-  console.log(`  no longer found ${r.cleared.length}: ${r.cleared.join(', ') || '-'}`);
-  console.log(`  deferred (saga mid-step) ${r.deferred}; live findings now ${r.findings}`);
+function reportLines(r: RunReport): string[] {
+  return [
+    `run ${r.runId}: ${r.rules.length} rule(s) checked`,
+    `  found ${r.found.length} new: ${r.found.join(', ') || '-'}`,
+    `  repaired ${r.repaired.length}: ${r.repaired.join(', ') || '-'}`,
+    `  no longer found ${r.cleared.length}: ${r.cleared.join(', ') || '-'}`,
+    `  deferred (saga mid-step) ${r.deferred}; live findings now ${r.findings}`,
+  ];
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      rule: { type: 'string', multiple: true },
-      state: { type: 'string' },
-      all: { type: 'boolean' },
-      json: { type: 'boolean' },
-      by: { type: 'string' },
-      note: { type: 'string' },
-    },
-  });
-  const [command, id] = positionals;
-  const config = readConfig();
-  const by = values.by ?? userInfo().username;
+const operatorOpen = (findings: Finding[]) =>
+  findings.filter((f) => f.handling === 'operator' && (f.state === 'open' || f.state === 'acknowledged'));
 
-  if (command === 'rules') {
-    for (const r of rules)
-      console.log(`${r.id.padEnd(32)} ${r.handling.padEnd(9)} ${r.title}${r.repair ? ` → ${r.repair}` : ''}`);
-    return 0;
-  }
-  if (command === 'run') {
-    const client = await connectClient({ ...config.temporal, keyring: config.payloads.keyring });
-    try {
-      const { taskQueue } = config.reconciliation;
-      if (!(await reconciliationWorkerPolling(client, taskQueue))) {
-        console.error(
-          `no reconciliation worker polls ${taskQueue}: start npm start or node --import tsx workers/reconciliation.ts`,
-        );
-        return 1;
-      }
-      const report = await runReconciliation(client, {
-        taskQueue,
-        trigger: 'operator',
-        ...(values.rule ? { rules: values.rule } : {}),
-      });
-      printReport(report);
-    } finally {
-      await client.connection.close();
-    }
-  } else if (!['findings', 'ack', 'resolve'].includes(command ?? '')) {
-    console.error(USAGE);
-    return 1;
-  }
+export function reconcileCommands(program: Command, ctx: Context): void {
+  const group = program.command('reconcile').description('reconciliation: on-demand runs, the findings queue, the rules');
+  const db = async () => {
+    const d = ctx.database(ctx.config.databaseUrl);
+    // The findings live beside the ledgers and the outbox, whose tables they build on.
+    await migrate(d, outboxMigrations);
+    await migrate(d, reconciliationMigrations);
+    return d;
+  };
+  const by = (o: { by?: string }) => o.by ?? userInfo().username;
+  const STATES: readonly FindingState[] = ['open', 'acknowledged', 'repaired', 'resolved'];
 
-  const db = openDatabase(config.databaseUrl);
-  try {
-    await migrate(db, reconciliationMigrations);
-    if (command === 'ack' || command === 'resolve') {
-      if (!id || (command === 'resolve' && !values.note)) {
-        console.error(USAGE);
-        return 1;
-      }
-      const answer =
-        command === 'ack'
-          ? await acknowledgeFinding(db, id, by)
-          : await resolveFinding(db, id, { by, resolution: values.note ?? '' });
-      if (!answer.ok) {
-        console.error(answer.reason === 'unknown' ? `no finding ${id}` : `finding ${id} is already ${answer.finding?.state}`);
-        return answer.reason === 'unknown' ? 3 : 2;
-      }
-      printFindings([answer.finding]);
-      return 0;
-    }
-    const states: FindingState[] = values.all
-      ? ['open', 'acknowledged', 'repaired', 'resolved']
-      : ((values.state?.split(',') ?? ['open', 'acknowledged']) as FindingState[]);
-    const findings = await listFindings(db, { states, ...(values.rule?.[0] ? { rule: values.rule[0] } : {}) });
-    if (values.json) console.log(JSON.stringify(findings, null, 2));
-    else if (command === 'findings') printFindings(findings);
-    const operatorOpen = findings.filter((f) => f.handling === 'operator' && (f.state === 'open' || f.state === 'acknowledged'));
-    if (command === 'run' && operatorOpen.length > 0) {
-      console.log('operator queue:');
-      printFindings(operatorOpen);
-    }
-    return operatorOpen.length > 0 ? 2 : 0;
-  } finally {
-    await db.close();
-  }
+  group
+    .command('rules')
+    .description('the rules, and which ones repair themselves')
+    .action(
+      act(ctx, () =>
+        ctx.emit(
+          { rules: rules.map((r) => ({ id: r.id, handling: r.handling, title: r.title, repair: r.repair ?? null })) },
+          () => rules.map((r) => `${r.id.padEnd(32)} ${r.handling.padEnd(9)} ${r.title}${r.repair ? ` → ${r.repair}` : ''}`),
+        ),
+      ),
+    );
+
+  group
+    .command('run')
+    .description('a reconciliation run now; waits for its report and lists the operator queue (exit 2 if not empty)')
+    .option('--rule <rule...>', 'only these rules')
+    .action(
+      act(ctx, async (o: { rule?: string[] }) => {
+        const client = await ctx.client();
+        const { taskQueue } = ctx.config.reconciliation;
+        if (!(await reconciliationWorkerPolling(client, taskQueue)))
+          throw new CliError(
+            `no reconciliation worker polls ${taskQueue}: start \`npm start\` or \`node --import tsx workers/reconciliation.ts\``,
+            EXIT.unavailable,
+          );
+        const report = await runReconciliation(client, { taskQueue, trigger: 'operator', ...(o.rule ? { rules: o.rule } : {}) });
+        const queue = operatorOpen(await listFindings(await db(), { states: ['open', 'acknowledged'] }));
+        ctx.emit({ report, operatorQueue: queue }, () => [
+          ...reportLines(report),
+          ...(queue.length ? ['operator queue:', ...findingLines(queue)] : []),
+        ]);
+        return queue.length ? EXIT.hold : EXIT.ok;
+      }),
+    );
+
+  const findings = group.command('findings').description('the findings queue');
+  findings
+    .command('list', { isDefault: true })
+    .description('open and acknowledged findings by default (exit 2 while any is for an operator)')
+    .option('--all', 'every state')
+    .option('--state <states>', `comma-separated: ${STATES.join(',')}`)
+    .option('--rule <rule>', 'only this rule')
+    .action(
+      act(ctx, async (o: { all?: boolean; state?: string; rule?: string }) => {
+        if (o.all && o.state) throw usageError('--all or --state, not both');
+        const states = o.all ? [...STATES] : (o.state?.split(',') ?? ['open', 'acknowledged']);
+        const bad = states.filter((s) => !(STATES as readonly string[]).includes(s));
+        if (bad.length) throw usageError(`unknown state ${bad.join(', ')}: --state takes ${STATES.join(',')}`);
+        const found = await listFindings(await db(), {
+          states: states as FindingState[],
+          ...(o.rule ? { rule: o.rule } : {}),
+        });
+        ctx.emit({ findings: found }, () => findingLines(found));
+        return operatorOpen(found).length ? EXIT.hold : EXIT.ok;
+      }),
+    );
+
+  const answer = async (id: string, work: Promise<Awaited<ReturnType<typeof acknowledgeFinding>>>) => {
+    const a = await work;
+    if (!a.ok)
+      throw a.reason === 'unknown'
+        ? new CliError(`no finding ${id}`, EXIT.notFound)
+        : new CliError(`finding ${id} is already ${a.finding?.state}`, EXIT.hold);
+    ctx.emit({ finding: a.finding }, () => findingLines([a.finding]));
+  };
+  findings
+    .command('ack')
+    .description('the operator is on it (stays in the queue, marked)')
+    .argument('<id>')
+    .option('--by <name>', 'who (default: your user name)')
+    .action(act(ctx, async (id: string, o: { by?: string }) => answer(id, acknowledgeFinding(await db(), id, by(o)))));
+  findings
+    .command('resolve')
+    .description('fixed; found again later, it reopens')
+    .argument('<id>')
+    .requiredOption('--note <text>', 'what was done')
+    .option('--by <name>', 'who (default: your user name)')
+    .action(
+      act(ctx, async (id: string, o: { by?: string; note: string }) =>
+        answer(id, resolveFinding(await db(), id, { by: by(o), resolution: o.note })),
+      ),
+    );
 }
-
-runCommand('reconcile', () => main(process.argv.slice(2)));

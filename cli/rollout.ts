@@ -1,58 +1,61 @@
-import { Connection } from '@temporalio/client';
-import { formatDeployment, Rollout } from '../versioning/worker-deployments';
+import type { Command } from 'commander';
 import { SAGA_DEPLOYMENT } from '../platform/deployment';
+import { formatDeployment, Rollout } from '../versioning/worker-deployments';
+import { act, usageError, type Context } from './context';
 
 /**
- * Operator rollout of saga worker builds:
- *   npm run rollout -- status
- *   npm run rollout -- ramp <buildId> <percent>
- *   npm run rollout -- promote <buildId>
- *   npm run rollout -- rollback
+ * `trapeze rollout status|ramp|promote|rollback`: routing of new sagas between saga worker builds.
  * TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE pick the cluster; SAGA_DEPLOYMENT_NAME another deployment.
  */
-const usage = 'usage: npm run rollout -- status | ramp <buildId> <percent> | promote <buildId> | rollback';
+export const deploymentName = (ctx: Context) => ctx.env.SAGA_DEPLOYMENT_NAME ?? SAGA_DEPLOYMENT;
 
-async function main(args: string[]): Promise<void> {
-  const [verb, ...rest] = args;
-  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  const rollout = new Rollout(
-    connection,
-    process.env.SAGA_DEPLOYMENT_NAME ?? SAGA_DEPLOYMENT,
-    process.env.TEMPORAL_NAMESPACE ?? 'default',
-  );
-  try {
-    switch (verb) {
-      case 'status':
-        break;
-      case 'ramp': {
-        const [buildId, percent] = rest;
-        if (!buildId || percent === undefined || Number.isNaN(Number(percent))) throw new Error(usage);
-        await rollout.ramp(buildId, Number(percent));
-        console.log(`ramping ${buildId} at ${Number(percent)}% of new sagas`);
-        break;
-      }
-      case 'promote': {
-        const [buildId] = rest;
-        if (!buildId) throw new Error(usage);
-        await rollout.promote(buildId);
-        console.log(`promoted ${buildId} to current`);
-        break;
-      }
-      case 'rollback': {
-        const done = await rollout.rollback();
-        console.log(done.action === 'unramped' ? `stopped ramping ${done.buildId}` : `current is ${done.buildId} again`);
-        break;
-      }
-      default:
-        throw new Error(usage);
-    }
-    console.log(formatDeployment(await rollout.status()));
-  } finally {
-    await connection.close();
-  }
+export function rolloutCommands(program: Command, ctx: Context): void {
+  const group = program.command('rollout').description('worker deployment routing: ramp, promote, roll back, drainage');
+  const rollout = async () => new Rollout((await ctx.client()).connection, deploymentName(ctx), ctx.config.temporal.namespace);
+  const report = async (r: Rollout, done?: string) => {
+    const view = await r.status();
+    ctx.emit({ ...(done ? { done } : {}), deployment: view }, () => [...(done ? [done] : []), formatDeployment(view)]);
+  };
+
+  group
+    .command('status')
+    .description('current and ramping builds, and which builds still have sagas running (drainage)')
+    .action(act(ctx, async () => report(await rollout())));
+  group
+    .command('ramp')
+    .description('sends <percent> of new sagas to <buildId>')
+    .argument('<buildId>')
+    .argument('<percent>', '0 to 100', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 100) throw usageError('<percent> is a number from 0 to 100');
+      return n;
+    })
+    .action(
+      act(ctx, async (buildId: string, percent: number) => {
+        const r = await rollout();
+        await r.ramp(buildId, percent);
+        await report(r, `ramping ${buildId} at ${percent}% of new sagas`);
+      }),
+    );
+  group
+    .command('promote')
+    .description('makes <buildId> current: every new saga starts on it')
+    .argument('<buildId>')
+    .action(
+      act(ctx, async (buildId: string) => {
+        const r = await rollout();
+        await r.promote(buildId);
+        await report(r, `promoted ${buildId} to current`);
+      }),
+    );
+  group
+    .command('rollback')
+    .description('stops the ramp, or makes the previous build current again')
+    .action(
+      act(ctx, async () => {
+        const r = await rollout();
+        const done = await r.rollback();
+        await report(r, done.action === 'unramped' ? `stopped ramping ${done.buildId}` : `current is ${done.buildId} again`);
+      }),
+    );
 }
-
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});

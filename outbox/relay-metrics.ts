@@ -19,7 +19,7 @@ export function createRelayMetrics(registry: Registry, store: OutboxStore): Rela
   const registers = [registry];
   new Gauge({
     name: 'trapeze_outbox_dead_letters',
-    help: 'Outbox rows parked because they can never be published (npm run outbox -- dead-letters)',
+    help: 'Outbox rows parked because they can never be published (npx trapeze outbox dead-letters)',
     registers,
     async collect() {
       this.set((await store.deadLetterCounts()).parked);

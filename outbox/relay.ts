@@ -324,7 +324,7 @@ export function createRelay(options: RelayOptions): Relay {
     metrics?.parked.inc();
     log.error(
       { seq: row.seq, eventId: row.id, topic: row.topic, key: row.msgKey, type: row.type, bytes: row.envelope.length, reason },
-      "outbox row parked as a dead letter; its key's later events wait behind it until `npm run outbox -- redrive`",
+      "outbox row parked as a dead letter; its key's later events wait behind it until `npx trapeze outbox redrive`",
     );
   }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * The canary verdict: compare what sagas on the ramping build did for the business with what sagas
  * on the current build did in the same window. Pure logic; `versioning/outcomes.ts` gathers the
- * numbers from visibility, `cli/canary.ts` prints the verdict.
+ * numbers from visibility, `npx trapeze canary` (cli/canary.ts) prints the verdict.
  */
 export interface BuildOutcomes {
   buildId: string;

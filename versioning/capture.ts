@@ -2,11 +2,10 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { participantMigrations, type Faults } from '../activities';
 import { restock } from '../activities/inventory/ledger';
 import { createOrderClient, type OrderRequest } from '../api/client';
@@ -19,7 +18,7 @@ import { corpusRoot, bundleWorkflows, sagaWorkflowsPath } from './replay';
 import { scenarios, type Fault, type Scenario } from './scenarios';
 
 /**
- * `npm run capture -- --release 1.1 [--only <scenario,…>]`
+ * `npx trapeze capture --release 1.1 [--only <scenario,…>]` (alias `npm run capture -- …`)
  * Runs every saga scenario with the current workflow code, on the Temporal server at
  * TEMPORAL_ADDRESS (and, for scenarios that outlive an SLA, on the time-skipping test server), and
  * writes each history to versioning/histories/<release>/<scenario>.json. Open scenarios are
@@ -158,13 +157,28 @@ async function runScenario(
   return status;
 }
 
-export async function capture({ release, only, address }: { release: string; only?: string[]; address: string }): Promise<void> {
+export async function capture({
+  release,
+  only,
+  address,
+  report = (line) => console.log(line),
+  planned,
+}: {
+  release: string;
+  only?: string[];
+  address: string;
+  /** Each history written, with the saga's end state. */
+  report?: (line: string) => void;
+  /** How many scenarios will run, before the first (for a progress bar). */
+  planned?: (total: number) => void;
+}): Promise<void> {
   const chosen = scenarios.filter(
     (s) =>
       (!s.since || compareReleases(s.since, release) <= 0) &&
       (!s.until || compareReleases(release, s.until) <= 0) &&
       (!only || only.includes(s.name)),
   );
+  planned?.(chosen.length);
   const dir = join(corpusRoot, release);
   mkdirSync(dir, { recursive: true });
   const suffix = randomBytes(3).toString('hex');
@@ -203,7 +217,7 @@ export async function capture({ release, only, address }: { release: string; onl
           if (fault) active.set(orderId, fault);
           const file = join(dir, `${s.name}.json`);
           const status = await runScenario(env, taskQueue, s, orderId, file, fault).finally(() => fault?.open());
-          console.log(`${relative(process.cwd(), file)}  ${status}`);
+          report(`${relative(process.cwd(), file)}  ${status}`);
         };
         if (clock === 'real') await Promise.all(batch.map(run));
         else for (const s of batch) await run(s);
@@ -213,24 +227,4 @@ export async function capture({ release, only, address }: { release: string; onl
     }
   }
   await db.close();
-}
-
-if (require.main === module) {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { values } = parseArgs({ options: { release: { type: 'string' }, only: { type: 'string' } } });
-  if (!values.release || !/^\d+\.\d+$/.test(values.release)) {
-    console.error('usage: npm run capture -- --release <major.minor> [--only <scenario,…>]');
-    process.exit(2);
-  }
-  capture({
-    release: values.release,
-    address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
-    ...(values.only ? { only: values.only.split(',') } : {}),
-  }).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
 }

@@ -16,7 +16,7 @@ export interface ScenarioContext {
   orderId: string;
   /** Lets durable time pass: real waiting on a dev server, a skip on the time-skipping server. */
   sleep(ms: number): Promise<void>;
-  /** An operator's workflow cancellation (`npm run saga -- compensate`), not the customer's update. */
+  /** An operator's workflow cancellation (`npx trapeze saga compensate`), not the customer's update. */
   cancelWorkflow(): Promise<void>;
   /** Resolves once the held operation of `fault` has committed and waits; `release` lets it answer. */
   held(): Promise<void>;

@@ -63,7 +63,8 @@ export function onBuildQuery(deploymentName: string, buildId: string): string {
 
 export class Rollout {
   constructor(
-    private readonly connection: Connection,
+    // Only its workflow service: a Client's connection does as well as a Connection.
+    private readonly connection: Pick<Connection, 'workflowService'>,
     readonly deploymentName: string,
     private readonly namespace = 'default',
   ) {}

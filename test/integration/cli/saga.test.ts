@@ -1,15 +1,16 @@
-// Invariant: the operator CLI tells the truth about sagas on a real server: `show` prints the
-// ledger and status of an order (exit 3 for an unknown one), `list` finds sagas by the SagaStatus
+// Invariant: `trapeze saga` tells the truth about sagas on a real server: `show` prints the
+// ledger and status of an order (exit 4 for an unknown one), `list` finds sagas by the SagaStatus
 // and SagaStep search attributes, `cancel` is accepted before dispatch and refused (exit 2)
 // after the saga ended, `dispatch` completes a waiting saga, and `reset --to last-workflow-task`
-// starts a new run that keeps waiting where the old one was.
+// starts a new run that keeps waiting where the old one was; usage errors exit 64 and --json
+// prints the documented shapes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
-import { runSagaCommand } from '../../../cli/saga';
 import { workflowIdFor } from '../../../domain/ids';
 import { anOrder, reaches, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
 import { waitUntil } from '../../wait';
+import { json, trapeze } from './trapeze';
 
 let h: SagaHarness;
 before(async () => {
@@ -18,9 +19,8 @@ before(async () => {
 after(() => h.stop());
 
 async function saga(...argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const code = await runSagaCommand(argv, { client: h.client, taskQueue: h.taskQueue, print: (l) => lines.push(l) });
-  return { code, out: lines.join('\n') };
+  const run = await trapeze(['saga', ...argv], { client: h.client, taskQueue: h.taskQueue });
+  return { code: run.code, out: [run.out, run.err].filter(Boolean).join('\n') };
 }
 
 async function waitingOrder(label: string): Promise<string> {
@@ -28,7 +28,8 @@ async function waitingOrder(label: string): Promise<string> {
   const sku = `sku-${orderId}`;
   await h.db.transaction((tx) => restock(tx, { [sku]: 10 }));
   await h.orders.startOrder(anOrder({ orderId, lines: [{ sku, quantity: 1, unitPrice: { amount: 1000, currency: 'EUR' } }] }));
-  await reaches(h, orderId, 'AWAITING_DISPATCH');
+  // A generous deadline: the shared dev server runs other suites' sagas alongside these.
+  await reaches(h, orderId, 'AWAITING_DISPATCH', 180_000);
   return orderId;
 }
 
@@ -43,21 +44,30 @@ const listed = (orderId: string, ...filters: string[]) =>
     { what: `${orderId} listed with ${filters.join(' ')}` },
   );
 
-test('show prints the ledger and status; unknown orders exit 3', async () => {
+test('show prints the ledger and status; unknown orders exit 4', async () => {
   const orderId = await waitingOrder('cli-show');
   const { code, out } = await saga('show', orderId);
   assert.equal(code, 0);
   assert.match(out, new RegExp(`order ${orderId} \\(workflow ${workflowIdFor(orderId)}\\)`));
   assert.match(out, /status AWAITING_DISPATCH; current step awaitDispatch/);
   assert.match(out, /done {5}authorizePayment/);
-  const json = await saga('show', orderId, '--json');
-  const parsed = JSON.parse(json.out) as { workflowStatus: string; progress: { status: string } };
+  const shown = await saga('show', orderId, '--json');
+  const parsed = JSON.parse(shown.out) as {
+    workflowStatus: string;
+    searchAttributes: { SagaStatus: string };
+    progress: { status: string };
+  };
   assert.deepEqual([parsed.workflowStatus, parsed.progress.status], ['RUNNING', 'AWAITING_DISPATCH']);
+  assert.ok('SagaStatus' in parsed.searchAttributes);
 
   const unknown = await saga('show', uniqueId('cli-nobody'));
-  assert.equal(unknown.code, 3);
+  assert.equal(unknown.code, 4);
   assert.match(unknown.out, /unknown order/);
-  assert.equal((await saga('show')).code, 1, 'usage error without an order id');
+  const unknownJson = await saga('show', uniqueId('cli-nobody'), '--json');
+  assert.equal(unknownJson.code, 4);
+  assert.match(unknownJson.out, /"exitCode": ?4/);
+  assert.equal((await saga('show')).code, 64, 'usage error without an order id');
+  assert.equal((await saga('show', orderId, '--bogus')).code, 64, 'usage error on an unknown option');
 });
 
 test('list filters by SagaStatus and SagaStep', async () => {
@@ -69,7 +79,22 @@ test('list filters by SagaStatus and SagaStep', async () => {
   await listed(orderId, '--status', 'AWAITING_DISPATCH', '--step', step);
   const none = await saga('list', '--task-queue', h.taskQueue, '--status', 'COMPLETED');
   assert.ok(!none.out.includes(orderId), 'a waiting saga is not listed as COMPLETED');
-  assert.equal((await saga('list', '--status', 'BOGUS')).code, 1);
+  assert.equal((await saga('list', '--status', 'BOGUS')).code, 64);
+  assert.equal((await saga('list', '--limit', '0')).code, 64);
+  const rows = await waitUntil(
+    async () => {
+      const run = await trapeze(['saga', 'list', '--task-queue', h.taskQueue, '--status', 'AWAITING_DISPATCH', '--json'], {
+        client: h.client,
+      });
+      assert.equal(run.code, 0, run.err);
+      const found = json<{ sagas: Array<{ orderId: string; sagaStatus: string; workflowStatus: string }>; truncated: boolean }>(
+        run,
+      ).sagas.find((r) => r.orderId === orderId);
+      return found;
+    },
+    { what: `${orderId} in the --json list` },
+  );
+  assert.deepEqual([rows.sagaStatus, rows.workflowStatus], ['AWAITING_DISPATCH', 'RUNNING']);
 });
 
 test('cancel is accepted while waiting, then refused once the saga ended', async () => {
@@ -83,12 +108,17 @@ test('cancel is accepted while waiting, then refused once the saga ended', async
   const refused = await saga('cancel', orderId, 'again');
   assert.equal(refused.code, 2);
   assert.match(refused.out, /refused: .*CANCELLED/);
-  assert.equal((await saga('cancel', orderId)).code, 1, 'a cancel needs a reason');
+  const refusedJson = await saga('cancel', orderId, 'again', '--json');
+  assert.equal(refusedJson.code, 2);
+  assert.deepEqual(Object.keys(JSON.parse(refusedJson.out) as object).sort(), ['accepted', 'orderId', 'reason']);
+  assert.equal((await saga('cancel', orderId)).code, 64, 'a cancel needs a reason');
 });
 
 test('reset to the last workflow task starts a new run that still waits; dispatch then completes it', async () => {
   const orderId = await waitingOrder('cli-reset');
   const before = await h.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+  assert.equal((await saga('reset', orderId)).code, 64, 'reset needs --to');
+  assert.equal((await saga('reset', orderId, '--to', 'yesterday')).code, 64);
   const reset = await saga('reset', orderId, '--to', 'last-workflow-task');
   assert.equal(reset.code, 0, reset.out);
   const after = await h.client.workflow.getHandle(workflowIdFor(orderId)).describe();
@@ -98,6 +128,9 @@ test('reset to the last workflow task starts a new run that still waits; dispatc
   const dispatched = await saga('dispatch', orderId, 'TRK-42', '--carrier', 'DHL');
   assert.equal(dispatched.code, 0, dispatched.out);
   assert.equal((await h.orders.orderOutcome(orderId)).status, 'COMPLETED');
+  const late = await saga('dispatch', orderId, 'TRK-43');
+  assert.equal(late.code, 2, 'a second dispatch is refused');
+  assert.match(late.out, /refused: /);
 });
 
 test('compensate cancels the workflow and the saga undoes its steps', async () => {

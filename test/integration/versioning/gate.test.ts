@@ -44,7 +44,7 @@ function unsafeCandidate(): string {
 }
 
 const gate = (candidate: string, query: string) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'cli/gate.ts', '--candidate', candidate, '--query', query], {
+  spawnSync(process.execPath, ['--import', 'tsx', 'cli/trapeze.ts', 'gate', '--candidate', candidate, '--query', query], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -78,6 +78,8 @@ test('the gate ships a safe candidate and blocks one that would strand open and 
       await orders.startOrder(anOrder({ orderId }));
       await waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === 'AWAITING_DISPATCH', {
         what: 'a 1.0 saga waiting for dispatch',
+        // Generous: the dev server is shared with other suites' sagas.
+        timeoutMs: 180_000,
       });
     });
     const query = `WorkflowId = 'order-${orderId}'`;

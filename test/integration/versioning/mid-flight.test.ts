@@ -213,7 +213,7 @@ test('PINNED: sagas started on 1.0 stay on the 1.0 build until they finish; new 
     // The operator's command over the same data: one closed saga on the canary is too few to promote.
     const cli = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'cli/canary.ts', '--baseline', '1.0', '--canary', '1.1', '--since', '10'],
+      ['--import', 'tsx', 'cli/trapeze.ts', 'canary', '--baseline', '1.0', '--canary', '1.1', '--since', '10'],
       {
         cwd: repoRoot,
         env: {

@@ -20,7 +20,7 @@ test('the committed catalog passes the contract check (npm run events:check)', (
 });
 
 test('the CLI exits 0 on the committed tree and says what it checked', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/events.ts', 'check'], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/trapeze.ts', 'events', 'check'], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^event contracts hold: \d+ event types, \d+ versions, 2 consumers$/m);
 });

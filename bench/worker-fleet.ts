@@ -62,7 +62,7 @@ export async function startChildWorker(options: BenchWorkerOptions): Promise<Chi
   const child = fork(join(__dirname, 'worker-process.ts'), [JSON.stringify(options)], { execArgv: ['--import', 'tsx'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   await new Promise<void>((resolve, reject) => {
-    child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`worker said ${String(m)}`))));
+    child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`worker said ${JSON.stringify(m)}`))));
     void exited.then((code) => reject(new Error(`the bench worker exited with ${code} before it was ready`)));
   });
   return {

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { activitiesOf, createParticipants, participantMigrations } from '../activities';
 import { restock } from '../activities/inventory/ledger';
-import { createOrderClient, type OrderClient } from '../api/client';
+import { createOrderClient } from '../api/client';
 import { workflowIdFor } from '../domain/ids';
 import { dataConverter } from '../platform/codec/data-converter';
 import { describeKeyring } from '../platform/codec/keyring';
 import { PayloadEnvironment } from '../platform/codec/settings';
-import { openDatabase, type Database } from '../platform/database';
+import { openDatabase } from '../platform/database';
 import { migrate } from '../platform/migrations';
-import { anOrder, percentile } from './bench-kit';
+import { anOrder, percentile, startWarehouse } from './bench-kit';
 import { cpuMeter, temporalServerPid } from './proc-usage';
 
 /**
@@ -100,49 +100,6 @@ function timed<T extends Record<string, (...args: never[]) => Promise<unknown>>>
       },
     ]),
   ) as T;
-}
-
-/**
- * The warehouse: reads OrderConfirmed rows as they are appended (the event a real warehouse would
- * consume) and confirms each dispatch, retrying a refusal a few milliseconds later.
- */
-function startWarehouse(db: Database, orders: OrderClient, roundTrips: number[], refusals: { count: number }) {
-  let stopped = false;
-  let lastSeq = 0;
-  const inFlight = new Set<Promise<void>>();
-  const confirm = async (orderId: string) => {
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const t0 = performance.now();
-      const answer = await orders.confirmDispatch(orderId, { trackingNumber: `T-${orderId}` });
-      if (answer.accepted) {
-        roundTrips.push(performance.now() - t0);
-        return;
-      }
-      // Each refusal is a workflow task the worker runs and the server schedules: saga overhead the bench makes.
-      refusals.count++;
-      await new Promise((r) => setTimeout(r, retryMs));
-    }
-    throw new Error(`dispatch of ${orderId} never accepted`);
-  };
-  const loop = (async () => {
-    while (!stopped) {
-      const rows = await db.all<{ seq: number; msg_key: string }>(
-        "SELECT seq, msg_key FROM outbox WHERE type = 'OrderConfirmed' AND seq > ? ORDER BY seq",
-        [lastSeq],
-      );
-      for (const r of rows) {
-        lastSeq = Number(r.seq);
-        const p = confirm(r.msg_key).finally(() => inFlight.delete(p));
-        inFlight.add(p);
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    await Promise.all(inFlight);
-  })();
-  return async () => {
-    stopped = true;
-    await loop;
-  };
 }
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -229,7 +186,7 @@ async function main(): Promise<void> {
   const orders = createOrderClient(client, { taskQueue });
   const roundTrips: number[] = [];
   const refusals = { count: 0 };
-  const stopWarehouse = startWarehouse(db, orders, roundTrips, refusals);
+  const stopWarehouse = startWarehouse(db, orders, { roundTrips, refusals, retryMs });
   const rows: Array<{ kind: 'saga' | 'bare' | 'bare+upserts'; round: number; b: Burst }> = [];
   /** Payload codec time of the saga bursts (both sides of the wire: this process is client and worker). */
   let sagaCodecMs = 0;

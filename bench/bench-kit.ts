@@ -1,4 +1,4 @@
-import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { OrderClient } from '../api/client';
 import type { Database } from '../platform/database';
 
@@ -42,8 +42,9 @@ export function startWarehouse(
     for (let attempt = 0; attempt < 1000; attempt++) {
       const t0 = performance.now();
       const answer = await orders.confirmDispatch(orderId, { trackingNumber: `T-${orderId}` }).catch((err: unknown) => {
-        // On a saturated machine the update's RPC can time out before the worker answers; a real warehouse asks again.
-        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { accepted: false as const };
+        // On a saturated machine the update's RPC can time out, or find the workflow task failed (timed out); a real warehouse asks again.
+        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || err instanceof ServiceError)
+          return { accepted: false as const };
         throw err;
       });
       if (answer.accepted) {

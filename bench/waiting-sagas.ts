@@ -1,4 +1,4 @@
-import { Client, Connection, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { Client, Connection, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -146,7 +146,8 @@ async function run(client: Client, address: string, namespace: string, n: number
       for (;;) {
         const answer = await orders.confirmDispatch(orderId, { trackingNumber: `T-${orderId}` }).catch((err: unknown) => {
           // Under a saturated machine the update's RPC may time out; the warehouse asks again (and the clock runs on).
-          if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { accepted: false as const };
+          if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || err instanceof ServiceError)
+            return { accepted: false as const };
           throw err;
         });
         if (answer.accepted) break;

@@ -82,7 +82,12 @@ export function replayCommand(program: Command, ctx: Context): void {
         const failed: Array<{ workflowId: string; error: string }> = [];
         const replaying = progress(ctx, histories.length, 'replaying');
         for await (const result of Worker.runReplayHistories(
-          { workflowBundle, dataConverter: dataConverter(ctx.config.payloads.keyring), replayName: 'trapeze-replay', sinks: sagaSinks() },
+          {
+            workflowBundle,
+            dataConverter: dataConverter(ctx.config.payloads.keyring),
+            replayName: 'trapeze-replay',
+            sinks: sagaSinks(),
+          },
           histories,
         )) {
           replaying.tick();

@@ -57,7 +57,11 @@ const prettyStream = (): DestinationStream =>
   pretty({ colorize: process.stdout.isTTY === true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss', sync: true });
 
 /** `output`: a format for stdout, or a stream that takes JSON lines (tests read them back). */
-export function createLogger(name: string, level: Level | 'silent' = 'info', output: LogFormat | DestinationStream = logFormat()): Logger {
+export function createLogger(
+  name: string,
+  level: Level | 'silent' = 'info',
+  output: LogFormat | DestinationStream = logFormat(),
+): Logger {
   const options = { name, level, redact: { paths: redactedPaths, censor: '[redacted]' } };
   if (typeof output !== 'string') return pino(options, output);
   return output === 'pretty' ? pino(options, prettyStream()) : pino(options);

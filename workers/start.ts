@@ -14,7 +14,6 @@ import { startOrderViewWorker } from './order-view';
 import { startRelayWorker } from './relay';
 import { startSagaWorker } from './saga-worker';
 import { installSdkLogging } from './sdk-logging';
-import { createLogger } from '../platform/log';
 import { startApiWorker } from './api';
 import { startReconciliationWorker } from './reconciliation';
 

@@ -25,7 +25,13 @@ test('CLI-exported and client-fetched histories load and replay', async () => {
   const native = await NativeConnection.connect({ address: temporalAddress() });
   const client = new Client({ connection, namespace: temporalNamespace() });
   const workflowBundle = await bundleWorkflows(fixture);
-  const worker = await Worker.create({ namespace: temporalNamespace(), connection: native, taskQueue, workflowBundle, sinks: sagaSinks() });
+  const worker = await Worker.create({
+    namespace: temporalNamespace(),
+    connection: native,
+    taskQueue,
+    workflowBundle,
+    sinks: sagaSinks(),
+  });
   try {
     await worker.runUntil(async () => {
       const handle = await client.workflow.start('waitForProceed', { taskQueue, workflowId });

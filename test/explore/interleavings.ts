@@ -64,6 +64,8 @@ export type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never
 /** Sagas run side by side in one property case. */
 export const BATCH = Number(process.env.EXPLORE_BATCH ?? 8);
 export const batch = fc.array(scenario, { minLength: BATCH, maxLength: BATCH });
+/** How long a saga may take to settle before it counts as stuck; a loaded machine needs more. */
+const SETTLE_MS = Number(process.env.EXPLORE_SETTLE_MS ?? 60_000);
 
 export interface Explorer {
   run(s: Scenario): Promise<{ result: SagaResult; violations: string[] }>;
@@ -179,7 +181,7 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
       // faster than a driver can answer, so the clock runs in real time here (SLAs never expire).
       let answeredPayment = false;
       let dispatched = false;
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + SETTLE_MS;
       for (;;) {
         const closed = (await handle.describe()).status.name !== 'RUNNING';
         if (closed) {
@@ -195,7 +197,7 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
           return undefined;
         })) as { status?: string; currentStep?: string } | undefined;
         if (Date.now() > deadline)
-          throw new Error(`${orderId} did not settle within 60 s: ${await stuck(handle, p, queryError)}`);
+          throw new Error(`${orderId} did not settle within ${SETTLE_MS / 1000} s: ${await stuck(handle, p, queryError)}`);
         // A wait past its SLA is ESCALATED and still waits for the same answer.
         const escalated = p?.status === 'ESCALATED';
         const status = escalated

@@ -1,10 +1,12 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { createOrderClient } from '../api/client';
 import { SagaStatus } from '../domain/saga';
 import { workflowIdFor } from '../domain/ids';
 import { SagaStatusAttribute, SagaStepAttribute, WORKFLOW_TYPE, type SagaProgress } from '../workflows/definitions';
+import { beforeMisorderedUpdate, lastWorkflowTask, RESET_POINTS } from '../versioning/reset-points';
 import { act, CliError, EXIT, positiveInt, usageError, type Context } from './context';
 
 /**
@@ -190,30 +192,37 @@ export function sagaCommands(program: Command, ctx: Context): void {
 
   saga
     .command('reset')
-    .description('a new run from the last completed workflow task (e.g. after a nondeterminism fix is deployed)')
+    .description(
+      'a new run from an earlier workflow task, every signal and update after it reapplied: ' +
+        'last-workflow-task (after a nondeterminism fix is deployed) or before-misordered-update ' +
+        '(a saga stuck on "Update machine does not handle this event")',
+    )
     .argument('<orderId>')
-    .requiredOption('--to <point>', 'where to reset to: last-workflow-task')
-    .option('--reason <reason>', 'recorded on the reset', 'operator reset to the last workflow task (trapeze saga reset)')
+    .requiredOption('--to <point>', `where to reset to: ${RESET_POINTS.join(' | ')}`)
+    .option('--reason <reason>', 'recorded on the reset', 'operator reset (trapeze saga reset)')
     .action(
       act(ctx, (orderId: string, o: { to: string; reason: string }) => {
-        if (o.to !== 'last-workflow-task') throw usageError('reset needs --to last-workflow-task');
+        if (!(RESET_POINTS as readonly string[]).includes(o.to)) throw usageError(`reset needs --to ${RESET_POINTS.join(' | ')}`);
         return known(orderId, async () => {
           const client = await ctx.client();
           const workflowId = workflowIdFor(orderId);
           const { runId } = await client.workflow.getHandle(workflowId).describe();
-          // The last completed workflow task: the run restarts from there, dropping what came after.
           const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-          const last = [...(history.events ?? [])].reverse().find((e) => e.workflowTaskCompletedEventAttributes);
-          if (!last?.eventId) throw new CliError(`${workflowId} has no completed workflow task to reset to`, EXIT.hold);
+          const event = o.to === 'last-workflow-task' ? lastWorkflowTask(history) : beforeMisorderedUpdate(history);
+          const target = history.events?.find((e) => Number(e.eventId) === event);
+          if (!event || !target?.eventId) throw new CliError(`${workflowId} has no ${o.to} point to reset to`, EXIT.hold);
           const { runId: newRunId } = await client.workflowService.resetWorkflowExecution({
             namespace: client.options.namespace,
             workflowExecution: { workflowId, runId },
-            workflowTaskFinishEventId: last.eventId,
+            workflowTaskFinishEventId: target.eventId,
             requestId: randomUUID(),
             reason: o.reason,
+            // Said, not left to the default, which the API documents as signals only: a dispatch
+            // or cancellation accepted as an update after the reset point must not be dropped.
+            resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
           });
-          ctx.emit({ orderId, workflowId, runId, event: Number(last.eventId), newRunId }, () => [
-            `reset ${workflowId} run ${runId} to event ${String(last.eventId)}: new run ${newRunId ?? '?'}`,
+          ctx.emit({ orderId, workflowId, runId, event, newRunId }, () => [
+            `reset ${workflowId} run ${runId} to event ${event}: new run ${newRunId ?? '?'}`,
           ]);
         });
       }),

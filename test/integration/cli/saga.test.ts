@@ -2,7 +2,8 @@
 // ledger and status of an order (exit 4 for an unknown one), `list` finds sagas by the SagaStatus
 // and SagaStep search attributes, `cancel` is accepted before dispatch and refused (exit 2)
 // after the saga ended, `dispatch` completes a waiting saga, and `reset --to last-workflow-task`
-// starts a new run that keeps waiting where the old one was; usage errors exit 64 and --json
+// starts a new run that keeps waiting where the old one was and keeps every update the old run had
+// accepted after that point; usage errors exit 64 and --json
 // prints the documented shapes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -131,6 +132,38 @@ test('reset to the last workflow task starts a new run that still waits; dispatc
   const late = await saga('dispatch', orderId, 'TRK-43');
   assert.equal(late.code, 2, 'a second dispatch is refused');
   assert.match(late.out, /refused: /);
+});
+
+test('reset reapplies an update accepted after the reset point: the dispatch is not lost', async () => {
+  const orderId = await waitingOrder('cli-reset-update');
+  // The dispatch is accepted in the saga's last workflow task, and its next step then keeps failing.
+  let failing = true;
+  h.plan(orderId, (operation) => {
+    if (failing && operation === 'recordDispatch') throw new Error('recordDispatch: reply lost (test fault)');
+  });
+  await h.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-KEPT' });
+  const handle = h.client.workflow.getHandle(workflowIdFor(orderId));
+  await waitUntil(
+    async () =>
+      (await handle.describe()).raw.pendingActivities?.some(
+        (a) => a.activityType?.name === 'recordDispatch' && (a.attempt ?? 0) >= 2,
+      ),
+    { what: 'recordDispatch retrying after the accepted dispatch', timeoutMs: 120_000 },
+  );
+  failing = false;
+  const reset = await saga('reset', orderId, '--to', 'last-workflow-task');
+  assert.equal(reset.code, 0, reset.out);
+  // Without the update reapplied the new run would wait for a dispatch the warehouse was told is done.
+  const outcome = await h.orders.orderOutcome(orderId);
+  assert.equal(outcome.status, 'COMPLETED');
+  assert.ok(JSON.stringify(outcome.progress).includes('TRK-KEPT'), 'completed with the accepted tracking number');
+});
+
+test('reset --to before-misordered-update refuses (exit 2) a history that has no misordered update', async () => {
+  const orderId = await waitingOrder('cli-reset-misordered');
+  const refused = await saga('reset', orderId, '--to', 'before-misordered-update');
+  assert.equal(refused.code, 2, refused.out);
+  assert.match(refused.out, /no before-misordered-update point/);
 });
 
 test('compensate cancels the workflow and the saga undoes its steps', async () => {

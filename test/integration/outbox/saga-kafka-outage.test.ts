@@ -1,5 +1,5 @@
-// Invariant: Kafka stopped while 1,000 real sagas run, then started again, loses no event and
-// reorders no order's events: the sagas finish while their events wait in the outbox, the relay
+// Invariant: Kafka stopped while real sagas run (200 in `npm test`, 1,000 in `npm run
+// test:outage`), then started again, loses no event and reorders no order's events: the sagas finish while their events wait in the outbox, the relay
 // backs off without crashing, and once Kafka is back every outbox row arrives at least once, each
 // order's first arrivals on each topic in outbox sequence order. Unlike kafka-outage.test.ts, the
 // events are written by real sagas (saga worker on the Temporal dev server, typed client), nine in
@@ -17,7 +17,9 @@ import { anOrder, startHarness, uniqueId, type SagaHarness } from '../workflows/
 import { assertDeliveredInOrder, collectDeliveries, quietLog, type Deliveries } from './deliveries';
 import { testTopic } from '../../env';
 
-const SAGAS = 1_000;
+// 200 sagas still outlast the outage many times over; the 1,000 of the issue that asked for this
+// test take 4½ minutes, a third of `npm test`, so they run in their own command.
+const SAGAS = Number(process.env.OUTAGE_SAGAS ?? 200);
 const IN_FLIGHT = 50;
 const declined = (i: number) => i % 10 === 9;
 

@@ -1,0 +1,56 @@
+import { temporal } from '@temporalio/proto';
+
+type History = temporal.api.history.v1.IHistory;
+const { EventType } = temporal.api.enums.v1;
+
+/** Where `trapeze saga reset --to <point>` restarts a saga's run. */
+export const RESET_POINTS = ['last-workflow-task', 'before-misordered-update'] as const;
+export type ResetPoint = (typeof RESET_POINTS)[number];
+
+const completedTasks = (history: History) =>
+  (history.events ?? [])
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    .map((e) => Number(e.eventId));
+
+/** The last completed workflow task: after a fix is deployed, the run goes on from there. */
+export function lastWorkflowTask(history: History): number | undefined {
+  return completedTasks(history).at(-1);
+}
+
+/**
+ * The completed workflow task before the first update that its task accepted after other commands.
+ *
+ * Why: when an update reaches the worker in the same workflow task as a step's result, the SDK
+ * (core 1.24) may have run the step's continuation first and then accepted the update in a second
+ * activation, for instance when a query had already replayed the run after an eviction. On
+ * replay the two arrive in one activation, the update first, so the recorded order cannot be
+ * reproduced: "Update machine does not handle this event". Such a history never replays again,
+ * whatever the code, so resetting to its last task does not help; resetting to the task before
+ * the misordered one does, and the update is reapplied by the reset.
+ */
+export function beforeMisorderedUpdate(history: History): number | undefined {
+  let task: number | undefined;
+  let previousTask: number | undefined;
+  let commandsOfTask = 0;
+  for (const e of history.events ?? []) {
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
+      [previousTask, task, commandsOfTask] = [task, Number(e.eventId), 0];
+    } else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) {
+      if (commandsOfTask > 0) return previousTask;
+    } else if (task !== undefined && commandTask(e) === task) {
+      commandsOfTask += 1;
+    }
+  }
+  return undefined;
+}
+
+/** The workflow task whose command wrote this event (an activity scheduled, a marker, an upsert…). */
+function commandTask(e: temporal.api.history.v1.IHistoryEvent): number | undefined {
+  for (const [key, value] of Object.entries(e)) {
+    if (key.endsWith('Attributes') && value && typeof value === 'object' && 'workflowTaskCompletedEventId' in value) {
+      const id = Number((value as { workflowTaskCompletedEventId?: unknown }).workflowTaskCompletedEventId);
+      if (id > 0) return id;
+    }
+  }
+  return undefined;
+}

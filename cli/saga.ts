@@ -1,12 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { temporal } from '@temporalio/proto';
-import { randomUUID } from 'node:crypto';
 import { createOrderClient } from '../api/client';
 import { SagaStatus } from '../domain/saga';
 import { workflowIdFor } from '../domain/ids';
 import { SagaStatusAttribute, SagaStepAttribute, WORKFLOW_TYPE, type SagaProgress } from '../workflows/definitions';
-import { beforeMisorderedUpdate, lastWorkflowTask, RESET_POINTS } from '../versioning/reset-points';
+import { resetToPoint, RESET_POINTS, type ResetPoint } from '../versioning/reset-points';
 import { act, CliError, EXIT, positiveInt, usageError, type Context } from './context';
 
 /**
@@ -206,21 +204,9 @@ export function sagaCommands(program: Command, ctx: Context): void {
         return known(orderId, async () => {
           const client = await ctx.client();
           const workflowId = workflowIdFor(orderId);
-          const { runId } = await client.workflow.getHandle(workflowId).describe();
-          const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-          const event = o.to === 'last-workflow-task' ? lastWorkflowTask(history) : beforeMisorderedUpdate(history);
-          const target = history.events?.find((e) => Number(e.eventId) === event);
-          if (!event || !target?.eventId) throw new CliError(`${workflowId} has no ${o.to} point to reset to`, EXIT.hold);
-          const { runId: newRunId } = await client.workflowService.resetWorkflowExecution({
-            namespace: client.options.namespace,
-            workflowExecution: { workflowId, runId },
-            workflowTaskFinishEventId: target.eventId,
-            requestId: randomUUID(),
-            reason: o.reason,
-            // Said, not left to the default, which the API documents as signals only: a dispatch
-            // or cancellation accepted as an update after the reset point must not be dropped.
-            resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
-          });
+          const reset = await resetToPoint(client, workflowId, o.to as ResetPoint, o.reason);
+          if (!reset) throw new CliError(`${workflowId} has no ${o.to} point to reset to`, EXIT.hold);
+          const { runId, event, newRunId } = reset;
           ctx.emit({ orderId, workflowId, runId, event, newRunId }, () => [
             `reset ${workflowId} run ${runId} to event ${event}: new run ${newRunId ?? '?'}`,
           ]);

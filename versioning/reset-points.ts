@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { randomUUID } from 'node:crypto';
 
 type History = temporal.api.history.v1.IHistory;
 const { EventType } = temporal.api.enums.v1;
@@ -53,4 +55,38 @@ function commandTask(e: temporal.api.history.v1.IHistoryEvent): number | undefin
     }
   }
   return undefined;
+}
+
+export interface SagaReset {
+  runId: string;
+  event: number;
+  newRunId: string | undefined;
+}
+
+/**
+ * Resets a workflow's current run to `point`, every signal and update after it reapplied;
+ * undefined when its history has no such point.
+ */
+export async function resetToPoint(
+  client: Client,
+  workflowId: string,
+  point: ResetPoint,
+  reason: string,
+): Promise<SagaReset | undefined> {
+  const { runId } = await client.workflow.getHandle(workflowId).describe();
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const event = point === 'last-workflow-task' ? lastWorkflowTask(history) : beforeMisorderedUpdate(history);
+  const target = history.events?.find((e) => Number(e.eventId) === event);
+  if (event === undefined || !target?.eventId) return undefined;
+  const { runId: newRunId } = await client.workflowService.resetWorkflowExecution({
+    namespace: client.options.namespace,
+    workflowExecution: { workflowId, runId },
+    workflowTaskFinishEventId: target.eventId,
+    requestId: randomUUID(),
+    reason,
+    // Said, not left to the default, which the API documents as signals only: a dispatch or
+    // cancellation accepted as an update after the reset point must not be dropped.
+    resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
+  });
+  return { runId, event, newRunId: newRunId ?? undefined };
 }

@@ -62,7 +62,6 @@ async function main(): Promise<number> {
         Number(values.concurrency),
       );
       if (failures.length > 0) {
-        for (const f of failures) console.error(f);
         console.error(`${failures.length} of ${tally.done} cases broke an invariant (seed ${seed})`);
         return 1;
       }
@@ -71,7 +70,9 @@ async function main(): Promise<number> {
     await explorer.stop();
     await stopStack();
   }
-  console.log(`outcomes: ${tally.outcomes()}; saga worker restarts: ${explorer.restarts()}`);
+  console.log(
+    `outcomes: ${tally.outcomes()}; saga worker restarts: ${explorer.restarts()}; misordered updates repaired: ${explorer.repairs()}`,
+  );
   console.log(`explored ${tally.done} cases in ${tally.seconds()} s: no invariant broken (seed ${seed})`);
   return 0;
 }
@@ -100,6 +101,7 @@ async function pool(
   concurrency: number,
 ): Promise<string[]> {
   const failures: string[] = [];
+  let reported = 0;
   let next = 0;
   const lane = async () => {
     while (next < cases.length) {
@@ -112,6 +114,8 @@ async function pool(
         tally.count('ERROR');
         failures.push(`case ${i}: ${err instanceof Error ? err.message : String(err)}\n  ${JSON.stringify(s)}`);
       }
+      // A long run reports a broken case at once, not hours later.
+      for (; reported < failures.length; reported++) console.error(failures[reported]);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     db,
     taskQueue: config.saga.taskQueue,
     namespace: config.temporal.namespace,
-    ...(stack.temporal.uiUrl ? { uiBaseUrl: stack.temporal.uiUrl } : {}),
+    uiBaseUrl: stack.temporal.uiUrl,
     stayUp: true,
     print: say,
   });

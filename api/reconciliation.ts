@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { requireRole, type Tokens } from '../platform/auth';
 import type { Database } from '../platform/database';
 import { acknowledgeFinding, findingById, lastRuns, listFindings, resolveFinding } from '../reconciliation/findings';
 import { RuleId } from '../reconciliation/rules';
@@ -22,6 +23,10 @@ import {
  *   POST /reconciliation/findings/:id/resolve  {by, resolution}      the operator fixed it
  *   GET  /reconciliation/runs                                        the last runs and their reports
  *   POST /reconciliation/runs                  {rules?}              an on-demand run (202, its workflow id)
+ *
+ * Every route is the operator's: the queue names orders and customers' troubles, and ack, resolve
+ * and runs change what other operators see. `mountReconciliation` takes the tokens so that no
+ * server can mount the routes open.
  */
 export interface RouteRequest {
   params: Record<string, string>;
@@ -127,12 +132,21 @@ export function reconciliationRoutes({
   ];
 }
 
-/** Mounts the routes on a Fastify app (the reconciliation worker's port, or the HTTP API behind the operator role). */
-export function mountReconciliation(app: FastifyInstance, routes: ReconciliationRoute[]): void {
+/** The one role the findings queue answers. */
+export const RECONCILIATION_ROLES = ['operator'] as const;
+
+/**
+ * Mounts the routes on a Fastify app behind an operator's bearer token (401 without or with a bad
+ * one, 403 for another role); the check runs before the body is read, so a refused request changes
+ * nothing.
+ */
+export function mountReconciliation(app: FastifyInstance, routes: ReconciliationRoute[], tokens: Tokens): void {
+  const operatorOnly = requireRole(tokens, RECONCILIATION_ROLES);
   for (const route of routes) {
     app.route({
       method: route.method,
       url: route.path,
+      onRequest: operatorOnly,
       handler: async (req, reply) => {
         const query = new URLSearchParams(req.query as Record<string, string>);
         const params = req.params as Record<string, string>;

@@ -47,7 +47,7 @@ export function describeStack(stack: Stack): string {
   const line = (s: Service, extra = '') =>
     `  ${s.name.padEnd(9)} ${s.address}${extra} (${s.started ? 'started' : 'already running, reused'})`;
   return [
-    line(stack.temporal, stack.temporal.uiUrl ? `, UI ${stack.temporal.uiUrl}` : ''),
+    line(stack.temporal, `, UI ${stack.temporal.uiUrl ?? 'unknown (set TEMPORAL_UI_URL)'}`),
     line(stack.kafka),
     ...(stack.postgres ? [line(stack.postgres)] : []),
   ].join('\n');

@@ -185,6 +185,22 @@ export async function serving(address: string): Promise<boolean> {
 }
 
 /**
+ * The Temporal UI of the server in use, for the links `npm start` and the demo print:
+ * TEMPORAL_UI_URL when set; without TEMPORAL_ADDRESS, the dev server this project starts or reuses;
+ * a TEMPORAL_ADDRESS on this machine, the dev server's convention (the UI on the gRPC port + 1000,
+ * also where docker-compose.yml publishes its UI); any other server: unknown (undefined), since a
+ * cluster's UI is wherever its operators put it and a guessed link would send users to the wrong one.
+ */
+export function temporalUiUrl(env: NodeJS.ProcessEnv = process.env, uiPort = 8233): string | undefined {
+  const explicit = env.TEMPORAL_UI_URL?.trim();
+  if (explicit) return explicit.replace(/\/+$/, '');
+  const address = env.TEMPORAL_ADDRESS?.trim();
+  if (!address) return `http://localhost:${uiPort}`;
+  const local = /^(?:localhost|127\.0\.0\.1|\[::1\]):(\d+)$/.exec(address);
+  return local ? `http://localhost:${Number(local[1]) + 1000}` : undefined;
+}
+
+/**
  * TEMPORAL_ADDRESS means "use that server, start none". Otherwise a dev server already answering on
  * the port is reused, and only then is one started, persisted to a SQLite file under `.data/`.
  */
@@ -195,10 +211,11 @@ export async function ensureTemporal({ port = 7233, uiPort = 8233 }: TemporalOpt
   if (explicit) {
     await waitUntilReady('temporal', () => serving(explicit), { timeoutMs: 30_000 });
     await registerSearchAttributes(explicit);
-    return reused('temporal', explicit);
+    const ui = temporalUiUrl();
+    return { ...reused('temporal', explicit), ...(ui ? { uiUrl: ui } : {}) };
   }
   const address = `127.0.0.1:${port}`;
-  const uiUrl = `http://localhost:${uiPort}`;
+  const uiUrl = temporalUiUrl(process.env, uiPort) ?? `http://localhost:${uiPort}`;
   if (await serving(address).catch(() => false)) {
     await registerSearchAttributes(address);
     return { ...reused('temporal', address), uiUrl };

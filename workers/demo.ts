@@ -119,7 +119,8 @@ export interface DemoOutcome {
   status: string;
   reason?: string;
   ok: boolean;
-  url: string;
+  /** The saga in the Temporal UI; none when the UI's address is unknown. */
+  url?: string;
 }
 
 export interface DemoOptions {
@@ -127,7 +128,8 @@ export interface DemoOptions {
   /** The ledgers database: restocked so the samples behave the same on every run. */
   db?: Database;
   taskQueue?: string;
-  uiBaseUrl?: string;
+  /** The Temporal UI (infra/temporal.ts `temporalUiUrl`); none: the workflow ids are printed instead of links. */
+  uiBaseUrl?: string | undefined;
   namespace?: string;
   /** npm start: also leave one order waiting for dispatch, to look at a saga mid-flight. */
   stayUp?: boolean;
@@ -138,7 +140,7 @@ export async function runDemo({
   client,
   db,
   taskQueue,
-  uiBaseUrl = 'http://localhost:8233',
+  uiBaseUrl,
   namespace = 'default',
   stayUp = false,
   print = (l) => console.log(l),
@@ -146,7 +148,9 @@ export async function runDemo({
   if (db) await db.transaction((tx) => restock(tx, DEMO_STOCK));
   const orders = createOrderClient(client, taskQueue ? { taskQueue } : {});
   const run = `demo-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-  const url = (orderId: string) => `${uiBaseUrl}/namespaces/${namespace}/workflows/${workflowIdFor(orderId)}`;
+  const url = (orderId: string) =>
+    uiBaseUrl ? { url: `${uiBaseUrl}/namespaces/${namespace}/workflows/${workflowIdFor(orderId)}` } : {};
+  const where = (orderId: string) => url(orderId).url ?? `workflow ${workflowIdFor(orderId)}`;
   const outcomes = await Promise.all(
     sampleOrders().map(async (s, i): Promise<DemoOutcome> => {
       const orderId = `${run}-${i + 1}`;
@@ -161,7 +165,7 @@ export async function runDemo({
           status: result.status,
           ...(result.reason ? { reason: result.reason } : {}),
           ok: result.status === s.expect,
-          url: url(orderId),
+          ...url(orderId),
         };
       } catch (err) {
         return {
@@ -171,20 +175,22 @@ export async function runDemo({
           status: 'ERROR',
           reason: String(err),
           ok: false,
-          url: url(orderId),
+          ...url(orderId),
         };
       }
     }),
   );
   for (const o of outcomes) {
     print(
-      `${o.ok ? '✓' : '✗'} ${o.label.padEnd(21)} ${o.status.padEnd(9)}${o.reason ? ` (${o.reason})` : ''}${o.ok ? '' : `, expected ${o.expected}`}\n    ${o.url}`,
+      `${o.ok ? '✓' : '✗'} ${o.label.padEnd(21)} ${o.status.padEnd(9)}${o.reason ? ` (${o.reason})` : ''}${o.ok ? '' : `, expected ${o.expected}`}\n    ${where(o.orderId)}`,
     );
   }
   if (stayUp) {
     const orderId = `${run}-waiting`;
     await orders.startOrder({ ...sampleOrders()[0]?.order, orderId });
-    print(`… ${'awaiting dispatch'.padEnd(21)} left mid-flight: look at its current details and saga query\n    ${url(orderId)}`);
+    print(
+      `… ${'awaiting dispatch'.padEnd(21)} left mid-flight: look at its current details and saga query\n    ${where(orderId)}`,
+    );
     print(
       `    play the warehouse: temporal workflow update execute --workflow-id ${workflowIdFor(orderId)} --name confirmDispatch --input '{"trackingNumber":"TRK-1"}'`,
     );
@@ -197,11 +203,13 @@ async function main(): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const config = readConfig();
   let stopTemporal = async () => undefined as void;
+  const { ensureTemporal, temporalUiUrl } = await import('../infra/temporal');
+  let uiBaseUrl = temporalUiUrl();
   if (!process.env.TEMPORAL_ADDRESS) {
     // A fresh clone with nothing running: bring up the embedded Temporal dev server first.
-    const { ensureTemporal } = await import('../infra/temporal');
     const temporal = await ensureTemporal();
     config.temporal.address = temporal.address;
+    uiBaseUrl = temporal.uiUrl;
     stopTemporal = () => temporal.stop();
   }
   const db = openDatabase(config.databaseUrl);
@@ -219,7 +227,7 @@ async function main(): Promise<number> {
   });
   try {
     const outcomes = await worker.runUntil(
-      runDemo({ client, db, taskQueue: config.saga.taskQueue, namespace: config.temporal.namespace }),
+      runDemo({ client, db, taskQueue: config.saga.taskQueue, namespace: config.temporal.namespace, uiBaseUrl }),
     );
     return outcomes.every((o) => o.ok) ? 0 : 1;
   } finally {

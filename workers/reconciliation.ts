@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { participantMigrations } from '../activities';
 import { connectClient } from '../api/connect';
+import { configuredTokens, type Tokens } from '../platform/auth';
 import { mountReconciliation, reconciliationRoutes } from '../api/reconciliation';
 import { orderViewMigrations } from '../consumers/order-view/migrations';
 import { dataConverter } from '../platform/codec/data-converter';
@@ -24,7 +25,8 @@ import { RECONCILIATION_TASK_QUEUE } from '../workflows/reconciliation-definitio
 /**
  * The reconciliation role: a worker on its own task queue (`trapeze-reconciliation`) running the
  * reconciliation workflow and its checks and repairs, the Schedule that starts it every interval,
- * and one HTTP port with /healthz, /readyz, /metrics and the findings queue (/reconciliation/…).
+ * and one HTTP port with /healthz, /readyz, /metrics (open, for probes and scrapers) and the
+ * findings queue (/reconciliation/…, operator tokens only: API_TOKENS / API_TOKENS_FILE).
  */
 export interface ReconciliationWorkerOptions {
   connection: NativeConnection;
@@ -77,12 +79,17 @@ export async function startReconciliationWorker({
   config,
   log = createLogger('reconciliation', config.logLevel),
   db: shared,
+  tokens = configuredTokens(config.api.tokens, (message) => log.error(message)),
 }: {
   config: Config;
   log?: Logger;
   /** In-process use (npm start): share the process's one Database, SQLite above all. */
   db?: Database;
+  /** Who may use the findings queue (operators); by default the configured API tokens. */
+  tokens?: Tokens;
 }): Promise<ReconciliationWorker> {
+  if (!tokens.count().operator)
+    log.warn('no operator token configured (API_TOKENS, API_TOKENS_FILE): every findings request is refused');
   const db = shared ?? openDatabase(config.databaseUrl);
   const viewDb = config.orderView.databaseUrl === config.databaseUrl ? db : openDatabase(config.orderView.databaseUrl);
   await migrateForReconciliation(db, viewDb);
@@ -116,7 +123,7 @@ export async function startReconciliationWorker({
     live: () => worker.getState() !== 'FAILED',
     ready: () => worker.getState() === 'RUNNING',
   });
-  mountReconciliation(app, routes);
+  mountReconciliation(app, routes, tokens);
   const server = await listen(app, { port: config.reconciliation.httpPort, host: '0.0.0.0' });
   const { port } = server;
   log.info({ taskQueue, port }, 'reconciliation worker up');

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const reconciliation = await startReconciliationWorker({ config, db });
   roles.push(reconciliation);
   say(
-    `reconciliation every ${config.reconciliation.intervalSeconds} s; findings at http://localhost:${reconciliation.port}/reconciliation/findings and npx trapeze reconcile findings`,
+    `reconciliation every ${config.reconciliation.intervalSeconds} s; findings at http://localhost:${reconciliation.port}/reconciliation/findings (operator token) and npx trapeze reconcile findings`,
   );
   // The HTTP API for teams not on TypeScript (POST /orders, GET /orders/:id, …).
   const api = await startApiWorker({ config });
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     db,
     taskQueue: config.saga.taskQueue,
     namespace: config.temporal.namespace,
-    ...(stack.temporal.uiUrl ? { uiBaseUrl: stack.temporal.uiUrl } : {}),
+    uiBaseUrl: stack.temporal.uiUrl,
     stayUp: true,
     print: say,
   });

@@ -1,7 +1,7 @@
 // Invariant: a test run leaves the user's stack as it found it. Its sagas go to a namespace of
 // their own (never `default`, which `npm start` and the UI show), and the topics and databases it
-// made are removed at its end, together with those of runs that were killed; a run still going
-// keeps its own.
+// made are removed at its end, together with those of runs that were killed and the `it-<hex>.`
+// topics of runs from before runs were tagged; a run still going keeps its own.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -28,20 +28,25 @@ test('tests run in their own namespace, which the server knows', async () => {
   }
 });
 
-test("a run's topics and those of a killed run are deleted; a live run's are kept", async () => {
+test("a run's topics, those of a killed run and legacy it-<hex>. topics are deleted; a live run's are kept", async () => {
   const own = `p${randomUUID().slice(0, 8)}`;
   const dead = `p${deadPid()}`;
   const live = `p${process.pid}`;
   const name = (tag: string) => `${TEST_TOPIC_ROOT}.${tag}.isolation-${randomUUID().slice(0, 8)}`;
   const [ownTopic, deadTopic, liveTopic] = [name(own), name(dead), name(live)];
+  // As the tests named their topics before runs were tagged.
+  const legacyTopic = `it-${randomUUID().slice(0, 8)}.trapeze.orders`;
   const admin = new Kafka({ clientId: 'isolation-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: false, topics: [ownTopic, deadTopic, liveTopic].map((topic) => ({ topic })) });
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [ownTopic, deadTopic, liveTopic, legacyTopic].map((topic) => ({ topic })),
+    });
     await waitUntil(
       async () => {
         const topics = await admin.listTopics();
-        return [ownTopic, deadTopic, liveTopic].every((t) => topics.includes(t));
+        return [ownTopic, deadTopic, liveTopic, legacyTopic].every((t) => topics.includes(t));
       },
       { what: 'the topics to exist' },
     );
@@ -49,9 +54,9 @@ test("a run's topics and those of a killed run are deleted; a live run's are kep
     const left = await waitUntil(
       async () => {
         const topics = await admin.listTopics();
-        return topics.includes(ownTopic) || topics.includes(deadTopic) ? undefined : topics;
+        return [ownTopic, deadTopic, legacyTopic].some((t) => topics.includes(t)) ? undefined : topics;
       },
-      { what: "the run's and the killed run's topics to be gone", timeoutMs: 60_000 },
+      { what: "the run's, the killed run's and the legacy topics to be gone", timeoutMs: 60_000 },
     );
     assert.ok(left.includes(liveTopic), 'a live run keeps its topic');
   } finally {

@@ -1,7 +1,8 @@
 // Invariant: `npm start` piped to a file or a collector writes JSON lines and nothing else (its
 // report included, as log entries), and none of kafkajs's routine noise: no partitioner notice, no
 // topic-creation or coordinator-loading replies at warn or above. On a broker of its own, fresh, so
-// topic creation and group coordinators are as new as on a user's first start.
+// topic creation and group coordinators are as new as on a user's first start. Its links go to the
+// Temporal UI it is told of (TEMPORAL_UI_URL), not to the embedded server's default.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -34,6 +35,8 @@ test('npm start, not on a terminal: JSON lines only, its report among them, no k
       HOME: process.env.HOME ?? '/tmp',
       TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_NAMESPACE: temporalNamespace(),
+      // A UI of its own address: the report must link there, not to the default localhost:8233.
+      TEMPORAL_UI_URL: 'http://temporal-ui.test:8080',
       KAFKA_BROKERS: broker.brokers.join(','),
       DATABASE_URL: store.url,
       ...Object.fromEntries(
@@ -66,6 +69,9 @@ test('npm start, not on a terminal: JSON lines only, its report among them, no k
   assert.match(said, /development tokens for this run/);
   assert.match(said, /completes\s+COMPLETED/);
   assert.match(said, /Ctrl-C stops it\./);
+  assert.match(said, /UI http:\/\/temporal-ui\.test:8080 \(already running/);
+  assert.match(said, /http:\/\/temporal-ui\.test:8080\/namespaces\/[^/]+\/workflows\/order-demo-/);
+  assert.doesNotMatch(said, /localhost:8233/, 'no link to a UI that is not the configured one');
   const kafkaNoise = entries.filter((e) => e.component === 'kafkajs' && e.level >= 40);
   assert.deepEqual(kafkaNoise, [], 'kafkajs warned or erred');
   assert.doesNotMatch(out + err, /partitioner/i);

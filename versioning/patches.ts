@@ -74,4 +74,12 @@ export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
     change:
       'past the history limit (or when the server suggests it) the saga continues as new between rounds or messages, carrying its state',
   },
+  {
+    id: 'undo-all-after-reset',
+    phase: 'patched',
+    release: '1.3',
+    workflow: 'orderFulfillment',
+    change:
+      "a run made by an operator's reset that compensates runs every undo, not only those it registered: the run it replaced may have authorized, reserved, allocated or captured past the reset point",
+  },
 ]);

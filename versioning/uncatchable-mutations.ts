@@ -10,4 +10,12 @@ export const uncatchable: Readonly<Record<string, string>> = {};
  * captured scenario. Each names the scenario it needs; they count as missed in the last line and the
  * list may only shrink (one caught now, or no longer generated, fails the check until removed).
  */
-export const awaitingScenario: Readonly<Record<string, string>> = {};
+const RESET_RUN =
+  "a run made by an operator's reset that compensates (release 1.3, patch undo-all-after-reset): the capture scenarios cannot reset a saga yet; tested live by test/integration/workflows/reset-run.test.ts";
+
+export const awaitingScenario: Readonly<Record<string, string>> = {
+  "drop guard patched('undo-all-after-reset')": RESET_RUN,
+  "invert guard patched('undo-all-after-reset')": RESET_RUN,
+  'delete undo registered(…)': RESET_RUN,
+  'delete undo add(…)': RESET_RUN,
+};

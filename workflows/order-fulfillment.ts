@@ -115,6 +115,16 @@ export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry =
   const { progress, outcome } = state;
   if (outcome.status !== 'COMPLETED' && !state.dispatched) {
     visibility.setStatus(SagaStatus.COMPENSATING);
+    // A run made by an operator's reset does not know what the run it replaced did after the
+    // reset point: that run may have authorized, reserved, allocated or captured before a reapplied
+    // cancellation stopped this one earlier. Every undo is safe when its step never took effect,
+    // so a reset run that compensates runs them all.
+    const { runId, originalExecutionRunId } = workflowInfo();
+    if (runId !== originalExecutionRunId && state.took('undo-all-after-reset', patched('undo-all-after-reset'))) {
+      const undoable: CompensationName[] = ['voidAuthorization', 'releaseStock', 'cancelShipment'];
+      if (order.payment.capture === 'at-confirmation') undoable.push('refundPayment');
+      for (const name of undoable) if (!undos.registered(name)) undos.add(name, undoOf[name]);
+    }
     // An operator's workflow cancellation must not interrupt the undo it caused.
     await CancellationScope.nonCancellable(() => undos.compensate('sequential'));
   }

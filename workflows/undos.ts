@@ -62,6 +62,10 @@ export class Undos {
     this.changed();
   }
 
+  registered(name: string): boolean {
+    return this.entries.some((e) => e.record.name === name);
+  }
+
   get records(): readonly CompensationRecord[] {
     return this.entries.map((e) => e.record);
   }

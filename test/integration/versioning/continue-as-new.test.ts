@@ -83,7 +83,10 @@ async function deployment(behavior: SagaVersioningBehavior) {
           await run;
         },
       });
-      await waitUntil(() => rollout.promote(build).then(() => true), { what: `build ${build} to be promotable`, intervalMs: 300 });
+      await waitUntil(() => rollout.promote(build).then(() => true), {
+        what: `build ${build} to be promotable`,
+        intervalMs: 300,
+      });
     },
     async stop() {
       for (const r of running.reverse()) await r.stop();
@@ -94,7 +97,10 @@ async function deployment(behavior: SagaVersioningBehavior) {
 const progressOf = (orders: OrderClient, orderId: string) => orders.getOrder(orderId).catch(() => undefined);
 
 const status = (orders: OrderClient, orderId: string, s: SagaStatus) =>
-  waitUntil(async () => (await progressOf(orders, orderId))?.status === s, { what: `${orderId} to reach ${s}`, timeoutMs: 60_000 });
+  waitUntil(async () => (await progressOf(orders, orderId))?.status === s, {
+    what: `${orderId} to reach ${s}`,
+    timeoutMs: 60_000,
+  });
 
 /** The build a run ran its last workflow task on (the latest run without `runId`). */
 async function buildOf(orderId: string, runId?: string) {

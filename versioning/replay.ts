@@ -192,7 +192,7 @@ async function main(): Promise<number> {
   const failed = outcomes.filter((o) => o.error);
   for (const o of failed) console.log(o.error);
   // CPU time beside wall time: on a shared, loaded machine the wall time measures the neighbours.
-  console.log(`${failed.length} failed; replay used ${((user + system) / 1e6).toFixed(2)} s of CPU`);
+  console.log(`corpus replay: ${failed.length} failed, ${((user + system) / 1e6).toFixed(2)} s of CPU`);
   console.log(replaySpeedLine(outcomes.length, seconds, bundling));
   return failed.length === 0 ? 0 : 1;
 }

@@ -108,10 +108,41 @@ async function buildOf(orderId: string, runId?: string) {
   return info?.versioningInfo?.deploymentVersion?.buildId;
 }
 
+/** Grows a waiting saga's history with webhooks for someone else's authorization (ignored) until it continues as new. */
+async function continueAsNew(orders: OrderClient, orderId: string) {
+  const first = await client.workflow.getHandle(workflowIdFor(orderId)).describe();
+  let sent = 0;
+  await waitUntil(
+    async () => {
+      const p = await progressOf(orders, orderId);
+      if ((p?.run ?? 1) >= 2 && p?.status === 'AWAITING_PAYMENT') return true;
+      if ((p?.run ?? 1) === 1)
+        await orders.reportPaymentResult(orderId, {
+          authorizationId: `auth-someone-else-${++sent}`,
+          approved: false,
+          reason: 'not yours',
+        });
+      return false;
+    },
+    { what: `${orderId} to continue as new`, timeoutMs: 90_000, intervalMs: 300 },
+  );
+  const second = await client.workflow.getHandle(workflowIdFor(orderId)).describe();
+  assert.notEqual(second.runId, first.runId, 'a new run');
+  return { first: first.runId, second: second.runId };
+}
+
+/** The carried state is the whole saga: the next run takes the payment result and completes. */
+async function finish(orders: OrderClient, orderId: string) {
+  await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
+  await status(orders, orderId, 'AWAITING_DISPATCH');
+  const answer = await orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` });
+  assert.equal(answer.accepted, true);
+  assert.equal((await orders.orderOutcome(orderId)).status, 'COMPLETED');
+}
+
 /**
- * Starts a saga on build `a`, deploys build `b` while it waits for its payment result, then grows
- * its history with webhooks for someone else's authorization (ignored) until it continues as new,
- * and finishes it. Returns the builds its first and second runs ran on.
+ * Starts a saga on build `a`, deploys build `b` while it waits for its payment result, makes it
+ * continue as new and finishes it. Returns the builds its runs ran on.
  */
 async function continuedAfterDeploy(behavior: SagaVersioningBehavior) {
   const d = await deployment(behavior);
@@ -120,35 +151,12 @@ async function continuedAfterDeploy(behavior: SagaVersioningBehavior) {
     const orderId = uniqueId(`can-${behavior.toLowerCase()}`);
     await d.orders.startOrder(anOrder({ orderId, payment: { methodToken: 'tok_async' } }), { historyLimit });
     await status(d.orders, orderId, 'AWAITING_PAYMENT');
-    const first = await client.workflow.getHandle(workflowIdFor(orderId)).describe();
     assert.equal(await buildOf(orderId), 'a');
 
     await d.deploy('b');
-    let sent = 0;
-    await waitUntil(
-      async () => {
-        const p = await progressOf(d.orders, orderId);
-        if ((p?.run ?? 1) >= 2 && p?.status === 'AWAITING_PAYMENT') return true;
-        if ((p?.run ?? 1) === 1)
-          await d.orders.reportPaymentResult(orderId, {
-            authorizationId: `auth-someone-else-${++sent}`,
-            approved: false,
-            reason: 'not yours',
-          });
-        return false;
-      },
-      { what: `${orderId} to continue as new`, timeoutMs: 90_000, intervalMs: 300 },
-    );
-    const second = await client.workflow.getHandle(workflowIdFor(orderId)).describe();
-    assert.notEqual(second.runId, first.runId, 'a new run');
-    const builds = { first: await buildOf(orderId, first.runId), second: await buildOf(orderId) };
-
-    // The carried state is the whole saga: the next run takes the payment result and completes.
-    await d.orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
-    await status(d.orders, orderId, 'AWAITING_DISPATCH');
-    const answer = await d.orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` });
-    assert.equal(answer.accepted, true);
-    assert.equal((await d.orders.orderOutcome(orderId)).status, 'COMPLETED');
+    const runs = await continueAsNew(d.orders, orderId);
+    const builds = { first: await buildOf(orderId, runs.first), second: await buildOf(orderId, runs.second) };
+    await finish(d.orders, orderId);
     return { ...builds, completedOn: await buildOf(orderId) };
   } finally {
     await d.stop();
@@ -167,4 +175,28 @@ test('AUTO_UPGRADE: the run moves to the current build at its next task; the nex
   assert.equal(runs.first, 'b', 'the first run moved at its next task after the deploy');
   assert.equal(runs.second, 'b');
   assert.equal(runs.completedOn, 'b');
+});
+
+test('unversioned workers (the embedded stack): the saga continues as new and completes as before', async () => {
+  const taskQueue = uniqueId('can-unversioned');
+  const orders = createOrderClient(client, { taskQueue });
+  const worker = await createSagaWorker({
+    namespace: temporalNamespace(),
+    connection: native,
+    db,
+    taskQueue,
+    workflowBundle: bundle,
+  });
+  const running = worker.run();
+  try {
+    const orderId = uniqueId('can-unversioned');
+    await orders.startOrder(anOrder({ orderId, payment: { methodToken: 'tok_async' } }), { historyLimit });
+    await status(orders, orderId, 'AWAITING_PAYMENT');
+    await continueAsNew(orders, orderId);
+    await finish(orders, orderId);
+    assert.equal(await buildOf(orderId), undefined, 'no deployment version');
+  } finally {
+    worker.shutdown();
+    await running;
+  }
 });

@@ -12,7 +12,4 @@ export const Money = z.object({
 });
 export type Money = z.infer<typeof Money>;
 
-/** The one way money is written for people: `EUR 12.50`. */
-export function formatMoney({ amount, currency }: Money): string {
-  return `${currency} ${(amount / 100).toFixed(2)}`;
-}
+export { formatMoney } from './amounts';

@@ -94,8 +94,4 @@ export function parseOrder(input: unknown): Order {
   throw new InvalidOrderError(parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message })));
 }
 
-/** The order total: the sum of the lines, in the order's one currency. */
-export function orderTotal(order: Pick<Order, 'lines'>): Money {
-  const currency = order.lines[0]?.unitPrice.currency ?? 'EUR';
-  return { amount: order.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.amount, 0), currency };
-}
+export { orderTotal } from './amounts';

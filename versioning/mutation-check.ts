@@ -8,7 +8,16 @@ import { dataConverter } from '../platform/codec/data-converter';
 import { PayloadEnvironment } from '../platform/codec/settings';
 import { generateMutations, type Mutation } from './mutations';
 import { repoRoot } from './releases';
-import { bundleWorkflows, coreMessage, corpus, loadHistory, sagaSinks, type CorpusEntry } from './replay';
+import {
+  bundleWorkflows,
+  coreMessage,
+  corpus,
+  loadHistory,
+  sagaSinks,
+  withoutStackTraceHooks,
+  withoutWatchdogThreads,
+  type CorpusEntry,
+} from './replay';
 import { awaitingScenario, uncatchable } from './uncatchable-mutations';
 
 /**
@@ -118,6 +127,8 @@ export async function replayMutants(
       }
     }
   };
+  withoutStackTraceHooks();
+  withoutWatchdogThreads();
   await Promise.all(Array.from({ length: workers }, (_, w) => run(w)));
   return results;
 }

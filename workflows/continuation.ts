@@ -1,7 +1,17 @@
-import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, makeContinueAsNewFunc, patched, workflowInfo } from '@temporalio/workflow';
 import { HISTORY_LIMIT, type OrderSagaInput, type SagaCarry } from './definitions';
 import type { orderFulfillment } from './order-fulfillment';
 import type { SagaState } from './state';
+
+/**
+ * The next run starts on the deployment's current version, also for a PINNED saga (whose next run
+ * would otherwise inherit its pin): it starts from the state carried below, not from this run's
+ * history, so nothing of the old code has to be replayed and the old build drains sooner. This is
+ * why the carry (SagaCarry) is a contract between releases: each release reads the carry of the one
+ * before. The option only shapes the continue-as-new command's routing, not which commands the
+ * saga issues, so histories recorded without it replay unchanged (no patch; the corpus shows it).
+ */
+const nextRun = { initialVersioningBehavior: 'AUTO_UPGRADE' } as const;
 
 /**
  * Keeps a saga's history bounded: a stuck undo or a flood of messages would otherwise grow it until
@@ -35,6 +45,6 @@ export class Continuation {
       ...(this.limit !== HISTORY_LIMIT ? { historyLimit: this.limit } : {}),
       resumed: this.state.carry(),
     };
-    await continueAsNew<typeof orderFulfillment>(this.order, carry);
+    await makeContinueAsNewFunc<typeof orderFulfillment>(nextRun)(this.order, carry);
   }
 }

@@ -1,7 +1,6 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
-import { formatMoney } from '../domain/money';
+import { formatMoney, orderTotal } from '../domain/amounts';
 import { idempotencyKey } from '../domain/ids';
-import { orderTotal } from '../domain/order';
 import type { CompensationName, EscalationName, StepName, UnfulfilledStatus } from '../domain/saga';
 import {
   afterDispatchOptions,

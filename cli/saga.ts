@@ -193,7 +193,7 @@ export function sagaCommands(program: Command, ctx: Context): void {
     .description(
       'a new run from an earlier workflow task, every signal and update after it reapplied: ' +
         'last-workflow-task (after a nondeterminism fix is deployed) or before-misordered-update ' +
-        '(a saga stuck on "Update machine does not handle this event")',
+        '(a saga stuck on a nondeterminism error after an update: see the README)',
     )
     .argument('<orderId>')
     .requiredOption('--to <point>', `where to reset to: ${RESET_POINTS.join(' | ')}`)

@@ -186,6 +186,7 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
       // faster than a driver can answer, so the clock runs in real time here (SLAs never expire).
       let answeredPayment = false;
       let dispatched = false;
+      let nextDispatch = 0;
       const deadline = Date.now() + SETTLE_MS;
       for (;;) {
         const described = await handle.describe();
@@ -221,9 +222,14 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
             .reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: s.approve })
             .catch(() => undefined);
         }
-        if (status === 'AWAITING_DISPATCH' && !dispatched) {
-          dispatched = true;
-          await orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` }).catch(() => undefined);
+        // Like a warehouse, retried until accepted: a query can show the wait a moment before the
+        // saga's workflow task that entered it completes, and the dispatch is refused until then.
+        if (status === 'AWAITING_DISPATCH' && !dispatched && Date.now() >= nextDispatch) {
+          nextDispatch = Date.now() + 500;
+          dispatched = await orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` }).then(
+            () => true,
+            () => false,
+          );
         }
       }
     },
@@ -248,7 +254,10 @@ async function misordered(client: Client, workflowId: string): Promise<boolean> 
   const failure = [...(history.events ?? [])]
     .reverse()
     .find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
-  if (!/Update machine does not handle this event/.test(failure?.failure?.message ?? '')) return false;
+  // Core names whichever command it met first ("Update machine does not handle this event", "Non-deprecated
+  // patch marker encountered …"); the history, not the message, tells this defect from others.
+  if (failure?.cause !== temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR)
+    return false;
   return (
     (await resetToPoint(client, workflowId, 'before-misordered-update', 'explorer: repair a misordered update')) !== undefined
   );

@@ -20,31 +20,47 @@ export function lastWorkflowTask(history: History): number | undefined {
 }
 
 /**
- * The completed workflow task before the first update that its task accepted after other commands.
+ * The completed workflow task before the first update the SDK cannot replay as it was recorded.
  *
- * Why: when an update reaches the worker in the same workflow task as a step's result, the SDK
- * (core 1.24) may have run the step's continuation first and then accepted the update in a second
- * activation, for instance when a query had already replayed the run after an eviction. On
- * replay the two arrive in one activation, the update first, so the recorded order cannot be
- * reproduced: "Update machine does not handle this event". Such a history never replays again,
- * whatever the code, so resetting to its last task does not help; resetting to the task before
- * the misordered one does, and the update is reapplied by the reset.
+ * Why: two defects of the SDK (core and lang 1.24.0) strand a saga that got an update, both seen
+ * only after evictions (worker restarts) while the saga was being queried:
+ * - *Misordered*: the update reached the worker in the same workflow task as a step's result; the
+ *   SDK ran the step's continuation first and accepted the update in a second activation, but on
+ *   replay it hands both over in one activation, the update first.
+ * - *Lost flag*: the OpenTelemetry interceptors yield more under the SDK flag
+ *   OpenTelemetryInterceptorsInstrumentsAllMethods (6), which the SDK records in the history when a
+ *   workflow task first uses it; when a query used it first, it is recorded nowhere, and the
+ *   replay of the update's task, without those yields, completes the update before the timer
+ *   cancellation it had recorded after it.
+ * Either way the history never replays again, whatever the code, so resetting to its last task
+ * does not help; resetting to the task before the stranded update does, and the update is
+ * reapplied by the reset.
  */
 export function beforeMisorderedUpdate(history: History): number | undefined {
   let task: number | undefined;
   let previousTask: number | undefined;
   let commandsOfTask = 0;
+  // Flag 5 is recorded by every task run with the interceptors; flag 6 once one used it.
+  let traced = false;
+  let flagged = false;
   for (const e of history.events ?? []) {
     if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
       [previousTask, task, commandsOfTask] = [task, Number(e.eventId), 0];
+      const flags = e.workflowTaskCompletedEventAttributes?.sdkMetadata?.langUsedFlags ?? [];
+      traced ||= flags.includes(TRACED_FLAG);
+      flagged ||= flags.includes(INSTRUMENTS_ALL_FLAG);
     } else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) {
-      if (commandsOfTask > 0) return previousTask;
+      if (commandsOfTask > 0 || (traced && !flagged)) return previousTask;
     } else if (task !== undefined && commandTask(e) === task) {
       commandsOfTask += 1;
     }
   }
   return undefined;
 }
+
+/** SdkFlags.OpenTelemetryInterceporsAvoidsExtraYields and OpenTelemetryInterceptorsInstrumentsAllMethods. */
+const TRACED_FLAG = 5;
+const INSTRUMENTS_ALL_FLAG = 6;
 
 /** The workflow task whose command wrote this event (an activity scheduled, a marker, an upsert…). */
 function commandTask(e: temporal.api.history.v1.IHistoryEvent): number | undefined {

@@ -10,7 +10,12 @@ import { Worker } from '@temporalio/worker';
 import { bundleWorkflows, loadHistory, sagaSinks, sagaWorkflowsPath } from '../../../versioning/replay';
 import { beforeMisorderedUpdate } from '../../../versioning/reset-points';
 
-const fixtures = ['dispatch-after-confirm-order', 'cancel-after-reserve-stock', 'cancel-before-screening'];
+const fixtures = [
+  'dispatch-after-confirm-order',
+  'cancel-after-reserve-stock',
+  'cancel-before-screening',
+  'dispatch-with-lost-sdk-flag',
+];
 let bundle: ReturnType<typeof bundleWorkflows> | undefined;
 const replay = async (name: string, history: ReturnType<typeof loadHistory>) =>
   Worker.runReplayHistory(

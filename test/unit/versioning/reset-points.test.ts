@@ -2,7 +2,7 @@
 // replay (an update accepted after other commands of its workflow task), the completed task just
 // before that task; and finds nothing in any history of the replay corpus, where every update was
 // accepted first in its task. The two fixtures are real: the interleaving explorer's sagas that got
-// stuck this way on the dev server (seeds 20261130 cases 42 and 220, 20261201 case 1069; worker restarts and queries).
+// stuck this way on the dev server (seeds 20261130 cases 42 and 220, 20261201 case 1069, 20261202 case 308; worker restarts and queries).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -24,6 +24,10 @@ test("a cancellation accepted after the next step's scheduling in the same task:
 
 test('a cancellation accepted after the screening was scheduled: core names the patch marker instead, same repair', () => {
   assert.equal(beforeMisorderedUpdate(fixture('cancel-before-screening')), 4);
+});
+
+test('a dispatch whose task recorded no flag 6 though the interceptors ran: reset to the task before', () => {
+  assert.equal(beforeMisorderedUpdate(fixture('dispatch-with-lost-sdk-flag')), 59);
 });
 
 test('no history of the replay corpus has a misordered update', () => {

@@ -9,7 +9,8 @@ import ts from 'typescript';
 import { dataConverter } from '../platform/codec/data-converter';
 import { PayloadEnvironment } from '../platform/codec/settings';
 import { repoRoot } from './releases';
-import { corpus, loadHistory, sagaWorkflowsPath, type CorpusEntry } from './replay';
+import { workflowInterceptorModules } from '../platform/deployment';
+import { corpus, loadHistory, sagaSinks, sagaWorkflowsPath, type CorpusEntry } from './replay';
 import { awaitingScenario, unreachable } from './unreachable-branches';
 
 /**
@@ -35,7 +36,16 @@ export async function corpusCoverage(entries: readonly CorpusEntry[] = corpus())
   const g = globalThis as { __coverage__?: CoverageMapData };
   g.__coverage__ ??= {};
   const wc = new WorkflowCoverage();
-  const workflowBundle = await bundleWorkflowCode(wc.augmentBundleOptions({ workflowsPath: sagaWorkflowsPath(), logger: quiet }));
+  // With the interceptors the worker bundles (tracing's yields are recorded in histories as SDK
+  // flags): without them a history captured by a real worker does not replay.
+  const workflowsPath = sagaWorkflowsPath();
+  const workflowBundle = await bundleWorkflowCode(
+    wc.augmentBundleOptions({
+      workflowsPath,
+      workflowInterceptorModules: workflowInterceptorModules(workflowsPath),
+      logger: quiet,
+    }),
+  );
   const collected: CoverageMapData[] = [];
   const histories: { workflowId: string; history: History }[] = entries.map((e, i) => ({
     workflowId: `coverage-${i}`,
@@ -47,6 +57,7 @@ export async function corpusCoverage(entries: readonly CorpusEntry[] = corpus())
       replayName: 'coverage',
       dataConverter: dataConverter(PayloadEnvironment.parse(process.env).PAYLOAD_KEYS),
       sinks: {
+        ...sagaSinks(),
         coverage: { merge: { fn: (_info: unknown, data: CoverageMapData) => void collected.push(data), callDuringReplay: true } },
       },
     },

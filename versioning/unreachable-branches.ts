@@ -154,6 +154,14 @@ export const unreachable: Readonly<Record<string, string>> = {
     'a hand-over at the default limit needs a saga of 10,000 history events (or the server suggesting it); every captured hand-over uses a lowered historyLimit',
   'workflows/state.ts: ...(this.dispatch ? { dispatch: this.dispatch } : {}), (cond-expr 1/2)':
     'a run hands over only inside a wait or between undo rounds, and after an accepted dispatch the saga neither waits nor undoes: no run is carried with a dispatch',
+  "workflows/interceptors.ts: if (!(err instanceof ContinueAsNew)) sagaMetrics.ended(isCancellation(err) ? 'CANCELLED' : 'FAILED'); (cond-expr 1/2)":
+    'the saga returns its outcome for every ending (completed, rejected, cancelled, failed) and throws only ContinueAsNew, which is covered; anything else thrown out of it is a bug that fails the workflow task, not a path a saga takes',
+  "workflows/interceptors.ts: if (!(err instanceof ContinueAsNew)) sagaMetrics.ended(isCancellation(err) ? 'CANCELLED' : 'FAILED'); (cond-expr 2/2)":
+    'the saga returns its outcome for every ending (completed, rejected, cancelled, failed) and throws only ContinueAsNew, which is covered; anything else thrown out of it is a bug that fails the workflow task, not a path a saga takes',
+  "workflows/interceptors.ts: if (!(err instanceof ContinueAsNew)) sagaMetrics.ended(isCancellation(err) ? 'CANCELLED' : 'FAILED'); (if 1/2)":
+    'the saga returns its outcome for every ending (completed, rejected, cancelled, failed) and throws only ContinueAsNew, which is covered; anything else thrown out of it is a bug that fails the workflow task, not a path a saga takes',
+  'workflows/interceptors.ts: if (info.workflowType !== WORKFLOW_TYPE) return next(input); (if 1/2)':
+    'the metrics interceptor is bundled with every workflow of the saga worker, the reconciliation workflow too; the corpus holds order sagas only (the reconciliation workflow is tested in test/integration/reconciliation)',
 };
 
 /**

@@ -48,7 +48,7 @@ after(async () => {
   await broker?.close();
 });
 
-describe('Kafka outage under 1,000 real sagas', () => {
+describe(`Kafka outage under ${SAGAS} real sagas`, () => {
   test(`${SAGAS} sagas run while Kafka is down; afterwards every event arrives, per-order order kept`, async () => {
     const store = openOutboxStore(h.db);
     const run = randomUUID().slice(0, 8);

@@ -227,7 +227,7 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
         if (status === 'AWAITING_DISPATCH' && !dispatched && Date.now() >= nextDispatch) {
           nextDispatch = Date.now() + 500;
           dispatched = await orders.confirmDispatch(orderId, { trackingNumber: `TRK-${orderId}` }).then(
-            () => true,
+            (answer) => answer.accepted,
             () => false,
           );
         }

@@ -206,9 +206,17 @@ export function sagaCommands(program: Command, ctx: Context): void {
           const workflowId = workflowIdFor(orderId);
           const reset = await resetToPoint(client, workflowId, o.to as ResetPoint, o.reason);
           if (!reset) throw new CliError(`${workflowId} has no ${o.to} point to reset to`, EXIT.hold);
-          const { runId, event, newRunId } = reset;
-          ctx.emit({ orderId, workflowId, runId, event, newRunId }, () => [
+          const { runId, event, newRunId, reappliedUpdates } = reset;
+          ctx.emit({ orderId, workflowId, runId, event, newRunId, reappliedUpdates }, () => [
             `reset ${workflowId} run ${runId} to event ${event}: new run ${newRunId ?? '?'}`,
+            // A reapplied update meets its validator again in the new run, which can refuse it
+            // (a dispatch arriving before the saga waits again): nobody is told, so say it here.
+            ...(reappliedUpdates.length > 0
+              ? [
+                  `reapplied updates: ${reappliedUpdates.join(', ')}; each is validated again, so check \`trapeze saga show ${orderId}\`: ` +
+                    `a saga waiting again for a dispatch the warehouse was told was accepted needs \`trapeze saga dispatch ${orderId} <tracking number>\` once more`,
+                ]
+              : []),
           ]);
         });
       }),

@@ -77,6 +77,15 @@ export interface SagaReset {
   runId: string;
   event: number;
   newRunId: string | undefined;
+  /** Updates the old run had accepted past the reset point, by name: reapplied, but each validated again. */
+  reappliedUpdates: string[];
+}
+
+/** The names of the updates accepted after `event`, in order. */
+export function updatesAfter(history: History, event: number): string[] {
+  return (history.events ?? [])
+    .filter((e) => Number(e.eventId) > event)
+    .flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? []);
 }
 
 /**
@@ -104,5 +113,5 @@ export async function resetToPoint(
     // cancellation accepted as an update after the reset point must not be dropped.
     resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
   });
-  return { runId, event, newRunId: newRunId ?? undefined };
+  return { runId, event, newRunId: newRunId ?? undefined, reappliedUpdates: updatesAfter(history, event) };
 }

@@ -192,6 +192,8 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
         const described = await handle.describe();
         if ((described.raw.pendingWorkflowTask?.attempt ?? 0) >= 3 && (await misordered(env.client, handle.workflowId))) {
           repairs += 1;
+          // The reapplied dispatch meets its validator again and may be refused: send it again.
+          dispatched = false;
           continue;
         }
         if (described.status.name !== 'RUNNING') {

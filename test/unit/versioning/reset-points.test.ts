@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { corpus, loadHistory } from '../../../versioning/replay';
-import { beforeMisorderedUpdate, lastWorkflowTask } from '../../../versioning/reset-points';
+import { beforeMisorderedUpdate, lastWorkflowTask, updatesAfter } from '../../../versioning/reset-points';
 
 const fixture = (name: string) => loadHistory(join(__dirname, '../../fixtures/misordered-update', `${name}.json`));
 
@@ -15,6 +15,8 @@ test('a dispatch accepted after the saga entered its wait in the same task: rese
   const history = fixture('dispatch-after-confirm-order');
   assert.equal(beforeMisorderedUpdate(history), 45);
   assert.equal(lastWorkflowTask(history), 65, 'the last task lies after the misordered one, so it cannot help');
+  // What the reset reapplies, and the operator is told to check: a reapplied dispatch is validated again.
+  assert.deepEqual(updatesAfter(history, 45), ['confirmDispatch']);
 });
 
 test("a cancellation accepted after the next step's scheduling in the same task: reset to the task before", () => {

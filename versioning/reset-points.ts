@@ -103,15 +103,26 @@ export async function resetToPoint(
   const event = point === 'last-workflow-task' ? lastWorkflowTask(history) : beforeMisorderedUpdate(history);
   const target = history.events?.find((e) => Number(e.eventId) === event);
   if (event === undefined || !target?.eventId) return undefined;
-  const { runId: newRunId } = await client.workflowService.resetWorkflowExecution({
+  const newRunId = await resetRun(client, { workflowId, runId }, target.eventId, reason);
+  return { runId, event, newRunId, reappliedUpdates: updatesAfter(history, event) };
+}
+
+/** Resets a run to the completed workflow task `eventId`, every signal and update after it reapplied. */
+export async function resetRun(
+  client: Client,
+  workflowExecution: { workflowId: string; runId: string },
+  eventId: NonNullable<temporal.api.history.v1.IHistoryEvent['eventId']>,
+  reason: string,
+): Promise<string | undefined> {
+  const { runId } = await client.workflowService.resetWorkflowExecution({
     namespace: client.options.namespace,
-    workflowExecution: { workflowId, runId },
-    workflowTaskFinishEventId: target.eventId,
+    workflowExecution,
+    workflowTaskFinishEventId: eventId,
     requestId: randomUUID(),
     reason,
     // Said, not left to the default, which the API documents as signals only: a dispatch or
     // cancellation accepted as an update after the reset point must not be dropped.
     resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
   });
-  return { runId, event, newRunId: newRunId ?? undefined, reappliedUpdates: updatesAfter(history, event) };
+  return runId ?? undefined;
 }

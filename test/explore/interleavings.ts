@@ -187,14 +187,20 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
       let answeredPayment = false;
       let dispatched = false;
       let nextDispatch = 0;
+      let checkedAttempt = 0;
       const deadline = Date.now() + SETTLE_MS;
       for (;;) {
         const described = await handle.describe();
-        if ((described.raw.pendingWorkflowTask?.attempt ?? 0) >= 3 && (await misordered(env.client, handle.workflowId))) {
-          repairs += 1;
-          // The reapplied dispatch meets its validator again and may be refused: send it again.
-          dispatched = false;
-          continue;
+        // Looked at once per failed attempt, not on every poll.
+        const attempt = described.raw.pendingWorkflowTask?.attempt ?? 0;
+        if (attempt >= 3 && attempt > checkedAttempt) {
+          checkedAttempt = attempt;
+          if (await misordered(env.client, handle.workflowId)) {
+            repairs += 1;
+            // The reapplied dispatch meets its validator again and may be refused: send it again.
+            dispatched = false;
+            continue;
+          }
         }
         if (described.status.name !== 'RUNNING') {
           await Promise.all(pending);
@@ -247,19 +253,13 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
 }
 
 /**
- * A saga whose workflow task keeps failing on the SDK's misordered update (an update accepted after
- * other commands of its task, which replay reorders: see versioning/reset-points.ts) is repaired as
- * an operator would, and the case goes on to be judged. Any other nondeterminism is left to fail.
+ * A saga whose workflow task keeps failing (or timing out) on the SDK's misordered update (an
+ * update accepted after other commands of its task, which replay reorders: see
+ * versioning/reset-points.ts) is repaired as an operator would, and the case goes on to be judged.
+ * The history decides, not the failure: core names whichever command it met first, and a stranded
+ * task can also time out. A saga stuck any other way is left to fail.
  */
 async function misordered(client: Client, workflowId: string): Promise<boolean> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const failure = [...(history.events ?? [])]
-    .reverse()
-    .find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
-  // Core names whichever command it met first ("Update machine does not handle this event", "Non-deprecated
-  // patch marker encountered …"); the history, not the message, tells this defect from others.
-  if (failure?.cause !== temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR)
-    return false;
   return (
     (await resetToPoint(client, workflowId, 'before-misordered-update', 'explorer: repair a misordered update')) !== undefined
   );

@@ -64,6 +64,7 @@ export const cancellations: FaultCase = {
             expected.set(orderId, ['COMPLETED']);
             return;
           }
+          // The fault itself: the cancellation lands at a random moment of the saga, not at a step boundary.
           await new Promise((r) => setTimeout(r, Math.random() * 4_000));
           injected += 1;
           lastFault = Math.max(lastFault, Date.now());

@@ -13,6 +13,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { restock } from '../../../activities/inventory/ledger';
 import { createOrderClient } from '../../../api/client';
 import { workflowIdFor } from '../../../domain/ids';
+import { resetRun } from '../../../versioning/reset-points';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
@@ -64,14 +65,8 @@ test('a reset run stopped by a reapplied cancellation undoes what the replaced r
     .find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
   assert.ok(point?.eventId);
   const { runId } = await h.client.workflow.getHandle(workflowId).describe();
-  await h.client.workflowService.resetWorkflowExecution({
-    namespace: temporalNamespace(),
-    workflowExecution: { workflowId, runId },
-    workflowTaskFinishEventId: point.eventId,
-    requestId: randomUUID(),
-    reason: 'test: reset before the screening',
-    resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
-  });
+  await resetRun(h.client, { workflowId, runId }, point.eventId, 'test: reset before the screening');
+
   // The customer's cancellation reaches the new run before its first workflow task, as a reapplied
   // update does: sent while no worker runs, handled when the worker is back.
   const stage = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage;

@@ -53,8 +53,9 @@ async function main(): Promise<number> {
     if (values.property) await property(explorer, tally, runs, seed, values.path);
     else {
       // The same seed always yields the same list of cases, so a case is named by seed and number.
-      const cases = fc.sample(scenario, { seed, numRuns: runs });
       const only = values.case === undefined ? undefined : Number(values.case);
+      // A longer sample keeps the same prefix, so `--case 3125` needs no `--runs`.
+      const cases = fc.sample(scenario, { seed, numRuns: Math.max(runs, (only ?? 0) + 1) });
       const failures = await pool(
         explorer,
         tally,

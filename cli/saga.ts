@@ -4,7 +4,7 @@ import { createOrderClient } from '../api/client';
 import { SagaStatus } from '../domain/saga';
 import { workflowIdFor } from '../domain/ids';
 import { SagaStatusAttribute, SagaStepAttribute, WORKFLOW_TYPE, type SagaProgress } from '../workflows/definitions';
-import { resetToPoint, RESET_POINTS, type ResetPoint } from '../versioning/reset-points';
+import { RESEND_WITHIN_MS, resetToEvent, resetToPoint, RESET_POINTS, type ResetPoint } from '../versioning/reset-points';
 import { act, CliError, EXIT, positiveInt, usageError, type Context } from './context';
 
 /**
@@ -191,33 +191,43 @@ export function sagaCommands(program: Command, ctx: Context): void {
   saga
     .command('reset')
     .description(
-      'a new run from an earlier workflow task, every signal and update after it reapplied: ' +
-        'last-workflow-task (after a nondeterminism fix is deployed) or before-misordered-update ' +
-        '(a saga stuck on a nondeterminism error after an update: see the README)',
+      'a new run from an earlier workflow task: signals after it reapplied, updates (a dispatch, a cancellation) sent ' +
+        'again in order until the new run accepts them. --to last-workflow-task (after a nondeterminism fix is deployed), ' +
+        '--to before-misordered-update (a saga stuck on a nondeterminism error after an update: see the README), ' +
+        'or --event <id> (any completed workflow task, as in the UI)',
     )
     .argument('<orderId>')
-    .requiredOption('--to <point>', `where to reset to: ${RESET_POINTS.join(' | ')}`)
+    .option('--to <point>', `where to reset to: ${RESET_POINTS.join(' | ')}`)
+    .option('--event <id>', 'the WorkflowTaskCompleted event to reset to', positiveInt('--event'))
     .option('--reason <reason>', 'recorded on the reset', 'operator reset (trapeze saga reset)')
     .action(
-      act(ctx, (orderId: string, o: { to: string; reason: string }) => {
-        if (!(RESET_POINTS as readonly string[]).includes(o.to)) throw usageError(`reset needs --to ${RESET_POINTS.join(' | ')}`);
+      act(ctx, (orderId: string, o: { to?: string; event?: number; reason: string }) => {
+        if ((o.to === undefined) === (o.event === undefined))
+          throw usageError(`reset needs --to ${RESET_POINTS.join(' | ')} or --event <id>`);
+        if (o.to !== undefined && !(RESET_POINTS as readonly string[]).includes(o.to))
+          throw usageError(`reset needs --to ${RESET_POINTS.join(' | ')}`);
         return known(orderId, async () => {
           const client = await ctx.client();
           const workflowId = workflowIdFor(orderId);
-          const reset = await resetToPoint(client, workflowId, o.to as ResetPoint, o.reason);
-          if (!reset) throw new CliError(`${workflowId} has no ${o.to} point to reset to`, EXIT.hold);
-          const { runId, event, newRunId, reappliedUpdates } = reset;
-          ctx.emit({ orderId, workflowId, runId, event, newRunId, reappliedUpdates }, () => [
+          const point = o.to ?? `event ${o.event}`;
+          const reset =
+            o.to !== undefined
+              ? await resetToPoint(client, workflowId, o.to as ResetPoint, o.reason)
+              : await resetToEvent(client, workflowId, o.event!, o.reason);
+          if (!reset)
+            throw new CliError(`${workflowId} has no ${point} point to reset to (a completed workflow task)`, EXIT.hold);
+          const { runId, event, newRunId, updates } = reset;
+          const refused = updates.filter((u) => !u.accepted);
+          ctx.emit({ orderId, workflowId, runId, event, newRunId, updates }, () => [
             `reset ${workflowId} run ${runId} to event ${event}: new run ${newRunId ?? '?'}`,
-            // A reapplied update meets its validator again in the new run, which can refuse it
-            // (a dispatch arriving before the saga waits again): nobody is told, so say it here.
-            ...(reappliedUpdates.length > 0
-              ? [
-                  `reapplied updates: ${reappliedUpdates.join(', ')}; each is validated again, so check \`trapeze saga show ${orderId}\`: ` +
-                    `a saga waiting again for a dispatch the warehouse was told was accepted needs \`trapeze saga dispatch ${orderId} <tracking number>\` once more`,
-                ]
-              : []),
+            ...updates.map((u) =>
+              u.accepted
+                ? `update ${u.name} sent again: accepted by the new run`
+                : `update ${u.name} sent again for ${RESEND_WITHIN_MS / 1000} s: refused (${u.refusal}); check \`trapeze saga show ${orderId}\``,
+            ),
           ]);
+          // The saga does not hold what the replaced run had accepted: not a success.
+          return refused.length > 0 ? EXIT.hold : EXIT.ok;
         });
       }),
     );

@@ -73,24 +73,45 @@ function commandTask(e: temporal.api.history.v1.IHistoryEvent): number | undefin
   return undefined;
 }
 
+/** An update the replaced run had accepted past the reset point, as the caller sent it. */
+export interface AcceptedUpdate {
+  updateId: string;
+  name: string;
+  input: temporal.api.update.v1.IInput;
+}
+
+/** What became of an update the reset took out of the history and sent to the new run again. */
+export interface ResentUpdate {
+  name: string;
+  accepted: boolean;
+  /** The new run's last refusal when it never accepted the update in time. */
+  refusal?: string;
+}
+
 export interface SagaReset {
   runId: string;
   event: number;
   newRunId: string | undefined;
-  /** Updates the old run had accepted past the reset point, by name: reapplied, but each validated again. */
-  reappliedUpdates: string[];
+  updates: ResentUpdate[];
 }
 
-/** The names of the updates accepted after `event`, in order. */
-export function updatesAfter(history: History, event: number): string[] {
+/** The updates accepted after `event`, in the order they were accepted. */
+export function updatesAfter(history: History, event: number): AcceptedUpdate[] {
   return (history.events ?? [])
     .filter((e) => Number(e.eventId) > event)
-    .flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? []);
+    .flatMap((e) => {
+      const request = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+      const name = request?.input?.name;
+      return request?.meta?.updateId && name ? [{ updateId: request.meta.updateId, name, input: request.input! }] : [];
+    });
 }
 
+/** How long a reset keeps offering a taken-out update to the new run before it reports a refusal. */
+export const RESEND_WITHIN_MS = 60_000;
+
 /**
- * Resets a workflow's current run to `point`, every signal and update after it reapplied;
- * undefined when its history has no such point.
+ * Resets a workflow's current run to `point` (see resetAt); undefined when its history has no such
+ * point.
  */
 export async function resetToPoint(
   client: Client,
@@ -101,13 +122,54 @@ export async function resetToPoint(
   const { runId } = await client.workflow.getHandle(workflowId).describe();
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const event = point === 'last-workflow-task' ? lastWorkflowTask(history) : beforeMisorderedUpdate(history);
-  const target = history.events?.find((e) => Number(e.eventId) === event);
-  if (event === undefined || !target?.eventId) return undefined;
-  const newRunId = await resetRun(client, { workflowId, runId }, target.eventId, reason);
-  return { runId, event, newRunId, reappliedUpdates: updatesAfter(history, event) };
+  if (event === undefined) return undefined;
+  return resetAt(client, { workflowId, runId }, history, event, reason);
 }
 
-/** Resets a run to the completed workflow task `eventId`, every signal and update after it reapplied. */
+/** Resets a workflow's current run to the completed workflow task `event` (see resetAt). */
+export async function resetToEvent(
+  client: Client,
+  workflowId: string,
+  event: number,
+  reason: string,
+): Promise<SagaReset | undefined> {
+  const { runId } = await client.workflow.getHandle(workflowId).describe();
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  return resetAt(client, { workflowId, runId }, history, event, reason);
+}
+
+/**
+ * Resets a run to its completed workflow task `event`, every signal after it reapplied, and sends
+ * every update it had accepted after that point again, in order, each until the new run accepts
+ * it. Updates are not left to the server's reapply: a reapplied update reaches the new run at its
+ * first workflow task, before the run has replayed its way back to where the update was taken (a
+ * dispatch accepted at the wait meets a saga still running the step before it), and a refused
+ * update is dropped silently. Sent again with its own update id, an update is taken where the
+ * caller's was, or reported refused.
+ */
+export async function resetAt(
+  client: Client,
+  workflowExecution: { workflowId: string; runId: string },
+  history: History,
+  event: number,
+  reason: string,
+  resendWithinMs = RESEND_WITHIN_MS,
+): Promise<SagaReset | undefined> {
+  const target = history.events?.find(
+    (e) => Number(e.eventId) === event && e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  );
+  if (!target?.eventId) return undefined;
+  const newRunId = await resetRun(client, workflowExecution, target.eventId, reason);
+  const updates: ResentUpdate[] = [];
+  for (const update of updatesAfter(history, event))
+    updates.push(await resend(client, { workflowId: workflowExecution.workflowId, runId: newRunId }, update, resendWithinMs));
+  return { runId: workflowExecution.runId, event, newRunId, updates };
+}
+
+/**
+ * Resets a run to the completed workflow task `eventId`, every signal and cancellation request
+ * after it reapplied, updates not (resetAt sends those again).
+ */
 export async function resetRun(
   client: Client,
   workflowExecution: { workflowId: string; runId: string },
@@ -120,9 +182,33 @@ export async function resetRun(
     workflowTaskFinishEventId: eventId,
     requestId: randomUUID(),
     reason,
-    // Said, not left to the default, which the API documents as signals only: a dispatch or
-    // cancellation accepted as an update after the reset point must not be dropped.
-    resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
+    resetReapplyExcludeTypes: [temporal.api.enums.v1.ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE],
   });
   return runId ?? undefined;
+}
+
+const { UpdateWorkflowExecutionLifecycleStage: Stage } = temporal.api.enums.v1;
+
+async function resend(
+  client: Client,
+  workflowExecution: { workflowId: string; runId: string | undefined },
+  update: AcceptedUpdate,
+  withinMs: number,
+): Promise<ResentUpdate> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const response = await client.workflowService.updateWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowExecution,
+      waitPolicy: { lifecycleStage: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED },
+      request: { meta: { updateId: update.updateId, identity: 'trapeze saga reset' }, input: update.input },
+    });
+    const refusal = response.outcome?.failure?.message ?? undefined;
+    const stage = response.stage ?? Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_UNSPECIFIED;
+    if (refusal === undefined && stage >= Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED)
+      return { name: update.name, accepted: true };
+    if (Date.now() >= deadline) return { name: update.name, accepted: false, refusal: refusal ?? 'not accepted in time' };
+    // Refused now (the saga is still running the step before the wait) or not taken yet (no worker).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

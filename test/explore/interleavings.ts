@@ -197,7 +197,7 @@ export async function startExplorer(server: 'time-skipping' | 'dev' = 'time-skip
           checkedAttempt = attempt;
           if (await misordered(env.client, handle.workflowId)) {
             repairs += 1;
-            // The reapplied dispatch meets its validator again and may be refused: send it again.
+            // The reset sends the dispatch again itself; the driver re-sends too, as a warehouse retrying would.
             dispatched = false;
             continue;
           }

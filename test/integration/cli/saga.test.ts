@@ -3,7 +3,7 @@
 // and SagaStep search attributes, `cancel` is accepted before dispatch and refused (exit 2)
 // after the saga ended, `dispatch` completes a waiting saga, and `reset --to last-workflow-task`
 // starts a new run that keeps waiting where the old one was and keeps every update the old run had
-// accepted after that point; usage errors exit 64 and --json
+// accepted after that point (sent again until the new run takes it, from any reset point); usage errors exit 64 and --json
 // prints the documented shapes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -157,6 +157,31 @@ test('reset reapplies an update accepted after the reset point: the dispatch is 
   const outcome = await h.orders.orderOutcome(orderId);
   assert.equal(outcome.status, 'COMPLETED');
   assert.ok(JSON.stringify(outcome.progress).includes('TRK-KEPT'), 'completed with the accepted tracking number');
+});
+
+test('reset to a task before the wait sends the accepted dispatch again once the new run waits: it is not refused and lost', async () => {
+  // The server's own reapply hands the dispatch to the new run's first task, while the run is
+  // still confirming the order, so the point-of-no-return validator refuses it and it is gone: the
+  // saga would wait for a dispatch the warehouse was told is done (the explorer's seed 20261203 case 174).
+  const orderId = await waitingOrder('cli-reset-resend');
+  await h.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-RESENT' });
+  assert.equal((await h.orders.orderOutcome(orderId)).status, 'COMPLETED');
+  const handle = h.client.workflow.getHandle(workflowIdFor(orderId));
+  const events = (await handle.fetchHistory()).events ?? [];
+  const confirm = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'confirmOrder');
+  const point = events[confirm]?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId;
+  assert.ok(point, 'the task that scheduled confirmOrder');
+  const reset = await saga('reset', orderId, '--event', String(point));
+  assert.equal(reset.code, 0, reset.out);
+  assert.match(reset.out, /update confirmDispatch sent again: accepted by the new run/);
+  const outcome = await h.orders.orderOutcome(orderId);
+  assert.equal(outcome.status, 'COMPLETED');
+  assert.ok(JSON.stringify(outcome.progress).includes('TRK-RESENT'), 'completed with the accepted tracking number');
+  const newRun = (await h.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory()).events ?? [];
+  assert.equal(newRun.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 1, 'the dispatch taken once');
+  assert.equal((await saga('reset', orderId, '--event', '2')).code, 2, 'event 2 is no completed workflow task');
+  assert.equal((await saga('reset', orderId, '--event', 'x')).code, 64);
+  assert.equal((await saga('reset', orderId, '--to', 'last-workflow-task', '--event', '4')).code, 64);
 });
 
 test('reset --to before-misordered-update refuses (exit 2) a history that has no misordered update', async () => {

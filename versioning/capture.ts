@@ -15,6 +15,7 @@ import { migrate } from '../platform/migrations';
 import { createSagaWorker } from '../workers/saga-worker';
 import { workflowIdFor } from '../domain/ids';
 import { corpusRoot, bundleWorkflows, sagaWorkflowsPath } from './replay';
+import { resetRun } from './reset-points';
 import { scenarios, type Fault, type Scenario } from './scenarios';
 
 /**
@@ -118,6 +119,7 @@ async function runScenario(
   );
   const handle = env.client.workflow.getHandle(workflowIdFor(orderId));
   const events = async () => (await handle.fetchHistory()).events ?? [];
+  const resetRuns = new Set<string>();
   await scenario.drive({
     orders,
     orderId,
@@ -135,6 +137,15 @@ async function runScenario(
       }),
     recorded: (eventType) =>
       historyShows(scenario.name, EventType[eventType], events, (list) => list.some((e) => e.eventType === eventType)),
+    reset: async (activity) => {
+      const { runId } = await handle.describe();
+      const scheduled = (await events()).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity);
+      const task = scheduled?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId;
+      if (!task) throw new Error(`${scenario.name}: the saga never scheduled ${activity}`);
+      const newRunId = await resetRun(env.client, { workflowId: handle.workflowId, runId }, task, `capture: ${scenario.name}`);
+      if (!newRunId) throw new Error(`${scenario.name}: the reset made no run`);
+      resetRuns.add(newRunId);
+    },
   });
   let status: string;
   if (scenario.open) {
@@ -145,10 +156,13 @@ async function runScenario(
       throw new Error(`${scenario.name} ended ${result.status}, expected ${scenario.ends}`);
     status = result.status;
   }
+  // The current run: after a reset, the run the reset made, which is what a worker replays.
   writeFileSync(outFile, `${historyToJSON(await handle.fetchHistory())}\n`);
   // A saga that continued as new: its first run (the one that handed over) goes in the corpus too.
   const last = await handle.describe();
-  if (last.runId !== started.runId) {
+  if (resetRuns.has(last.runId)) {
+    status += ' (reset; the reset run kept)';
+  } else if (last.runId !== started.runId) {
     const first = env.client.workflow.getHandle(workflowIdFor(orderId), started.runId);
     writeFileSync(outFile.replace(/\.json$/, '.run-1.json'), `${historyToJSON(await first.fetchHistory())}\n`);
     status += ` (continued as new; run 1 kept)`;

@@ -170,7 +170,12 @@ export const unreachable: Readonly<Record<string, string>> = {
  * shrink (a branch covered now, or gone, fails the check until it is removed from here).
  */
 const RESET_RUN =
-  "a run made by an operator's reset that compensates (release 1.3, patch undo-all-after-reset): the capture scenarios cannot reset a saga yet; the path is tested live on the dev server by test/integration/workflows/reset-run.test.ts";
+  "a run made by an operator's reset that compensates (release 1.3, patch undo-all-after-reset). The capture can reset a saga " +
+  "(scenarios.ts, ScenarioContext.reset), but such a run's history cannot join the corpus: the SDK's replayer runs every history " +
+  'under its WorkflowExecutionStarted.originalExecutionRunId (sdk-core replay), so `runId !== originalExecutionRunId` is false on ' +
+  "replay and the history fails with 'Non-deprecated patch marker encountered for change undo-all-after-reset' (a worker resuming " +
+  'the run gets its real run id and replays it). Covered once the saga decides by what its history holds, not by run id; ' +
+  'tested live by test/integration/workflows/reset-run.test.ts';
 
 export const awaitingScenario: Readonly<Record<string, string>> = {
   "workflows/order-fulfillment.ts: if (runId !== originalExecutionRunId && state.took('undo-all-after-reset', patched('undo-all-after-reset'))) { (if 1/2)":

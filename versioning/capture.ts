@@ -15,7 +15,7 @@ import { migrate } from '../platform/migrations';
 import { createSagaWorker } from '../workers/saga-worker';
 import { workflowIdFor } from '../domain/ids';
 import { corpusRoot, bundleWorkflows, sagaWorkflowsPath } from './replay';
-import { resetRun } from './reset-points';
+import { resetToEvent } from './reset-points';
 import { scenarios, type Fault, type Scenario } from './scenarios';
 
 /**
@@ -138,13 +138,18 @@ async function runScenario(
     recorded: (eventType) =>
       historyShows(scenario.name, EventType[eventType], events, (list) => list.some((e) => e.eventType === eventType)),
     reset: async (activity) => {
-      const { runId } = await handle.describe();
       const scheduled = (await events()).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity);
       const task = scheduled?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId;
       if (!task) throw new Error(`${scenario.name}: the saga never scheduled ${activity}`);
-      const newRunId = await resetRun(env.client, { workflowId: handle.workflowId, runId }, task, `capture: ${scenario.name}`);
-      if (!newRunId) throw new Error(`${scenario.name}: the reset made no run`);
-      resetRuns.add(newRunId);
+      // The operator's path: `npx trapeze saga reset <order> --event <task>`.
+      const reset = await resetToEvent(env.client, handle.workflowId, Number(task), `capture: ${scenario.name}`);
+      if (!reset?.newRunId) throw new Error(`${scenario.name}: the reset made no run`);
+      const refused = reset.updates.filter((u) => !u.accepted);
+      if (refused.length > 0)
+        throw new Error(
+          `${scenario.name}: the reset run refused ${refused.map((u) => `${u.name} (${u.refusal ?? ''})`).join(', ')}`,
+        );
+      resetRuns.add(reset.newRunId);
     },
   });
   let status: string;

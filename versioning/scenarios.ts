@@ -27,9 +27,9 @@ export interface ScenarioContext {
   recorded(eventType: temporal.api.enums.v1.EventType): Promise<void>;
   /**
    * An operator's reset of the saga's current run (open or closed) to the workflow task that
-   * scheduled `activity`; signals and updates after that point are reapplied. The new run is the
-   * one exported. Real clock only: the time-skipping test server answers ResetWorkflowExecution
-   * with UNIMPLEMENTED.
+   * scheduled `activity`, as `trapeze saga reset --event` does: signals after that point are
+   * reapplied, updates sent again until the new run takes them. The new run is the one exported.
+   * Real clock only: the time-skipping test server answers ResetWorkflowExecution with UNIMPLEMENTED.
    */
   reset(activity: string): Promise<void>;
 }

@@ -82,4 +82,12 @@ export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
     change:
       "a run made by an operator's reset that compensates runs every undo, not only those it registered: the run it replaced may have authorized, reserved, allocated or captured past the reset point",
   },
+  {
+    id: 'undo-all-when-compensating',
+    phase: 'patched',
+    release: '1.4',
+    workflow: 'orderFulfillment',
+    change:
+      "a saga that compensates runs every undo, each a no-op where its step never took effect, so a reset run also undoes what the run it replaced did (1.3's undo-all-after-reset decided by the run id, which the SDK's replayer cannot reproduce)",
+  },
 ]);

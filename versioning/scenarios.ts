@@ -664,9 +664,9 @@ export const scenarios: Scenario[] = [
     },
   },
   // --- release 1.3: an operator resets the saga to the task that scheduled the screening, before any
-  // money or goods were held; the run the reset makes is the one kept. Reset runs that compensate
-  // (patch undo-all-after-reset) are held back: the SDK's replayer gives a replayed run the original
-  // run's id, so their histories fail replay although workers resume them (see unreachable-branches.ts) ---
+  // money or goods were held; the run the reset makes is the one kept. Reset runs that compensate are
+  // captured from 1.4 (undo-all-when-compensating): 1.3's undo-all-after-reset decided by the run id,
+  // and the SDK's replayer gives a replayed run the original run's id, so those histories fail replay ---
   {
     // The reset run takes every step again (each answers as before) and waits for the dispatch.
     name: 'open-reset-awaiting-dispatch',
@@ -691,6 +691,65 @@ export const scenarios: Scenario[] = [
       await ctx.reset('screenOrder');
       await statusReached(ctx, 'AWAITING_DISPATCH');
       await dispatch(ctx);
+    },
+  },
+  // --- release 1.4's undo-all-when-compensating, where a reset run matters most: the run it replaced
+  // had authorized, reserved and allocated; the reset run, stopped by the cancellation sent again,
+  // has registered only the order's undo and runs them all ---
+  {
+    name: 'reset-after-cancellation-undid-all',
+    clock: 'real',
+    since: '1.4',
+    order: {},
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+      await ctx.orders.orderOutcome(ctx.orderId);
+      await ctx.reset('screenOrder');
+    },
+  },
+  {
+    name: 'reset-after-cancellation-undid-all-refunded',
+    clock: 'real',
+    since: '1.4',
+    order: captureEarly,
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+      await ctx.orders.orderOutcome(ctx.orderId);
+      await ctx.reset('screenOrder');
+    },
+  },
+  {
+    // Reset while an undo keeps failing: the reset run undoes everything and is stuck at the same undo.
+    name: 'open-reset-while-undoing-undo-retrying',
+    clock: 'real',
+    since: '1.4',
+    order: {},
+    fault: { operation: 'releaseStock', fails: 1_000 },
+    open: 'COMPENSATING',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
+      await undoRetrying(ctx, 1);
+      await ctx.reset('screenOrder');
+      await undoRetrying(ctx, 2);
+    },
+  },
+  {
+    // Cancelled after the reset run registered every undo again: none is added twice.
+    name: 'reset-awaiting-dispatch-then-cancelled',
+    clock: 'real',
+    since: '1.4',
+    order: {},
+    ends: 'CANCELLED',
+    drive: async (ctx) => {
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await ctx.reset('screenOrder');
+      await statusReached(ctx, 'AWAITING_DISPATCH');
+      await cancel(ctx);
     },
   },
   // --- release 1.2's undo-waits-for-step: the undo waits for the step in flight when the cancellation arrives ---

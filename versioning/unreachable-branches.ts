@@ -5,6 +5,8 @@
  * branch kind and arm.
  */
 export const unreachable: Readonly<Record<string, string>> = {
+  "workflows/order-fulfillment.ts: state.took('undo-all-when-compensating', patched('undo-all-when-compensating')) || (binary-expr 3/3)":
+    "release 1.3's reset-run test (patch undo-all-after-reset), kept for the reset runs that took it: only a run whose runId differs from its originalExecutionRunId reaches it, and the SDK's replayer runs every history under its originalExecutionRunId (sdk-core replay), so no replay can; since 1.4 every compensating run takes the first operand. Tested live by test/integration/workflows/reset-run.test.ts",
   'workflows/messages.ts: if (isTerminal(progress.status)) return `the order is already ${progress.status}`; (if 1/2)':
     'update validators do not run on replay: a history holds only the updates that were accepted, so no replay can take this arm (refusals are tested live in test/integration/api/http.test.ts and test/integration/cli/saga.test.ts)',
   'workflows/messages.ts: if (isTerminal(progress.status)) return `the order is already ${progress.status}`; (if 2/2)':
@@ -169,25 +171,4 @@ export const unreachable: Readonly<Record<string, string>> = {
  * They count as uncovered in the coverage line and are printed as work to do; the list may only
  * shrink (a branch covered now, or gone, fails the check until it is removed from here).
  */
-const RESET_RUN =
-  "a run made by an operator's reset that compensates (release 1.3, patch undo-all-after-reset). The capture can reset a saga " +
-  "(scenarios.ts, ScenarioContext.reset), but such a run's history cannot join the corpus: the SDK's replayer runs every history " +
-  'under its WorkflowExecutionStarted.originalExecutionRunId (sdk-core replay), so `runId !== originalExecutionRunId` is false on ' +
-  "replay and the history fails with 'Non-deprecated patch marker encountered for change undo-all-after-reset' (a worker resuming " +
-  'the run gets its real run id and replays it). Covered once the saga decides by what its history holds, not by run id; ' +
-  'tested live by test/integration/workflows/reset-run.test.ts';
-
-export const awaitingScenario: Readonly<Record<string, string>> = {
-  "workflows/order-fulfillment.ts: if (runId !== originalExecutionRunId && state.took('undo-all-after-reset', patched('undo-all-after-reset'))) { (if 1/2)":
-    RESET_RUN,
-  "workflows/order-fulfillment.ts: if (runId !== originalExecutionRunId && state.took('undo-all-after-reset', patched('undo-all-after-reset'))) { (binary-expr 2/2)":
-    RESET_RUN,
-  "workflows/order-fulfillment.ts: if (order.payment.capture === 'at-confirmation') undoable.push('refundPayment'); (if 1/2)":
-    RESET_RUN,
-  "workflows/order-fulfillment.ts: if (order.payment.capture === 'at-confirmation') undoable.push('refundPayment'); (if 2/2)":
-    RESET_RUN,
-  'workflows/order-fulfillment.ts: for (const name of undoable) if (!undos.registered(name)) undos.add(name, undoOf[name]); (if 1/2)':
-    RESET_RUN,
-  'workflows/order-fulfillment.ts: for (const name of undoable) if (!undos.registered(name)) undos.add(name, undoOf[name]); (if 2/2)':
-    RESET_RUN,
-};
+export const awaitingScenario: Readonly<Record<string, string>> = {};

@@ -116,11 +116,17 @@ export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry =
   if (outcome.status !== 'COMPLETED' && !state.dispatched) {
     visibility.setStatus(SagaStatus.COMPENSATING);
     // A run made by an operator's reset does not know what the run it replaced did after the
-    // reset point: that run may have authorized, reserved, allocated or captured before a reapplied
-    // cancellation stopped this one earlier. Every undo is safe when its step never took effect,
-    // so a reset run that compensates runs them all.
+    // reset point: that run may have authorized, reserved, allocated or captured before a
+    // cancellation stopped this one earlier. Every undo is safe when its step never took effect (it
+    // leaves a tombstone and does nothing else), so a run that compensates runs them all (1.4).
+    // Release 1.3 did so only in a run whose runId differed from its originalExecutionRunId, but the
+    // SDK's replayer runs every history under its original run id, so the gate, `trapeze replay` and
+    // the corpus could not replay those runs; kept for the runs that took it.
     const { runId, originalExecutionRunId } = workflowInfo();
-    if (runId !== originalExecutionRunId && state.took('undo-all-after-reset', patched('undo-all-after-reset'))) {
+    if (
+      state.took('undo-all-when-compensating', patched('undo-all-when-compensating')) ||
+      (runId !== originalExecutionRunId && state.took('undo-all-after-reset', patched('undo-all-after-reset')))
+    ) {
       const undoable: CompensationName[] = ['voidAuthorization', 'releaseStock', 'cancelShipment'];
       if (order.payment.capture === 'at-confirmation') undoable.push('refundPayment');
       for (const name of undoable) if (!undos.registered(name)) undos.add(name, undoOf[name]);

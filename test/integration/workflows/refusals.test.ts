@@ -28,11 +28,12 @@ test('a declined card rejects the order and undoes in reverse', async () => {
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'REJECTED');
   assert.match(result.reason ?? '', /card declined/);
-  // Registered cancelOrder, then voidAuthorization: undone newest first.
-  assert.deepEqual(undoneInOrder(result.progress), ['voidAuthorization', 'cancelOrder']);
+  // Registered cancelOrder, then voidAuthorization; compensating adds the undos of the steps that
+  // never ran (no-ops): all undone newest first.
+  assert.deepEqual(undoneInOrder(result.progress), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
   assert.deepEqual(
     result.progress.compensations.map((c) => c.name),
-    ['cancelOrder', 'voidAuthorization'],
+    ['cancelOrder', 'voidAuthorization', 'releaseStock', 'cancelShipment'],
   );
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'declined');
   // Nothing was authorized, so the void found nothing to undo and published nothing.
@@ -60,7 +61,7 @@ test('a stock shortage voids the payment and releases every reserved line', asyn
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'REJECTED');
   assert.match(result.reason ?? '', new RegExp(`${scarce} \\(2 requested, 1 available\\)`));
-  assert.deepEqual(undoneInOrder(result.progress), ['releaseStock', 'voidAuthorization', 'cancelOrder']);
+  assert.deepEqual(undoneInOrder(result.progress), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
   assert.deepEqual(await stockOf(h.db, plenty), { onHand: 10, reserved: 0 });
   assert.deepEqual(await stockOf(h.db, scarce), { onHand: 1, reserved: 0 });
   assert.equal((await authorizationOf(h.db, orderId))?.status, 'voided');

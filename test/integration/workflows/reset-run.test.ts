@@ -4,15 +4,19 @@
 // new run earlier. The reset run's compensation must undo those effects too. Found by the
 // interleaving explorer (seed 20261201, case 1067): repaired with `saga reset --to
 // before-misordered-update`, the order ended CANCELLED with its authorization still held.
+// And the reset run's history replays on the SDK's replayer (the deploy gate, `trapeze replay`,
+// the corpus), which runs it under its original run id: release 1.3 decided by the run id and
+// could not be replayed there (Non-deprecated patch marker … undo-all-after-reset).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { restock } from '../../../activities/inventory/ledger';
 import { createOrderClient } from '../../../api/client';
 import { workflowIdFor } from '../../../domain/ids';
+import { sagaSinks } from '../../../versioning/replay';
 import { resetRun } from '../../../versioning/reset-points';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { temporalAddress, temporalNamespace } from '../../env';
@@ -114,6 +118,8 @@ test('a reset run stopped by a reapplied cancellation undoes what the replaced r
       { auths: [], reservations: [], shipments: [] },
       'nothing held for the cancelled order',
     );
+    const compensated = await h.client.workflow.getHandle(workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: await bundle(), sinks: sagaSinks() }, compensated, workflowId);
   } finally {
     w.worker.shutdown();
     await w.running;

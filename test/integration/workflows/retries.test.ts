@@ -112,7 +112,7 @@ test('a failing undo is retried until it succeeds and is visible while stuck', a
   healed = true;
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'REJECTED');
-  assert.deepEqual(undoneInOrder(result.progress), ['releaseStock', 'voidAuthorization', 'cancelOrder']);
+  assert.deepEqual(undoneInOrder(result.progress), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
   assert.equal(
     (await eventsOf(h.db, orderId)).filter((e) => e === 'PaymentVoided').length,
     1,

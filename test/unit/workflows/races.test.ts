@@ -145,7 +145,7 @@ test('an undo stuck for ten days keeps the saga running with a bounded history, 
   assert.ok((stuck.compensations.find((c) => c.name === 'voidAuthorization')?.rounds ?? 0) > 200);
   assert.deepEqual(
     stuck.compensations.filter((c) => c.state === 'done').map((c) => c.name),
-    ['releaseStock'],
+    ['releaseStock', 'cancelShipment'],
     'the undo done before the run continued stays done',
   );
   t.clearFault(orderId, 'voidAuthorization');
@@ -157,7 +157,9 @@ test('an undo stuck for ten days keeps the saga running with a bounded history, 
       ['cancelOrder', 'done'],
       ['voidAuthorization', 'done'],
       ['releaseStock', 'done'],
+      ['cancelShipment', 'done'],
     ],
   );
-  assert.equal(t.calls(orderId).filter((c) => c === 'releaseStock').length, 1, 'no undo ran twice across runs');
+  for (const undo of ['releaseStock', 'cancelShipment'])
+    assert.equal(t.calls(orderId).filter((c) => c === undo).length, 1, `${undo} never ran twice across runs`);
 });

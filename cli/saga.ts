@@ -4,7 +4,7 @@ import { createOrderClient } from '../api/client';
 import { SagaStatus } from '../domain/saga';
 import { workflowIdFor } from '../domain/ids';
 import { SagaStatusAttribute, SagaStepAttribute, WORKFLOW_TYPE, type SagaProgress } from '../workflows/definitions';
-import { RESEND_WITHIN_MS, resetToEvent, resetToPoint, RESET_POINTS, type ResetPoint } from '../versioning/reset-points';
+import { RESEND_WITHIN_MS, resetToPoint, RESET_POINTS, type ResetPoint } from '../versioning/reset-points';
 import { act, CliError, EXIT, positiveInt, usageError, type Context } from './context';
 
 /**
@@ -210,10 +210,7 @@ export function sagaCommands(program: Command, ctx: Context): void {
           const client = await ctx.client();
           const workflowId = workflowIdFor(orderId);
           const point = o.to ?? `event ${o.event}`;
-          const reset =
-            o.to !== undefined
-              ? await resetToPoint(client, workflowId, o.to as ResetPoint, o.reason)
-              : await resetToEvent(client, workflowId, o.event!, o.reason);
+          const reset = await resetToPoint(client, workflowId, (o.to as ResetPoint | undefined) ?? o.event!, o.reason);
           if (!reset)
             throw new CliError(`${workflowId} has no ${point} point to reset to (a completed workflow task)`, EXIT.hold);
           const { runId, event, newRunId, updates } = reset;

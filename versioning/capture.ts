@@ -15,7 +15,7 @@ import { migrate } from '../platform/migrations';
 import { createSagaWorker } from '../workers/saga-worker';
 import { workflowIdFor } from '../domain/ids';
 import { corpusRoot, bundleWorkflows, sagaWorkflowsPath } from './replay';
-import { resetToEvent } from './reset-points';
+import { resetToPoint, taskThatScheduled } from './reset-points';
 import { scenarios, type Fault, type Scenario } from './scenarios';
 
 /**
@@ -138,11 +138,10 @@ async function runScenario(
     recorded: (eventType) =>
       historyShows(scenario.name, EventType[eventType], events, (list) => list.some((e) => e.eventType === eventType)),
     reset: async (activity) => {
-      const scheduled = (await events()).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity);
-      const task = scheduled?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId;
+      const task = taskThatScheduled(await handle.fetchHistory(), activity);
       if (!task) throw new Error(`${scenario.name}: the saga never scheduled ${activity}`);
       // The operator's path: `npx trapeze saga reset <order> --event <task>`.
-      const reset = await resetToEvent(env.client, handle.workflowId, Number(task), `capture: ${scenario.name}`);
+      const reset = await resetToPoint(env.client, handle.workflowId, task, `capture: ${scenario.name}`);
       if (!reset?.newRunId) throw new Error(`${scenario.name}: the reset made no run`);
       const refused = reset.updates.filter((u) => !u.accepted);
       if (refused.length > 0)

@@ -109,32 +109,32 @@ export function updatesAfter(history: History, event: number): AcceptedUpdate[] 
 /** How long a reset keeps offering a taken-out update to the new run before it reports a refusal. */
 export const RESEND_WITHIN_MS = 60_000;
 
+/** The completed workflow task that scheduled the first `activity`: where a run stands just before that step. */
+export function taskThatScheduled(history: History, activity: string): number | undefined {
+  const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity);
+  const task = scheduled?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId;
+  return task ? Number(task) : undefined;
+}
+
 /**
- * Resets a workflow's current run to `point` (see resetAt); undefined when its history has no such
- * point.
+ * Resets a workflow's current run to `point` (a named point, or a completed workflow task's event
+ * id; see resetAt); undefined when its history has no such point.
  */
 export async function resetToPoint(
   client: Client,
   workflowId: string,
-  point: ResetPoint,
+  point: ResetPoint | number,
   reason: string,
 ): Promise<SagaReset | undefined> {
   const { runId } = await client.workflow.getHandle(workflowId).describe();
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  const event = point === 'last-workflow-task' ? lastWorkflowTask(history) : beforeMisorderedUpdate(history);
+  const event =
+    typeof point === 'number'
+      ? point
+      : point === 'last-workflow-task'
+        ? lastWorkflowTask(history)
+        : beforeMisorderedUpdate(history);
   if (event === undefined) return undefined;
-  return resetAt(client, { workflowId, runId }, history, event, reason);
-}
-
-/** Resets a workflow's current run to the completed workflow task `event` (see resetAt). */
-export async function resetToEvent(
-  client: Client,
-  workflowId: string,
-  event: number,
-  reason: string,
-): Promise<SagaReset | undefined> {
-  const { runId } = await client.workflow.getHandle(workflowId).describe();
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   return resetAt(client, { workflowId, runId }, history, event, reason);
 }
 
@@ -170,7 +170,7 @@ export async function resetAt(
  * Resets a run to the completed workflow task `eventId`, every signal and cancellation request
  * after it reapplied, updates not (resetAt sends those again).
  */
-export async function resetRun(
+async function resetRun(
   client: Client,
   workflowExecution: { workflowId: string; runId: string },
   eventId: NonNullable<temporal.api.history.v1.IHistoryEvent['eventId']>,

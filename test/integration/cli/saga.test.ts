@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { restock } from '../../../activities/inventory/ledger';
 import { workflowIdFor } from '../../../domain/ids';
 import { anOrder, reaches, startHarness, uniqueId, type SagaHarness } from '../workflows/harness';
+import { taskThatScheduled } from '../../../versioning/reset-points';
 import { waitUntil } from '../../wait';
 import { json, trapeze } from './trapeze';
 
@@ -167,9 +168,7 @@ test('reset to a task before the wait sends the accepted dispatch again once the
   await h.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-RESENT' });
   assert.equal((await h.orders.orderOutcome(orderId)).status, 'COMPLETED');
   const handle = h.client.workflow.getHandle(workflowIdFor(orderId));
-  const events = (await handle.fetchHistory()).events ?? [];
-  const confirm = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'confirmOrder');
-  const point = events[confirm]?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId;
+  const point = taskThatScheduled(await handle.fetchHistory(), 'confirmOrder');
   assert.ok(point, 'the task that scheduled confirmOrder');
   const reset = await saga('reset', orderId, '--event', String(point));
   assert.equal(reset.code, 0, reset.out);

@@ -17,13 +17,12 @@ import { restock } from '../../../activities/inventory/ledger';
 import { createOrderClient } from '../../../api/client';
 import { workflowIdFor } from '../../../domain/ids';
 import { sagaSinks } from '../../../versioning/replay';
-import { resetRun } from '../../../versioning/reset-points';
+import { resetToPoint, taskThatScheduled } from '../../../versioning/reset-points';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { anOrder, bundle, reaches, startHarness, uniqueId, type SagaHarness } from './harness';
 
-const { EventType } = temporal.api.enums.v1;
 let h: SagaHarness;
 let native: NativeConnection;
 before(async () => {
@@ -60,16 +59,9 @@ test('a reset run stopped by a reapplied cancellation undoes what the replaced r
 
   // Reset to the workflow task that scheduled the screening, before the payment was authorized.
   const workflowId = workflowIdFor(orderId);
-  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
-  const events = history.events ?? [];
-  const screening = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'screenOrder');
-  const point = events
-    .slice(0, screening)
-    .reverse()
-    .find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-  assert.ok(point?.eventId);
-  const { runId } = await h.client.workflow.getHandle(workflowId).describe();
-  await resetRun(h.client, { workflowId, runId }, point.eventId, 'test: reset before the screening');
+  const point = taskThatScheduled(await h.client.workflow.getHandle(workflowId).fetchHistory(), 'screenOrder');
+  assert.ok(point);
+  assert.ok(await resetToPoint(h.client, workflowId, point, 'test: reset before the screening'));
 
   // The customer's cancellation reaches the new run before its first workflow task, as a reapplied
   // update does: sent while no worker runs, handled when the worker is back.

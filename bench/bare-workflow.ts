@@ -11,7 +11,7 @@ export { orderFulfillment } from '../workflows';
 
 const { noop } = proxyActivities<{ noop(step: number): Promise<number> }>({
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 5 },
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 10 },
 });
 
 export async function bareWorkflow(steps: number): Promise<number> {

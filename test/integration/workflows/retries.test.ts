@@ -68,7 +68,7 @@ test('an exhausted retry policy fails the saga with its cause and undoes the los
   const result = await h.orders.orderOutcome(orderId);
   assert.equal(result.status, 'FAILED');
   assert.equal(result.reason, 'allocateShipment failed: carrier API unavailable');
-  assert.equal(attempts, 5, 'the shipping policy allows five attempts');
+  assert.equal(attempts, 10, 'the shipping policy allows ten attempts');
   assert.deepEqual(undoneInOrder(result.progress), ['cancelShipment', 'releaseStock', 'voidAuthorization', 'cancelOrder']);
   // The allocation committed although no reply ever came back: its undo still cancelled it.
   const shipment = await h.db.get<{ status: string }>('SELECT status FROM shipments WHERE order_id = ?', [orderId]);

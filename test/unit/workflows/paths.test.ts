@@ -57,8 +57,17 @@ test('a step whose retry policy is exhausted fails the order with its cause and 
   assert.equal(result.status, 'FAILED');
   assert.match(result.reason ?? '', /^reserveStock failed: reserveStock: participant unavailable/);
   const calls = t.calls(orderId);
-  assert.equal(calls.filter((c) => c === 'reserveStock').length, 5, 'five attempts');
+  assert.equal(calls.filter((c) => c === 'reserveStock').length, 10, 'ten attempts');
   assert.deepEqual(calls.slice(calls.lastIndexOf('reserveStock') + 1), EVERY_UNDO);
+});
+
+test('a participant down for nine attempts in a row (~21 s: a database restart) is waited out and the order completes', async () => {
+  const orderId = t.script('outage', { faults: { screenOrder: { fail: 9 } } });
+  await t.orders.startOrder(anOrder(orderId));
+  await t.statusReaches(orderId, 'AWAITING_DISPATCH');
+  await t.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-OUTAGE' });
+  assert.equal((await t.handle(orderId).result()).status, 'COMPLETED');
+  assert.equal(t.calls(orderId).filter((c) => c === 'screenOrder').length, 10);
 });
 
 test('a transient failure is retried and the order completes with one effect per step', async () => {

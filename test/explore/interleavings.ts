@@ -23,7 +23,7 @@ import { temporalAddress, temporalNamespace, testServerPath } from '../env';
  * twice, a step down for good) and outside events fired when a given step commits (customer
  * cancellation, operator cancellation, an early dispatch, valid / forged / duplicate webhooks, a
  * restart of the saga worker). The saga runs against the real SQL ledgers; then the invariants are
- * checked across all ledgers and the outbox. Cases run in batches of concurrent sagas (`batch`, 8 or EXPLORE_BATCH), so
+ * checked across all ledgers and the outbox. Cases run in batches of concurrent sagas (`batch`, 24 or EXPLORE_BATCH), so
  * a worker restart fired by one case lands in the middle of the others' work too.
  */
 const FORWARD = ['submitOrder', 'screenOrder', 'authorizePayment', 'reserveStock', 'allocateShipment', 'confirmOrder'] as const;
@@ -63,10 +63,10 @@ export const scenario = fc.record({
 export type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 /** Sagas run side by side in one property case. */
-export const BATCH = Number(process.env.EXPLORE_BATCH ?? 8);
+export const BATCH = Number(process.env.EXPLORE_BATCH ?? 24);
 export const batch = fc.array(scenario, { minLength: BATCH, maxLength: BATCH });
-/** How long a saga may take to settle before it counts as stuck; a loaded machine needs more. */
-const SETTLE_MS = Number(process.env.EXPLORE_SETTLE_MS ?? 60_000);
+/** How long a saga may take to settle before it counts as stuck: a step down for good alone takes ~26 s of retries; a loaded machine needs more. */
+const SETTLE_MS = Number(process.env.EXPLORE_SETTLE_MS ?? 120_000);
 
 export interface Explorer {
   run(s: Scenario): Promise<{ result: SagaResult; violations: string[] }>;

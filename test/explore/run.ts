@@ -134,7 +134,7 @@ async function property(explorer: Explorer, tally: Tally, runs: number, seed: nu
       }
       if (broken.length > 0) throw new Error(broken.join(' | '));
     }),
-    { numRuns: Math.ceil(runs / BATCH), seed, endOnFailure: true, ...(path ? { path } : {}) },
+    { numRuns: Math.ceil(runs / BATCH), seed, endOnFailure: true, includeErrorInReport: true, ...(path ? { path } : {}) },
   );
 }
 

@@ -1,6 +1,6 @@
 // Invariant: in any order of step outcomes (done, reply lost, down for good), customer and operator
 // cancellations, early dispatches, valid / forged / duplicate webhooks and saga worker restarts
-// (sagas run 8 at a time, so a restart lands in the others' work too), an order never ends
+// (sagas run 24 at a time, so a restart lands in the others' work too), an order never ends
 // half-done: nothing held for a closed order, every capture of an uncompleted order refunded, no
 // stock or shipment kept for it, a dispatched order completed and captured, and one outbox event per
 // state change. Real SQL ledgers (SQLite) on the real dev server: the time-skipping test server
@@ -27,6 +27,6 @@ test('no interleaving of faults, cancellations, dispatches and webhooks leaves a
       const broken = outcomes.filter((o) => o.violations.length > 0);
       if (broken.length > 0) throw new Error(broken.map((o) => `${o.result.status}: ${o.violations.join('; ')}`).join(' | '));
     }),
-    { numRuns: Math.ceil(Number(process.env.EXPLORE_RUNS ?? 120) / BATCH), seed, endOnFailure: true },
+    { numRuns: Math.ceil(Number(process.env.EXPLORE_RUNS ?? 120) / BATCH), seed, endOnFailure: true, includeErrorInReport: true },
   );
 });

@@ -30,7 +30,10 @@ export type PatchEntry = z.infer<typeof PatchEntry>;
 export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
   {
     id: 'fraud-screening',
-    phase: 'patched',
+    // 1.5: every saga screens (the 1.0 sagas that did not have drained, their folder retired); 1.6
+    // removes the call once no saga started on 1.1 to 1.4 is open.
+    phase: 'deprecated',
+    phaseSince: '1.5',
     release: '1.1',
     workflow: 'orderFulfillment',
     change:

@@ -9,12 +9,15 @@ import { dirname, join } from 'node:path';
  * release is exactly what was committed, not a hand-kept copy that could drift.
  */
 export const releaseCommits: Record<string, string> = {
-  // The saga as finished by the saga engineer ([saga-ready]); its histories are versioning/histories/1.0/.
+  // The saga as finished by the saga engineer ([saga-ready]); its histories, retired by 1.5, are
+  // versioning/histories/retired/1.0/.
   '1.0': '0543fc695f0815a2c244c061dbc2886b5fd466c9',
   // Fraud screening behind patched('fraud-screening'); histories in versioning/histories/1.1/.
   '1.1': '1958c405fff98daa3d9d816ea0e1c22a9c89913d',
   // The saga races (continue-as-new, finish after dispatch, bounded messages, …), five patches; histories in versioning/histories/1.2/.
   '1.2': '5d64c45fed618a9ceb59da4227a9415ffeec0ed9',
+  // Every compensating saga runs every undo (undo-all-when-compensating); histories in versioning/histories/1.4/.
+  '1.4': 'fb71d0bb59158342284480868410179d423558ac',
 };
 
 export const repoRoot = join(__dirname, '..');

@@ -22,6 +22,13 @@ export { sagaSinks };
  */
 export const corpusRoot = join(__dirname, 'histories');
 
+/**
+ * Folders of releases whose sagas have all drained, moved out of the corpus when a release could no
+ * longer replay them (1.0, when 1.5 deprecated fraud-screening). Nothing replays them against the
+ * current code; the patch lifecycle test still reads them to prove why they had to go.
+ */
+export const retiredRoot = join(corpusRoot, 'retired');
+
 export interface CorpusEntry {
   release: string;
   scenario: string;
@@ -32,7 +39,10 @@ export interface CorpusEntry {
 export function corpus(root = corpusRoot): CorpusEntry[] {
   if (!existsSync(root)) return [];
   const entries: CorpusEntry[] = [];
-  for (const release of readdirSync(root).sort(compareReleases)) {
+  // Only release folders (major.minor): retired/ sits beside them and is no part of the corpus.
+  for (const release of readdirSync(root)
+    .filter((name) => /^\d+\.\d+$/.test(name))
+    .sort(compareReleases)) {
     const dir = join(root, release);
     for (const name of readdirSync(dir)
       .filter((n) => n.endsWith('.json'))

@@ -1,9 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { findSites, workflowProgram } from './command-sites';
 import { applyMutation } from './mutation-check';
 import { generateMutations } from './mutations';
-import { repoRoot, scratchRepo, type ScratchRepo } from './releases';
+import { scratchRepo, type ScratchRepo } from './releases';
 
 /**
  * Workflow code that must never ship, generated from the current workflows/ so it cannot drift
@@ -22,30 +19,11 @@ export function workflowVariant(mutationId: string): ScratchRepo {
   return scratch;
 }
 
-/** Release 1.1's fraud screening WITHOUT its patched('fraud-screening') guard. */
-export const UNPATCHED_FRAUD_SCREENING = "drop guard patched('fraud-screening')";
-export const unpatchedRelease11 = (): ScratchRepo => workflowVariant(UNPATCHED_FRAUD_SCREENING);
-
 /**
- * The later releases of a patch's lifecycle, generated from the current code: `deprecated` replaces
- * `patched(id)` by `deprecatePatch(id)` and keeps only the new branch (the release after the patch);
- * `removed` drops the call too (the release after that). Tests replay the corpus against each to
- * prove which release folders must be retired before that release ships.
+ * Release 1.6 shipped too early: `deprecatePatch('fraud-screening')` removed while sagas started on
+ * 1.1 to 1.4 are still open. Their histories carry the non-deprecated marker patched() wrote, which
+ * core refuses when no code asks for it, so every one of them past submission stops replaying.
+ * This is also the `removed` step of the patch's lifecycle, generated from the current code.
  */
-export function patchLifecycleVariant(id: string, phase: 'deprecated' | 'removed'): ScratchRepo {
-  const site = findSites(workflowProgram(repoRoot)).find((s) => s.kind === 'patch' && s.label === `patched('${id}')`);
-  if (!site) throw new Error(`no patched('${id}') in workflows/`);
-  const scratch = scratchRepo();
-  try {
-    const path = join(scratch.root, site.file);
-    const source = readFileSync(path, 'utf8');
-    const call = { start: site.node.getStart(), end: site.node.getEnd() };
-    const replacement = phase === 'deprecated' ? `(deprecatePatch('${id}'), true)` : 'true';
-    const edited = source.slice(0, call.start) + replacement + source.slice(call.end);
-    writeFileSync(path, phase === 'deprecated' ? `import { deprecatePatch } from '@temporalio/workflow';\n${edited}` : edited);
-  } catch (err) {
-    scratch.remove();
-    throw err;
-  }
-  return scratch;
-}
+export const PREMATURE_PATCH_REMOVAL = "drop deprecatePatch('fraud-screening')";
+export const prematureRelease16 = (): ScratchRepo => workflowVariant(PREMATURE_PATCH_REMOVAL);

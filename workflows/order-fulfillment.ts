@@ -1,4 +1,4 @@
-import { CancellationScope, ContinueAsNew, log, patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, ContinueAsNew, deprecatePatch, log, patched, workflowInfo } from '@temporalio/workflow';
 import { SagaStatus, type CompensationName } from '../domain/saga';
 import { afterDispatchOptions, paymentsOptions } from './activity-options';
 import { Continuation } from './continuation';
@@ -48,11 +48,14 @@ export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry =
       undos.add('cancelOrder', undoOf.cancelOrder);
       await step('submitOrder', participant.submitOrder);
 
-      // Release 1.1: screen for fraud before any money is held. A saga that passed this point on 1.0
-      // replays without the marker and skips the step; every saga reaching it on 1.1 is screened.
-      // A run that continues an earlier one follows the path that run took.
-      const screen = carry.resumed ? state.progress.patches.includes('fraud-screening') : patched('fraud-screening');
-      if (state.took('fraud-screening', screen)) await step('screenOrder', participant.screenOrder);
+      // Screen for fraud before any money is held (release 1.1). Since 1.5 every saga screens: the
+      // 1.0 sagas that skipped it have drained. deprecatePatch still writes the marker, so the 1.1-1.4
+      // histories, whose marker is not deprecated, replay; 1.6 may drop the call once they drained.
+      // A run that continues an earlier one asks for no marker: that run screened already (a saga
+      // started before 1.2 never continues as new), so the step returns its recorded result.
+      if (!carry.resumed) deprecatePatch('fraud-screening');
+      state.took('fraud-screening', true);
+      await step('screenOrder', participant.screenOrder);
 
       undos.add('voidAuthorization', undoOf.voidAuthorization);
       const authorization = await step('authorizePayment', participant.authorizePayment);

@@ -13,7 +13,7 @@ import { migrate } from '../../../platform/migrations';
 import { releaseWorkflows } from '../../../versioning/releases';
 import { bundleWorkflows, sagaSinks, sagaWorkflowsPath } from '../../../versioning/replay';
 import { createSagaWorker } from '../../../workers/saga-worker';
-import { unpatchedRelease11 } from '../../../versioning/variants';
+import { prematureRelease16 } from '../../../versioning/variants';
 import { workflowIdFor } from '../../../domain/ids';
 import { sqliteDatabase } from '../../databases';
 import { anOrder, uniqueId } from '../workflows/harness';
@@ -92,12 +92,12 @@ test('a nondeterministic deploy stalls the saga instead of failing it, and the f
   assert.equal((await handle.describe()).status.name, 'COMPLETED');
 });
 
-test('an order saga met by unpatched code waits, visible, and finishes once the patched build is deployed', async () => {
+test('an order saga met by code that cannot replay it waits, visible, and finishes once a build that can is deployed', async () => {
   const store = sqliteDatabase();
   const db = store.open();
   await migrate(db, participantMigrations);
   await db.transaction((tx) => restock(tx, { beans: 100, mug: 100 }));
-  const release10 = releaseWorkflows('1.0');
+  const release14 = releaseWorkflows('1.4');
   try {
     const taskQueue = uniqueId('containment-saga');
     const orders = createOrderClient(client, { taskQueue });
@@ -113,18 +113,18 @@ test('an order saga met by unpatched code waits, visible, and finishes once the 
     const handle = client.workflow.getHandle(workflowIdFor(orderId));
     const statusIs = async (s: string) => (await orders.getOrder(orderId).catch(() => undefined))?.status === s;
 
-    // Started on release 1.0, waiting for the payment provider's webhook.
+    // Started on release 1.4, waiting for the payment provider's webhook.
     await (
-      await worker(release10.workflowsPath)
+      await worker(release14.workflowsPath)
     ).runUntil(async () => {
       await orders.startOrder(anOrder({ orderId, payment: { methodToken: 'tok_async' } }));
-      await waitUntil(() => statusIs('AWAITING_PAYMENT'), { what: 'the saga to wait for the webhook on 1.0' });
+      await waitUntil(() => statusIs('AWAITING_PAYMENT'), { what: 'the saga to wait for the webhook on 1.4' });
     });
 
-    // A bad deploy: 1.1's fraud screening without its patch guard.
-    const unpatched = unpatchedRelease11();
+    // A bad deploy: release 1.6 (deprecatePatch('fraud-screening') removed) while 1.4 sagas are open.
+    const premature = prematureRelease16();
     await (
-      await worker(unpatched.workflowsPath).finally(() => unpatched.remove())
+      await worker(premature.workflowsPath).finally(() => premature.remove())
     ).runUntil(async () => {
       await orders.reportPaymentResult(orderId, { authorizationId: `auth-${orderId}`, approved: true });
       await waitUntil(
@@ -132,7 +132,7 @@ test('an order saga met by unpatched code waits, visible, and finishes once the 
           (await handle.fetchHistory()).events?.some(
             (e) => e.workflowTaskFailedEventAttributes?.cause === Cause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
           ),
-        { what: 'the unpatched code to fail the workflow task as nondeterministic' },
+        { what: 'the premature 1.6 code to fail the workflow task as nondeterministic' },
       );
       await waitUntil(async () => ((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) > 1, {
         what: 'the task to be retried',
@@ -142,24 +142,23 @@ test('an order saga met by unpatched code waits, visible, and finishes once the 
     assert.equal(stalled.status.name, 'RUNNING', 'the saga is not failed');
     assert.deepEqual(stalled.searchAttributes.SagaStatus, ['AWAITING_PAYMENT'], 'operators still find it where it stopped');
 
-    // The fix: the patched 1.1 build. The saga resumes on its old path and completes.
+    // The fix: the 1.5 build (the deprecated patch still called). The saga resumes and completes.
     await (
       await worker(sagaWorkflowsPath())
     ).runUntil(async () => {
       await waitUntil(() => statusIs('AWAITING_DISPATCH'), {
-        what: 'the saga to resume on the patched build',
+        what: 'the saga to resume on the 1.5 build',
         timeoutMs: 60_000,
       });
       assert.equal((await orders.confirmDispatch(orderId, { trackingNumber: 'TRK-FIXED' })).accepted, true);
       const outcome = await orders.orderOutcome(orderId);
       assert.equal(outcome.status, 'COMPLETED');
-      // It passed submission on 1.0, so it never screens; changes it reached live (release 1.2's
-      // point of no return at dispatch) it takes.
-      assert.ok(!outcome.progress.patches.includes('fraud-screening'), 'it passed submission on 1.0: no fraud screening');
-      assert.ok(!outcome.progress.steps.some((s) => s.name === 'screenOrder'));
+      // Screened once, on 1.4, before it waited.
+      assert.ok(outcome.progress.patches.includes('fraud-screening'));
+      assert.equal(outcome.progress.steps.filter((s) => s.name === 'screenOrder').length, 1);
     });
   } finally {
-    release10.remove();
+    release14.remove();
     await db.close();
     await store.drop();
   }

@@ -1,7 +1,8 @@
 // Invariant: the deploy gate ships a candidate whose code replays everything released and everything
-// open on the cluster, and blocks one that would strand sagas: the unpatched 1.1 change, committed
-// as a candidate, fails the corpus replay and the replay of a 1.0 saga open now, and the gate says
-// which build that saga runs on.
+// open on the cluster, and blocks one that would strand sagas: release 1.6 (the deprecated
+// fraud-screening call removed) committed as a candidate while 1.1 to 1.4 sagas may run fails the
+// registry check, the corpus replay and the replay of a 1.4 saga open now, and the gate says which
+// build that saga runs on.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { applyMutation } from '../../../versioning/mutation-check';
 import { generateMutations } from '../../../versioning/mutations';
 import { releaseWorkflows, repoRoot } from '../../../versioning/releases';
 import { bundleWorkflows } from '../../../versioning/replay';
-import { UNPATCHED_FRAUD_SCREENING } from '../../../versioning/variants';
+import { PREMATURE_PATCH_REMOVAL } from '../../../versioning/variants';
 import { createSagaWorker } from '../../../workers/saga-worker';
 import { sqliteDatabase } from '../../databases';
 import { temporalAddress, temporalNamespace } from '../../env';
@@ -27,15 +28,15 @@ import { anOrder, uniqueId } from '../workflows/harness';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
 
-/** A commit of HEAD with the unpatched 1.1 change: what a developer who forgot the patch would push. */
+/** A commit of HEAD with the patch call removed two releases early: what a developer who did not wait for drainage would push. */
 function unsafeCandidate(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'gate-unsafe-')), 'tree');
   git(repoRoot, 'worktree', 'add', '--detach', '--quiet', dir, 'HEAD');
   try {
-    const mutation = generateMutations().find((m) => m.id === UNPATCHED_FRAUD_SCREENING);
+    const mutation = generateMutations().find((m) => m.id === PREMATURE_PATCH_REMOVAL);
     assert.ok(mutation);
     applyMutation(dir, mutation);
-    git(dir, '-c', 'user.name=gate test', '-c', 'user.email=gate@test', 'commit', '-qam', 'fraud screening without its patch');
+    git(dir, '-c', 'user.name=gate test', '-c', 'user.email=gate@test', 'commit', '-qam', 'fraud-screening patch call removed');
     return git(dir, 'rev-parse', 'HEAD');
   } finally {
     git(repoRoot, 'worktree', 'remove', '--force', dir);
@@ -62,7 +63,7 @@ test('the gate ships a safe candidate and blocks one that would strand open and 
   await db.transaction((tx) => restock(tx, { beans: 100, mug: 100 }));
   const connection = await Connection.connect({ address: temporalAddress() });
   const native = await NativeConnection.connect({ address: temporalAddress() });
-  const release10 = releaseWorkflows('1.0');
+  const release14 = releaseWorkflows('1.4');
   const taskQueue = uniqueId('gate');
   const orders = createOrderClient(new Client({ connection, namespace: temporalNamespace() }), { taskQueue });
   const orderId = uniqueId('gate');
@@ -72,12 +73,12 @@ test('the gate ships a safe candidate and blocks one that would strand open and 
       connection: native,
       db,
       taskQueue,
-      workflowBundle: await bundleWorkflows(release10.workflowsPath),
+      workflowBundle: await bundleWorkflows(release14.workflowsPath),
     });
     await worker.runUntil(async () => {
       await orders.startOrder(anOrder({ orderId }));
       await waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === 'AWAITING_DISPATCH', {
-        what: 'a 1.0 saga waiting for dispatch',
+        what: 'a 1.4 saga waiting for dispatch',
         // Generous: the dev server is shared with other suites' sagas.
         timeoutMs: 180_000,
       });
@@ -93,7 +94,7 @@ test('the gate ships a safe candidate and blocks one that would strand open and 
     const unsafe = gate(unsafeCandidate(), query);
     assert.equal(unsafe.status, 3, unsafe.stdout + unsafe.stderr);
     // The registry still holds the patch the code no longer calls, and the corpus does not replay.
-    assert.match(unsafe.stdout, /block +patch registry .*no workflow code calls patched\('fraud-screening'\)/);
+    assert.match(unsafe.stdout, /block +patch registry .*no workflow code calls deprecatePatch\('fraud-screening'\)/);
     assert.match(unsafe.stdout, /block +replay corpus .*Nondeterminism error.*: \d+ failed/);
     assert.match(
       unsafe.stdout,
@@ -105,7 +106,7 @@ test('the gate ships a safe candidate and blocks one that would strand open and 
       .getHandle(`order-${orderId}`)
       .terminate('test over')
       .catch(() => undefined);
-    release10.remove();
+    release14.remove();
     await native.close();
     await connection.close();
     await db.close();

@@ -1,6 +1,6 @@
 // Invariant: before a deploy, operators can replay the sagas running NOW against the candidate
-// code: `npm run replay:live` passes for the patched release and names every running saga the
-// unpatched change could not resume.
+// code: `npx trapeze replay` passes for the current release (1.5) on a saga started on 1.4 and names
+// every running saga that release 1.6, the patch call removed too early, could not resume.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ import { sqliteDatabase } from '../../databases';
 import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { anOrder, uniqueId } from '../workflows/harness';
-import { unpatchedRelease11 } from '../../../versioning/variants';
+import { prematureRelease16 } from '../../../versioning/variants';
 
 test('replay:live checks running sagas against the candidate code', async () => {
   const store = sqliteDatabase();
@@ -26,7 +26,7 @@ test('replay:live checks running sagas against the candidate code', async () => 
   await db.transaction((tx) => restock(tx, { beans: 100, mug: 100 }));
   const connection = await Connection.connect({ address: temporalAddress() });
   const native = await NativeConnection.connect({ address: temporalAddress() });
-  const release10 = releaseWorkflows('1.0');
+  const release14 = releaseWorkflows('1.4');
   const taskQueue = uniqueId('live-replay');
   const orders = createOrderClient(new Client({ connection, namespace: temporalNamespace() }), { taskQueue });
   const orderId = uniqueId('live');
@@ -36,12 +36,12 @@ test('replay:live checks running sagas against the candidate code', async () => 
       connection: native,
       db,
       taskQueue,
-      workflowBundle: await bundleWorkflows(release10.workflowsPath),
+      workflowBundle: await bundleWorkflows(release14.workflowsPath),
     });
     await worker.runUntil(async () => {
       await orders.startOrder(anOrder({ orderId }));
       await waitUntil(async () => (await orders.getOrder(orderId).catch(() => undefined))?.status === 'AWAITING_DISPATCH', {
-        what: 'a 1.0 saga waiting for dispatch',
+        what: 'a 1.4 saga waiting for dispatch',
         // Generous: the dev server is shared with other suites' sagas.
         timeoutMs: 180_000,
       });
@@ -56,28 +56,31 @@ test('replay:live checks running sagas against the candidate code', async () => 
           encoding: 'utf8',
         },
       );
-    const patched = replay();
-    assert.equal(patched.status, 0, patched.stdout + patched.stderr);
-    assert.match(patched.stdout, /replayed 1 saga\(s\) against this checkout: 0 would not resume/);
+    const current = replay();
+    assert.equal(current.status, 0, current.stdout + current.stderr);
+    assert.match(current.stdout, /replayed 1 saga\(s\) against this checkout: 0 would not resume/);
 
-    const variant = unpatchedRelease11();
-    const unpatched = (() => {
+    const variant = prematureRelease16();
+    const premature = (() => {
       try {
         return replay('--workflows', variant.workflowsPath);
       } finally {
         variant.remove();
       }
     })();
-    assert.equal(unpatched.status, 3, unpatched.stdout + unpatched.stderr);
-    assert.match(unpatched.stdout, new RegExp(`order-${orderId}: .*activity command 'screenOrder'`));
-    assert.match(unpatched.stdout, /1 would not resume/);
+    assert.equal(premature.status, 3, premature.stdout + premature.stderr);
+    assert.match(
+      premature.stdout,
+      new RegExp(`order-${orderId}: .*Non-deprecated patch marker encountered for change fraud-screening`),
+    );
+    assert.match(premature.stdout, /1 would not resume/);
   } finally {
     // No worker serves it any more: end it so it does not linger on a reused server.
     await new Client({ connection, namespace: temporalNamespace() }).workflow
       .getHandle(`order-${orderId}`)
       .terminate('test over')
       .catch(() => undefined);
-    release10.remove();
+    release14.remove();
     await native.close();
     await connection.close();
     await db.close();

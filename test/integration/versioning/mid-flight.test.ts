@@ -1,8 +1,9 @@
-// Invariant: a deployment never breaks a saga already running. Sagas started by release 1.0's
-// workflow code and waiting (for dispatch, for the payment webhook) finish on their old path once
-// release 1.1 (fraud screening behind patched('fraud-screening')) serves them, while new sagas take
-// the fraud screening path. AUTO_UPGRADE sagas move to the 1.1 build and rely on the patch; PINNED
-// sagas stay on the 1.0 build until they finish, and the 1.0 build drains.
+// Invariant: a deployment never breaks a saga already running. Sagas started by release 1.4's
+// workflow code (screened behind patched('fraud-screening'), whose marker is not deprecated) and
+// waiting (for dispatch, for the payment webhook) finish once release 1.5 (deprecatePatch, screening
+// unconditional) serves them, without being screened again, while new sagas are screened and record
+// a deprecated marker, which release 1.6 can replay without the call. AUTO_UPGRADE sagas move to the
+// 1.5 build; PINNED sagas stay on the 1.4 build until they finish, and the 1.4 build drains.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
@@ -31,9 +32,9 @@ let db: Database;
 let connection: Connection;
 let native: NativeConnection;
 let client: Client;
-let release10: ScratchRepo;
-let bundle10: { code: string };
-let bundle11: { code: string };
+let release14: ScratchRepo;
+let bundle14: { code: string };
+let bundle15: { code: string };
 
 before(async () => {
   store = sqliteDatabase();
@@ -43,14 +44,14 @@ before(async () => {
   connection = await Connection.connect({ address: temporalAddress() });
   native = await NativeConnection.connect({ address: temporalAddress() });
   client = new Client({ connection, namespace: temporalNamespace() });
-  // Release 1.0 exactly as committed, materialised from git; 1.1 is the working tree.
-  release10 = releaseWorkflows('1.0');
-  bundle10 = await bundleWorkflows(release10.workflowsPath);
-  bundle11 = await bundleWorkflows(sagaWorkflowsPath());
+  // Release 1.4 exactly as committed, materialised from git; 1.5 is the working tree.
+  release14 = releaseWorkflows('1.4');
+  bundle14 = await bundleWorkflows(release14.workflowsPath);
+  bundle15 = await bundleWorkflows(sagaWorkflowsPath());
 });
 
 after(async () => {
-  release10.remove();
+  release14.remove();
   await native.close();
   await connection.close();
   await db.close();
@@ -60,7 +61,7 @@ after(async () => {
 interface Deployment {
   rollout: Rollout;
   orders: OrderClient;
-  start(build: '1.0' | '1.1'): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  start(build: '1.4' | '1.5'): Promise<{ worker: Worker; stop(): Promise<void> }>;
 }
 
 function deployment(behavior: SagaVersioningBehavior): Deployment {
@@ -76,7 +77,7 @@ function deployment(behavior: SagaVersioningBehavior): Deployment {
         connection: native,
         db,
         taskQueue,
-        workflowBundle: build === '1.0' ? bundle10 : bundle11,
+        workflowBundle: build === '1.4' ? bundle14 : bundle15,
         workerDeploymentOptions: {
           useWorkerVersioning: true,
           version: { deploymentName, buildId: build },
@@ -115,48 +116,59 @@ async function finish(orders: OrderClient, orderId: string): Promise<string> {
   return (await orders.orderOutcome(orderId)).status;
 }
 
-/** The old path: no fraud screening, no fraud-screening marker (later changes it reached live, it takes). */
-async function tookOldPath(orders: OrderClient, orderId: string) {
+/** Screened after submission, before any money was held, and once only. */
+async function screenedOnce(orders: OrderClient, orderId: string) {
   const events = await eventsOf(db, orderId);
-  assert.ok(!events.includes('FraudScreened'), `${orderId} was not screened: ${events.join(', ')}`);
-  assert.ok(!(await orders.getOrder(orderId)).patches.includes('fraud-screening'));
-  assert.equal(events.at(-1), 'OrderCompleted');
-}
-
-/** The new path: screened after submission, before any money was held. */
-async function tookFraudPath(orders: OrderClient, orderId: string) {
-  const events = await eventsOf(db, orderId);
-  assert.deepEqual(events.slice(0, 3), ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorized']);
+  assert.deepEqual(
+    events.slice(0, 3),
+    ['OrderSubmitted', 'FraudScreened', 'PaymentAuthorized'],
+    `${orderId}: ${events.join(', ')}`,
+  );
+  assert.equal(events.filter((e) => e === 'FraudScreened').length, 1, `${orderId} screened once`);
   assert.ok((await orders.getOrder(orderId)).patches.includes('fraud-screening'));
 }
 
-test('AUTO_UPGRADE: sagas waiting on 1.0 finish on their old path under 1.1; new sagas are screened', async () => {
+/** Whether the saga's fraud-screening marker is deprecated: patched() (1.4) wrote false, deprecatePatch() (1.5) true. */
+async function markerDeprecated(orderId: string): Promise<boolean | undefined> {
+  const history = await client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
+  for (const event of history.events ?? []) {
+    const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+    if (!data) continue;
+    const marker = JSON.parse(Buffer.from(data).toString('utf8')) as { id: string; deprecated: boolean };
+    if (marker.id === 'fraud-screening') return marker.deprecated;
+  }
+  return undefined;
+}
+
+test('AUTO_UPGRADE: sagas waiting on 1.4 finish under 1.5 without a second screening; new sagas are screened', async () => {
   const d = deployment('AUTO_UPGRADE');
-  const v10 = await d.start('1.0');
+  const v14 = await d.start('1.4');
   const atDispatch = [uniqueId('mf-auto-dispatch'), uniqueId('mf-auto-dispatch')];
   const atPayment = uniqueId('mf-auto-payment');
   for (const orderId of atDispatch) await d.orders.startOrder(anOrder({ orderId }));
   await d.orders.startOrder(anOrder({ orderId: atPayment, payment: { methodToken: 'tok_async' } }));
   for (const orderId of atDispatch) await status(d.orders, orderId, 'AWAITING_DISPATCH');
   await status(d.orders, atPayment, 'AWAITING_PAYMENT');
-  await v10.stop();
+  await v14.stop();
 
-  const v11 = await d.start('1.1');
+  const v15 = await d.start('1.5');
   try {
     for (const orderId of atDispatch) {
       assert.equal(await finish(d.orders, orderId), 'COMPLETED');
-      await tookOldPath(d.orders, orderId);
-      assert.equal(await buildOf(orderId), '1.1', 'the saga moved to the new build');
+      await screenedOnce(d.orders, orderId);
+      assert.equal(await markerDeprecated(orderId), false, 'the marker 1.4 wrote');
+      assert.equal(await buildOf(orderId), '1.5', 'the saga moved to the new build');
     }
     await d.orders.reportPaymentResult(atPayment, { authorizationId: `auth-${atPayment}`, approved: true });
     await status(d.orders, atPayment, 'AWAITING_DISPATCH');
     assert.equal(await finish(d.orders, atPayment), 'COMPLETED');
-    await tookOldPath(d.orders, atPayment);
+    await screenedOnce(d.orders, atPayment);
 
     const fresh = uniqueId('mf-auto-new');
     await d.orders.startOrder(anOrder({ orderId: fresh }));
     await status(d.orders, fresh, 'AWAITING_DISPATCH');
-    await tookFraudPath(d.orders, fresh);
+    await screenedOnce(d.orders, fresh);
+    assert.equal(await markerDeprecated(fresh), true, '1.5 writes a deprecated marker, which 1.6 replays without the call');
     assert.equal(await finish(d.orders, fresh), 'COMPLETED');
 
     const fraud = uniqueId('mf-auto-fraud');
@@ -165,55 +177,55 @@ test('AUTO_UPGRADE: sagas waiting on 1.0 finish on their old path under 1.1; new
     assert.equal(rejected.status, 'REJECTED');
     assert.deepEqual(await eventsOf(db, fraud), ['OrderSubmitted', 'FraudScreened', 'OrderCancelled']);
   } finally {
-    await v11.stop();
+    await v15.stop();
   }
 });
 
-test('PINNED: sagas started on 1.0 stay on the 1.0 build until they finish; new sagas go to 1.1', async () => {
+test('PINNED: sagas started on 1.4 stay on the 1.4 build until they finish; new sagas go to 1.5', async () => {
   const d = deployment('PINNED');
-  const v10 = await d.start('1.0');
+  const v14 = await d.start('1.4');
   const old = [uniqueId('mf-pinned-old'), uniqueId('mf-pinned-old')];
   for (const orderId of old) await d.orders.startOrder(anOrder({ orderId }));
   for (const orderId of old) await status(d.orders, orderId, 'AWAITING_DISPATCH');
   const since = new Date(Date.now() - 60_000);
 
-  const v11 = await d.start('1.1');
+  const v15 = await d.start('1.5');
   try {
     const fresh = uniqueId('mf-pinned-new');
     await d.orders.startOrder(anOrder({ orderId: fresh }));
     await status(d.orders, fresh, 'AWAITING_DISPATCH');
-    assert.equal(await buildOf(fresh), '1.1');
-    await tookFraudPath(d.orders, fresh);
-    for (const orderId of old) assert.equal(await buildOf(orderId), '1.0', 'pinned to the build it started on');
+    assert.equal(await buildOf(fresh), '1.5');
+    await screenedOnce(d.orders, fresh);
+    for (const orderId of old) assert.equal(await buildOf(orderId), '1.4', 'pinned to the build it started on');
 
     const view = await d.rollout.status();
-    assert.equal(view.current, '1.1');
-    assert.equal(view.versions.find((v) => v.buildId === '1.0')?.openSagas, 2, 'the old build still has work: keep its workers');
+    assert.equal(view.current, '1.5');
+    assert.equal(view.versions.find((v) => v.buildId === '1.4')?.openSagas, 2, 'the old build still has work: keep its workers');
 
-    // The 1.0 workers stay up while the build drains: the pinned sagas finish there, on the old path.
+    // The 1.4 workers stay up while the build drains: the pinned sagas finish there.
     for (const orderId of old) {
       assert.equal(await finish(d.orders, orderId), 'COMPLETED');
-      await tookOldPath(d.orders, orderId);
-      assert.equal(await buildOf(orderId), '1.0');
+      await screenedOnce(d.orders, orderId);
+      assert.equal(await buildOf(orderId), '1.4');
     }
     assert.equal(await finish(d.orders, fresh), 'COMPLETED');
-    await waitUntil(async () => (await d.rollout.status()).versions.find((v) => v.buildId === '1.0')?.openSagas === 0, {
-      what: 'the 1.0 build to have no open sagas left',
+    await waitUntil(async () => (await d.rollout.status()).versions.find((v) => v.buildId === '1.4')?.openSagas === 0, {
+      what: 'the 1.4 build to have no open sagas left',
     });
 
-    // The canary numbers come from the same visibility records: two completed on 1.0, one on 1.1.
+    // The canary numbers come from the same visibility records: two completed on 1.4, one on 1.5.
     const common = { deploymentName: d.rollout.deploymentName, workflowType: 'orderFulfillment', since, stuckAfterMs: 3_600_000 };
-    await waitUntil(async () => (await buildOutcomes(client, { ...common, buildId: '1.0' })).completed === 2, {
-      what: 'visibility of 1.0 outcomes',
+    await waitUntil(async () => (await buildOutcomes(client, { ...common, buildId: '1.4' })).completed === 2, {
+      what: 'visibility of 1.4 outcomes',
     });
-    const canary = await buildOutcomes(client, { ...common, buildId: '1.1' });
+    const canary = await buildOutcomes(client, { ...common, buildId: '1.5' });
     assert.equal(canary.completed, 1);
     assert.equal(canary.failed + canary.stuck + canary.running, 0);
 
     // The operator's command over the same data: one closed saga on the canary is too few to promote.
     const cli = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'cli/trapeze.ts', 'canary', '--baseline', '1.0', '--canary', '1.1', '--since', '10'],
+      ['--import', 'tsx', 'cli/trapeze.ts', 'canary', '--baseline', '1.4', '--canary', '1.5', '--since', '10'],
       {
         cwd: repoRoot,
         env: {
@@ -226,10 +238,10 @@ test('PINNED: sagas started on 1.0 stay on the 1.0 build until they finish; new 
       },
     );
     assert.equal(cli.status, 2, cli.stderr);
-    assert.match(cli.stdout, /only 1 closed sagas on 1\.1/);
+    assert.match(cli.stdout, /only 1 closed sagas on 1\.5/);
     assert.match(cli.stdout, /verdict: hold$/m);
   } finally {
-    await v11.stop();
-    await v10.stop();
+    await v15.stop();
+    await v14.stop();
   }
 });

@@ -1,59 +1,92 @@
 // Invariant: the patch lifecycle retires exactly the corpus folders whose sagas the next release
-// could not resume. Deprecating `fraud-screening` (deprecatePatch, new branch only) strands every
-// saga that passed submission without the marker: release 1.0's folder must be retired (its sagas
-// drained) first, while 1.1's histories still replay. Removing the call strands every saga that
-// carries the non-deprecated marker patched() wrote: the folders of 1.1 and every release since
-// that still called patched('fraud-screening') must be retired before that. Runs that continued an
-// earlier run as new carry the path in their input and replay at every step: they retire nothing.
+// could not resume, and every folder still in the corpus replays. Release 1.5 deprecated
+// `fraud-screening` (deprecatePatch, new branch only): it strands every saga that passed submission
+// without the marker, so release 1.0's folder was retired (versioning/histories/retired/), while
+// the 1.1 to 1.4 histories, whose marker patched() wrote, and 1.5's own still replay. Release 1.6
+// (the call removed, generated from the current code) strands every first run that carries the
+// non-deprecated marker: the folders of 1.1 to 1.4 must be retired before it ships, 1.5's stay.
+// Runs that continued an earlier run as new carry the path in their input and replay at every
+// step: they retire nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bundleWorkflows, corpus, loadHistory, replayCorpus, type CorpusEntry } from '../../../versioning/replay';
-import { patchLifecycleVariant } from '../../../versioning/variants';
+import {
+  bundleWorkflows,
+  corpus,
+  loadHistory,
+  replayCorpus,
+  retiredRoot,
+  sagaWorkflowsPath,
+  type CorpusEntry,
+  type ReplayOutcome,
+} from '../../../versioning/replay';
+import { prematureRelease16 } from '../../../versioning/variants';
 
 const entries = corpus();
-const releasesWithMarker = [...new Set(entries.map((e) => e.release))].filter((r) => r !== '1.0');
+const retired = corpus(retiredRoot);
+const releases = (list: CorpusEntry[]) => [...new Set(list.map((e) => e.release))];
+/** The releases that called patched('fraud-screening'): their histories carry a non-deprecated marker. */
+const patchedReleases = ['1.1', '1.2', '1.3', '1.4'];
 
 /**
  * The run met the patch point: it got past submission (a saga whose submission failed never reached
  * it) and is a saga's first run. A run that continued an earlier one reads the path that run took
  * from its input and calls neither patched() nor deprecatePatch(), so it replays at every step.
  */
-const passedPatchPoint = (e: CorpusEntry) =>
-  !loadHistory(e.file).events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId &&
-  (loadHistory(e.file).events ?? []).some((ev) => {
-    const type = ev.activityTaskScheduledEventAttributes?.activityType?.name;
-    return type !== undefined && type !== 'submitOrder' && type !== 'cancelOrder';
-  });
-const names = (list: { entry: CorpusEntry }[]) => list.map((o) => o.entry.scenario).sort();
+const passedPatchPoint = (e: CorpusEntry) => {
+  const events = loadHistory(e.file).events ?? [];
+  return (
+    !events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId &&
+    events.some((ev) => {
+      const type = ev.activityTaskScheduledEventAttributes?.activityType?.name;
+      return type !== undefined && type !== 'submitOrder' && type !== 'cancelOrder';
+    })
+  );
+};
+const names = (list: { entry: CorpusEntry }[]) => list.map((o) => `${o.entry.release}/${o.entry.scenario}`).sort();
 
-async function failing(phase: 'deprecated' | 'removed') {
-  const variant = patchLifecycleVariant('fraud-screening', phase);
-  const bundle = await bundleWorkflows(variant.workflowsPath).finally(() => variant.remove());
-  const outcomes = await replayCorpus(bundle, entries);
-  const byRelease = (r: string) => outcomes.filter((o) => o.entry.release === r);
+async function replayAll(workflowsPath: string) {
+  const outcomes = await replayCorpus(await bundleWorkflows(workflowsPath), [...entries, ...retired]);
+  const of = (rs: string[]) => outcomes.filter((o) => rs.includes(o.entry.release));
   return {
-    failed: (r: string) => byRelease(r).filter((o) => o.error),
-    all: byRelease,
+    failed: (rs: string[]) => of(rs).filter((o) => o.error),
+    shouldFail: (rs: string[]) => of(rs).filter((o) => passedPatchPoint(o.entry)),
+    of,
   };
 }
+const errors = (list: ReplayOutcome[]) => list.map((o) => o.error);
 
-test('deprecating the patch requires the 1.0 folder retired; 1.1 histories still replay', async () => {
-  const r = await failing('deprecated');
-  assert.deepEqual(names(r.failed('1.0')), names(r.all('1.0').filter((o) => passedPatchPoint(o.entry))));
-  assert.ok(r.failed('1.0').length > 0);
-  for (const release of releasesWithMarker)
-    assert.deepEqual(
-      r.failed(release).map((o) => o.error),
-      [],
-      `${release} histories carry the marker deprecatePatch accepts`,
-    );
+test('the corpus holds 1.1 to 1.5, 1.0 is retired', () => {
+  assert.deepEqual(releases(entries), [...patchedReleases, '1.5']);
+  assert.deepEqual(releases(retired), ['1.0']);
 });
 
-test('removing the patch call requires the 1.1 and later folders retired too: their markers are not deprecated', async () => {
-  const r = await failing('removed');
-  assert.deepEqual(names(r.failed('1.0')), names(r.all('1.0').filter((o) => passedPatchPoint(o.entry))));
-  for (const release of releasesWithMarker)
-    assert.deepEqual(names(r.failed(release)), names(r.all(release).filter((o) => passedPatchPoint(o.entry))), release);
-  const failed11 = r.failed('1.1');
-  assert.ok(failed11.some((o) => /Non-deprecated patch marker encountered for change fraud-screening/.test(o.error ?? '')));
+test('release 1.5 replays every history in the corpus and fails exactly the retired 1.0 sagas past submission', async () => {
+  const r = await replayAll(sagaWorkflowsPath());
+  assert.deepEqual(errors(r.failed(releases(entries))), [], 'every history still in the corpus replays on 1.5');
+  const failed = r.failed(['1.0']);
+  assert.ok(failed.length > 0);
+  assert.deepEqual(names(failed), names(r.shouldFail(['1.0'])), 'why 1.0 had to be retired');
+  // A 1.0 saga waiting for dispatch authorized its payment where 1.5 screens the order: named to the event.
+  const open = failed.find((o) => o.entry.scenario === 'open-awaiting-dispatch');
+  assert.ok(open?.error);
+  assert.match(open.error, /^versioning\/histories\/retired\/1\.0\/open-awaiting-dispatch\.json: DeterminismViolationError/);
+  assert.match(open.error, /at event \d+ \(ActivityTaskScheduled authorizePayment\)/);
+  assert.match(open.error, /does not match activity type of activity command 'screenOrder'/);
+});
+
+test('release 1.6 (the call removed) requires 1.1 to 1.4 retired; 1.5 histories carry the deprecated marker and stay', async () => {
+  const variant = prematureRelease16();
+  const r = await replayAll(variant.workflowsPath).finally(() => variant.remove());
+  for (const release of patchedReleases) {
+    assert.ok(r.failed([release]).length > 0, release);
+    assert.deepEqual(names(r.failed([release])), names(r.shouldFail([release])), release);
+  }
+  assert.ok(
+    r.failed(['1.1']).some((o) => /Non-deprecated patch marker encountered for change fraud-screening/.test(o.error ?? '')),
+  );
+  assert.ok(r.of(['1.5']).length > 0);
+  assert.deepEqual(errors(r.failed(['1.5'])), [], '1.5 histories replay without the call');
+  // Runs that continued as new past the patch point are among those that must replay (exactly the
+  // first runs failed above): they retire nothing.
+  assert.ok(r.of(['1.2']).some((o) => o.entry.scenario.startsWith('continued-as-new') && !passedPatchPoint(o.entry)));
 });

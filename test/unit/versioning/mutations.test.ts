@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateMutations } from '../../../versioning/mutations';
 import { repoRoot, scratchRepo } from '../../../versioning/releases';
-import { UNPATCHED_FRAUD_SCREENING } from '../../../versioning/variants';
+import { PREMATURE_PATCH_REMOVAL } from '../../../versioning/variants';
 
 const mutations = generateMutations();
 
@@ -37,7 +37,7 @@ test('every kind of command site in the saga yields its operators', () => {
       `"${operator}" is generated (got ${ids.length} mutations)`,
     );
   assert.ok(ids.includes('delete activity submitOrder'));
-  assert.ok(ids.includes(UNPATCHED_FRAUD_SCREENING), 'the unpatched 1.1 variant has a stable id');
+  assert.ok(ids.includes(PREMATURE_PATCH_REMOVAL), 'the premature 1.6 variant has a stable id');
 });
 
 test('each mutation is a real edit of the current code, and ids are unique', () => {

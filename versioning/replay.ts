@@ -1,15 +1,22 @@
 import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared';
+import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflows as bundleWorkerCode } from '../platform/deployment';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Script, type RunningScriptOptions } from 'node:vm';
 import { basename, join, relative } from 'node:path';
-import { dataConverter } from '../platform/codec/data-converter';
-import type { Keyring } from '../platform/codec/keyring';
-import { PayloadEnvironment } from '../platform/codec/settings';
 import { sagaSinks } from '../workers/saga-metrics';
+import {
+  replayFiles,
+  replayQueue,
+  sinkNames,
+  startReplayThread,
+  withoutStackTraceHooks,
+  withoutWatchdogThreads,
+  type ReplayResult,
+  type ReplayThread,
+} from './replay-thread';
+
+export { withoutStackTraceHooks, withoutWatchdogThreads };
 
 /** The sinks every saga bundle calls (no-ops here: a replay drops their calls). */
 export { sagaSinks };
@@ -80,93 +87,64 @@ export async function bundleWorkflows(workflowsPath: string): Promise<WorkflowBu
   return bundleWorkerCode(workflowsPath);
 }
 
-/**
- * Replay workers run workflow code on this thread (the SDK's debug mode), where the SDK installs a
- * promise hook that captures and source-maps a stack trace for every promise the saga creates, so
- * that a running workflow can answer the `__stack_trace` query. Nobody queries a replay, and the hook
- * was a third of the corpus replay's CPU time (profiled: 5.7 s → 3.9 s CPU for 103 histories).
- * Installing the SDK's handlers and uninstalling them again, marked installed, keeps the SDK from
- * installing them for the replay workers of this process; replay results do not depend on them (a
- * nondeterminism error is core's message, not a stack). Real workers run their workflows in worker
- * threads with their own hooks, untouched by this.
- */
-export function withoutStackTraceHooks(): void {
-  if (globalHandlers.installed) return;
-  globalHandlers.install();
-  globalHandlers.uninstall();
-  globalHandlers.installed = true;
-}
+/** One replay thread per core beside this one, at most one more (the corpus is small). */
+export const defaultReplayThreads = () => Math.max(0, Math.min(2, availableParallelism()) - 1);
+
+/** Threads to replay a corpus with, started early so that they load while the saga is bundled. */
+export const startReplayThreads = (count = defaultReplayThreads()): ReplayThread[] =>
+  Array.from({ length: count }, (_, i) => startReplayThread(`corpus-${i + 1}`));
 
 /**
- * Replay workers call into the sandbox with the debug mode's execution timeout, 2^32-1 ms (49 days:
- * none), and Node starts a watchdog thread for every `runInContext` given any timeout: thousands of
- * calls per corpus, 0.7 s of its 3 s (measured). Dropping that one value from the options makes no
- * difference but the cost; a real worker's timeout (5 s, in its worker threads) is left as it is.
- */
-const debugModeTimeoutMs = 4_294_967_295;
-let watchdogsDropped = false;
-export function withoutWatchdogThreads(): void {
-  if (watchdogsDropped) return;
-  watchdogsDropped = true;
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the script as `this`
-  const run = Script.prototype.runInContext;
-  Script.prototype.runInContext = function (
-    this: Script,
-    context: Parameters<Script['runInContext']>[0],
-    options?: RunningScriptOptions,
-  ): unknown {
-    return run.call(this, context, options?.timeout === debugModeTimeoutMs ? { ...options, timeout: undefined } : options);
-  };
-}
-
-/**
- * Replays every entry against one bundle of workflow code. The bundle is built once; the histories
- * are dealt round-robin to `workers` replay workers running side by side (one per core by default).
- * Each history gets its own workflow id (release and scenario), so runs of one saga (a run and the
- * run it continued as new) are replayed as distinct workflows in one worker's cache.
- * A history exported from a server that encrypts payloads replays with PAYLOAD_KEYS set; plain ones need no key.
+ * Replays every entry against one bundle of workflow code, built once. This thread and `threads`
+ * worker threads (by default one per further core) each run one replay worker and take the next
+ * history from one shared queue, parsing it themselves: workflow code runs on the thread of its
+ * replay worker, so only threads put several cores to work (two replay workers in one thread kept
+ * one core busy: CPU time equal to wall time). Each history gets its own workflow id (release and
+ * scenario), so runs of one saga (a run and the run it continued as new) are replayed as distinct
+ * workflows. The threads are used once and stopped. A history exported from a server that encrypts
+ * payloads replays with PAYLOAD_KEYS set (each thread reads it); plain ones need no key.
  */
 export async function replayCorpus(
   workflowBundle: WorkflowBundle,
   entries: CorpusEntry[],
   repoRoot = join(__dirname, '..'),
-  keyring: Keyring | undefined = PayloadEnvironment.parse(process.env).PAYLOAD_KEYS,
-  workers = Math.max(1, Math.min(2, availableParallelism())),
+  threads: ReplayThread[] = startReplayThreads(),
 ): Promise<ReplayOutcome[]> {
   const byId = new Map<string, CorpusEntry>(entries.map((entry) => [`replay-${entry.release}-${entry.scenario}`, entry]));
-  const ids = [...byId].map(([workflowId, entry]) => ({ workflowId, file: entry.file }));
-  const outcomes = new Map<CorpusEntry, ReplayOutcome>();
-  const converter = dataConverter(keyring);
-  withoutStackTraceHooks();
-  withoutWatchdogThreads();
-  // Each history is read when its worker asks for it: parsing overlaps the other worker's replay.
-  function* share(w: number) {
-    for (const [i, { workflowId, file }] of ids.entries())
-      if (i % workers === w) yield { workflowId, history: loadHistory(file) };
-  }
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      for await (const result of Worker.runReplayHistories(
-        { workflowBundle, replayName: `corpus-${w}`, dataConverter: converter, sinks: sagaSinks() },
-        share(w),
-      )) {
-        const entry = byId.get(result.workflowId);
-        if (!entry) throw new Error(`replay returned an unknown workflow id ${result.workflowId}`);
-        outcomes.set(entry, result.error ? { entry, error: describe(entry, result.error, repoRoot) } : { entry });
-      }
-    }),
+  // Largest first: the long replays start early and the short ones even out the end.
+  const queue = replayQueue(
+    [...byId]
+      .map(([workflowId, entry]) => ({ workflowId, file: entry.file, size: statSync(entry.file).size }))
+      .sort((a, b) => b.size - a.size)
+      .map(({ workflowId, file }) => ({ workflowId, file })),
   );
+  const outcomes = new Map<CorpusEntry, ReplayOutcome>();
+  const record = (result: ReplayResult) => {
+    const entry = byId.get(result.workflowId);
+    if (!entry) throw new Error(`replay returned an unknown workflow id ${result.workflowId}`);
+    outcomes.set(entry, result.error ? { entry, error: describe(entry, result.error, repoRoot) } : { entry });
+  };
+  try {
+    await Promise.all([
+      (async () => {
+        for await (const result of replayFiles(workflowBundle, queue, 'corpus-0', sagaSinks())) record(result);
+      })(),
+      ...threads.map(async (thread) => (await thread.replay(workflowBundle, queue, sinkNames(sagaSinks()))).forEach(record)),
+    ]);
+  } finally {
+    await Promise.all(threads.map((t) => t.stop()));
+  }
   return entries.flatMap((e) => outcomes.get(e) ?? []);
 }
 
-function describe(entry: CorpusEntry, error: Error, repoRoot: string): string {
+function describe(entry: CorpusEntry, error: { name: string; message: string }, repoRoot: string): string {
   // Core wraps the useful line ("[TMPRL1100] Nondeterminism error: … HistoryEvent(id: 9, …)") in a
   // debug dump of the failure; lift it out so the report names the event in one line.
   const core = coreMessage(error);
   return `${relative(repoRoot, entry.file)}: ${error.name}${eventOf(entry, core)}: ${core}`;
 }
 
-export function coreMessage(error: Error): string {
+export function coreMessage(error: { message: string }): string {
   return /message: "((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1] ?? error.message;
 }
 
@@ -192,11 +170,13 @@ export const sagaWorkflowsPath = (repoRoot = join(__dirname, '..')) => require.r
 async function main(): Promise<number> {
   const entries = corpus();
   let began = Date.now();
+  // The replay threads load the SDK while this thread bundles the saga.
+  const threads = startReplayThreads();
   const bundle = await bundleWorkflows(sagaWorkflowsPath());
   const bundling = (Date.now() - began) / 1000;
   began = Date.now();
   const cpu = process.cpuUsage();
-  const outcomes = await replayCorpus(bundle, entries);
+  const outcomes = await replayCorpus(bundle, entries, undefined, threads);
   const seconds = (Date.now() - began) / 1000;
   const { user, system } = process.cpuUsage(cpu);
   const failed = outcomes.filter((o) => o.error);

@@ -131,7 +131,9 @@ export interface ReplayThread {
 
 export function startReplayThread(name: string): ReplayThread {
   // Run under tsx (every entry point of this repository is): the thread must load TypeScript too.
-  const boot = `${__filename.endsWith('.ts') ? "require('tsx/cjs');" : ''} require(${JSON.stringify(__filename)});`;
+  // Resolved here: an eval'd thread resolves from the working directory, which need not be this checkout.
+  const tsx = __filename.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
+  const boot = `${tsx} require(${JSON.stringify(__filename)});`;
   const thread = new Thread(boot, { eval: true, workerData: { name } });
   const failed = new Promise<never>((_, reject) => {
     thread.once('error', reject);

@@ -18,6 +18,8 @@ export const releaseCommits: Record<string, string> = {
   '1.2': '5d64c45fed618a9ceb59da4227a9415ffeec0ed9',
   // Every compensating saga runs every undo (undo-all-when-compensating); histories in versioning/histories/1.4/.
   '1.4': 'fb71d0bb59158342284480868410179d423558ac',
+  // fraud-screening deprecated (deprecatePatch, every saga screens), 1.0 retired; histories in versioning/histories/1.5/.
+  '1.5': '35448002039b71fbb92d9149c5214d9152fb2e91',
 };
 
 export const repoRoot = join(__dirname, '..');

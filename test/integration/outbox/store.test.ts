@@ -10,6 +10,7 @@ import type { NewEvent } from '../../../events/envelope';
 import { appendEvent } from '../../../outbox/append';
 import type { Database } from '../../../platform/database';
 import { migrate, outboxMigrations } from '../../../platform/migrations';
+import { claimScriptOnPostgres } from '../../../outbox/postgres-store';
 import { openOutboxStore, type OutboxStore } from '../../../outbox/store';
 import { bothStores, type TestDatabase } from '../../databases';
 import { postgresUrl } from '../../env';
@@ -23,6 +24,15 @@ const event = (orderId: string, type: string, context: NewEvent['context'] = 'or
   correlationId: `order-${orderId}`,
   data,
 });
+
+/** The part of an EXPLAIN (FORMAT JSON) node the plan test reads. */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops'?: number;
+  Plans?: PlanNode[];
+}
 
 // Each relay's latest claim token, so that a test reads as relays claiming and marking.
 const tokens = new Map<string, string>();
@@ -555,6 +565,50 @@ for (const { kind, create } of bothStores) {
           again.map((r) => r.seq),
         );
         await drain();
+      });
+
+      test('a claim reads the head of a backlog, not all of it, whatever the statistics say', async () => {
+        // A Kafka outage builds a backlog the last analyze never saw: the planner then expected a
+        // handful of unsent rows, read every one of them (bitmap scan) and sorted them for each
+        // claim, so a drain cost O(backlog) per batch. Statistics taken with nothing unsent, then a
+        // backlog: the claim's candidate scan must stop at its limit.
+        await db.run('ANALYZE outbox');
+        await db.transaction(async (tx) => {
+          for (let i = 0; i < 3_000; i++) await appendEvent(tx, event(randomUUID(), 'Backlog'));
+        });
+        const script = claimScriptOnPostgres({
+          token: 'plan/1',
+          relayId: 'plan',
+          limit: 100,
+          maxBytes: 1 << 20,
+          leaseMs: 60_000,
+          paused: [],
+        });
+        const statements = script.split(/;\n/);
+        const client = new Client({ connectionString: testDb.url });
+        await client.connect();
+        try {
+          await client.query('BEGIN');
+          for (const statement of statements.slice(0, -1)) await client.query(statement);
+          const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+            `EXPLAIN (ANALYZE, FORMAT JSON) ${statements[statements.length - 1]}`,
+          );
+          await client.query('ROLLBACK');
+          const scans = (node: PlanNode): { scan: string; rows: number }[] => [
+            ...(node['Relation Name'] === 'outbox'
+              ? [{ scan: node['Node Type'], rows: node['Actual Rows'] * (node['Actual Loops'] ?? 1) }]
+              : []),
+            ...(node.Plans ?? []).flatMap(scans),
+          ];
+          const outboxScans = scans(rows[0]!['QUERY PLAN'][0].Plan);
+          assert.ok(
+            outboxScans.every((s) => s.rows <= 100),
+            `outbox rows read per scan: ${outboxScans.map((s) => `${s.scan} ${s.rows}`).join(', ')} (limit 100)`,
+          );
+        } finally {
+          await client.end();
+          await drain(); // the next tests start from an empty queue, even when this one fails
+        }
       });
 
       test('a row committed before an earlier-numbered one of its key waits for it', async () => {

@@ -64,6 +64,8 @@ test('a step whose retry policy is exhausted fails the order with its cause and 
 test('a participant down for nine attempts in a row (~21 s: a database restart) is waited out and the order completes', async () => {
   const orderId = t.script('outage', { faults: { screenOrder: { fail: 9 } } });
   await t.orders.startOrder(anOrder(orderId));
+  // The backoff's ~26 s pass in the test server's time; polling a query alone would wait them out for real.
+  await t.env.sleep('30s');
   await t.statusReaches(orderId, 'AWAITING_DISPATCH');
   await t.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-OUTAGE' });
   assert.equal((await t.handle(orderId).result()).status, 'COMPLETED');

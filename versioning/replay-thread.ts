@@ -1,4 +1,4 @@
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, type InjectedSinks, type WorkflowBundle } from '@temporalio/worker';
 import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared';
 import type { Sinks } from '@temporalio/workflow';
@@ -14,6 +14,14 @@ import { PayloadEnvironment } from '../platform/codec/settings';
  * in one thread only overlap core's work with the JavaScript; a second thread is what puts the
  * second core to work (measured: 4.2 s on one thread, see the README's measured numbers).
  */
+/**
+ * Loads a history in the proto3 JSON form both `temporal workflow show --output json` and
+ * `historyToJSON(handle.fetchHistory())` write.
+ */
+export function loadHistory(file: string): History {
+  return historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+}
+
 export interface ReplayFile {
   workflowId: string;
   file: string;
@@ -105,7 +113,7 @@ export async function* replayFiles(
   function* histories() {
     for (let i = Atomics.add(next, 0, 1); i < queue.files.length; i = Atomics.add(next, 0, 1)) {
       const { workflowId, file } = queue.files[i]!;
-      yield { workflowId, history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) };
+      yield { workflowId, history: loadHistory(file) };
     }
   }
   const converter = dataConverter(PayloadEnvironment.parse(process.env).PAYLOAD_KEYS);

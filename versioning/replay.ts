@@ -1,7 +1,6 @@
-import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflows as bundleWorkerCode } from '../platform/deployment';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { sagaSinks } from '../workers/saga-metrics';
@@ -12,11 +11,12 @@ import {
   startReplayThread,
   withoutStackTraceHooks,
   withoutWatchdogThreads,
+  loadHistory,
   type ReplayResult,
   type ReplayThread,
 } from './replay-thread';
 
-export { withoutStackTraceHooks, withoutWatchdogThreads };
+export { loadHistory, withoutStackTraceHooks, withoutWatchdogThreads };
 
 /** The sinks every saga bundle calls (no-ops here: a replay drops their calls). */
 export { sagaSinks };
@@ -65,14 +65,6 @@ function compareReleases(a: string, b: string): number {
   const pb = b.split('.').map(Number);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
   return a.localeCompare(b);
-}
-
-/**
- * Loads a history in the proto3 JSON form both `temporal workflow show --output json` and
- * `historyToJSON(handle.fetchHistory())` write.
- */
-export function loadHistory(file: string): History {
-  return historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
 }
 
 export interface ReplayOutcome {

@@ -93,4 +93,12 @@ export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
     change:
       "a saga that compensates runs every undo, each a no-op where its step never took effect, so a reset run also undoes what the run it replaced did (1.3's undo-all-after-reset decided by the run id, which the SDK's replayer cannot reproduce)",
   },
+  {
+    id: 'search-attributes-by-status',
+    phase: 'patched',
+    release: '1.6',
+    workflow: 'orderFulfillment',
+    change:
+      'SagaStep and SagaStatus are upserted when the status changes (and per undo, and per step past dispatch), not at every step; attributes the start already set are not upserted again',
+  },
 ]);

@@ -21,7 +21,8 @@ import { Visibility } from './visibility';
 export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry = {}): Promise<SagaResult> {
   const { workflowId } = workflowInfo();
   const state = new SagaState(order.orderId, workflowId, carry.resumed);
-  const visibility = new Visibility(state);
+  // Release 1.6: search attributes change with the status, not with every step (see Visibility).
+  const visibility = new Visibility(state, state.took('search-attributes-by-status', patched('search-attributes-by-status')));
   const continuation = new Continuation(order, state, carry.historyLimit);
   const participant = participantsFor(order, workflowId, {
     undoWaitsForStep: state.took('undo-waits-for-step', patched('undo-waits-for-step')),
@@ -50,7 +51,7 @@ export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry =
 
       // Screen for fraud before any money is held (release 1.1). Since 1.5 every saga screens: the
       // 1.0 sagas that skipped it have drained. deprecatePatch still writes the marker, so the 1.1-1.4
-      // histories, whose marker is not deprecated, replay; 1.6 may drop the call once they drained.
+      // histories, whose marker is not deprecated, replay; 1.7 may drop the call once they drained.
       // A run that continues an earlier one asks for no marker: that run screened already (a saga
       // started before 1.2 never continues as new), so the step returns its recorded result.
       if (!carry.resumed) deprecatePatch('fraud-screening');

@@ -1,4 +1,5 @@
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SagaStatus, type CompensationName } from '../domain/saga';
 import {
   CustomerIdAttribute,
@@ -14,20 +15,43 @@ import type { SagaState } from './state';
 /**
  * What an operator sees of a saga in the Temporal UI: search attributes to find it (OrderId,
  * CustomerId, SagaStep, SagaStatus) and current details that say in words what it waits for.
- * Search attributes are upserted only when they change: each upsert is an event in the history.
+ *
+ * Each upsert is an event in the history and a visibility write on the server: per step they were
+ * the saga's largest cost against a bare workflow (bench:saga). Since release 1.6
+ * (`byStatus`), the attributes change with the status only, plus where a step can last without
+ * bound: an undo while compensating, and the steps past dispatch, which retry until they succeed.
+ * A forward step before dispatch either finishes or fails the saga within its retry window
+ * (~26 s), so SagaStep then names the step the saga last waited or ended in, while the current
+ * details and the `saga` query follow every step. What the start already set (the typed client sets
+ * all four; a continued run inherits them) is not upserted again.
  */
 export class Visibility {
   private shown = { step: '', status: '' };
 
-  constructor(private readonly state: SagaState) {}
+  constructor(
+    private readonly state: SagaState,
+    private readonly byStatus: boolean,
+  ) {}
 
   /** Tags the saga with the order and the customer, once, at its start. */
   tag(order: OrderSagaInput): void {
-    upsertSearchAttributes([
+    if (!this.byStatus) {
+      upsertSearchAttributes([
+        { key: OrderIdAttribute, value: order.orderId },
+        { key: CustomerIdAttribute, value: order.customer.id },
+      ]);
+      this.show();
+      return;
+    }
+    const current = workflowInfo().typedSearchAttributes;
+    // Templates, not `??`: an attribute the start did not set reads "undefined", never a status, so
+    // a start without them (a schedule, the UI, a script) gets all four in its first upsert.
+    this.shown = { step: `${current.get(SagaStepAttribute)}`, status: `${current.get(SagaStatusAttribute)}` };
+    const tags: SearchAttributeUpdatePair[] = [
       { key: OrderIdAttribute, value: order.orderId },
       { key: CustomerIdAttribute, value: order.customer.id },
-    ]);
-    this.show();
+    ];
+    this.show(tags.filter((tag) => current.get(tag.key) !== tag.value));
   }
 
   setStatus(status: SagaStatus): void {
@@ -35,11 +59,17 @@ export class Visibility {
     this.show();
   }
 
-  show(): void {
+  show(also: SearchAttributeUpdatePair[] = []): void {
     const { progress } = this.state;
     const step = progress.currentStep ?? 'none';
-    if (this.shown.step !== step || this.shown.status !== progress.status) {
+    const statusChanged = this.shown.status !== progress.status;
+    const stepChanged = this.shown.step !== step;
+    const shown = this.byStatus
+      ? statusChanged || (stepChanged && (progress.status === SagaStatus.COMPENSATING || this.state.dispatched))
+      : statusChanged || stepChanged;
+    if (shown || also.length > 0) {
       upsertSearchAttributes([
+        ...also,
         { key: SagaStepAttribute, value: step },
         { key: SagaStatusAttribute, value: progress.status },
       ]);

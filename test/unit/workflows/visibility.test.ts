@@ -1,0 +1,88 @@
+// Invariant: a saga's search attributes change with its status (and per undo while compensating,
+// and per step past dispatch, where a step may retry without end), never once per forward step:
+// each upsert is a history event and a visibility write on the server (release 1.6). What the
+// start set is not upserted again, and a start that set nothing gets all four at once.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { workflowIdFor } from '../../../domain/ids';
+import { parseOrder } from '../../../domain/order';
+import { anOrder, startSagaTestEnv, type SagaTestEnv } from './saga-harness';
+
+let t: SagaTestEnv;
+before(async () => {
+  t = await startSagaTestEnv();
+});
+after(async () => {
+  await t.stop();
+});
+
+/** The saga's own upserts, in history order, as `SagaStatus/SagaStep` (+ any other attribute set). */
+async function upserts(orderId: string): Promise<string[]> {
+  const history = await t.handle(orderId).fetchHistory();
+  const decode = (data?: Uint8Array | null) => JSON.parse(Buffer.from(data ?? []).toString()) as unknown;
+  return (history.events ?? []).flatMap((event) => {
+    const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    // The SDK's own upsert per patch (TemporalChangeVersion) is not the saga's.
+    if (!fields || 'TemporalChangeVersion' in fields) return [];
+    const { SagaStatus, SagaStep, ...others } = fields;
+    const tags = Object.keys(others).sort();
+    return [`${String(decode(SagaStatus?.data))}/${String(decode(SagaStep?.data))}${tags.length ? ` +${tags.join(',')}` : ''}`];
+  });
+}
+
+test('a completed saga upserts at its status changes and per step past dispatch only', async () => {
+  const orderId = t.script('visible-happy');
+  await t.orders.startOrder(anOrder(orderId));
+  await t.statusReaches(orderId, 'AWAITING_DISPATCH');
+  await t.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-V' });
+  assert.equal((await t.handle(orderId).result()).status, 'COMPLETED');
+  assert.deepEqual(await upserts(orderId), [
+    'AWAITING_DISPATCH/awaitDispatch',
+    'RUNNING/awaitDispatch',
+    'RUNNING/capturePayment',
+    'RUNNING/completeOrder',
+    'COMPLETED/none',
+  ]);
+});
+
+test('a saga waiting for the payment provider shows it; the forward steps around it are not upserted', async () => {
+  const orderId = t.script('visible-pending', { authorization: 'pending' });
+  await t.orders.startOrder(anOrder(orderId));
+  await t.statusReaches(orderId, 'AWAITING_PAYMENT');
+  const described = await t.handle(orderId).describe();
+  assert.equal(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'SagaStatus')?.value, 'AWAITING_PAYMENT');
+  assert.equal(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'SagaStep')?.value, 'awaitPaymentResult');
+  assert.deepEqual(await upserts(orderId), ['AWAITING_PAYMENT/awaitPaymentResult']);
+  await t.orders.cancelOrder(orderId, 'changed my mind');
+  assert.equal((await t.handle(orderId).result()).status, 'CANCELLED');
+});
+
+test('a compensating saga names each undo as it runs', async () => {
+  const orderId = t.script('visible-refused', { faults: { reserveStock: { refuse: 'StockUnavailable' } } });
+  await t.orders.startOrder(anOrder(orderId));
+  assert.equal((await t.handle(orderId).result()).status, 'REJECTED');
+  assert.deepEqual(await upserts(orderId), [
+    'COMPENSATING/reserveStock',
+    'COMPENSATING/cancelShipment',
+    'COMPENSATING/releaseStock',
+    'COMPENSATING/voidAuthorization',
+    'COMPENSATING/cancelOrder',
+    'REJECTED/none',
+  ]);
+});
+
+test('a saga started without search attributes (a schedule, the UI, a script) gets all four in one upsert', async () => {
+  const orderId = t.script('visible-bare-start');
+  const handle = await t.env.client.workflow.start('orderFulfillment', {
+    taskQueue: t.taskQueue,
+    workflowId: workflowIdFor(orderId),
+    args: [parseOrder(anOrder(orderId))],
+  });
+  await t.statusReaches(orderId, 'AWAITING_DISPATCH');
+  const first = (await upserts(orderId))[0];
+  assert.equal(first, 'RUNNING/none +CustomerId,OrderId');
+  const described = await handle.describe();
+  assert.equal(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'OrderId')?.value, orderId);
+  await t.orders.cancelOrder(orderId, 'test over');
+  assert.equal((await t.handle(orderId).result()).status, 'CANCELLED');
+});

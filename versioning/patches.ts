@@ -30,7 +30,7 @@ export type PatchEntry = z.infer<typeof PatchEntry>;
 export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
   {
     id: 'fraud-screening',
-    // 1.5: every saga screens (the 1.0 sagas that did not have drained, their folder retired); 1.6
+    // 1.5: every saga screens (the 1.0 sagas that did not have drained, their folder retired); 1.7
     // removes the call once no saga started on 1.1 to 1.4 is open.
     phase: 'deprecated',
     phaseSince: '1.5',

@@ -20,6 +20,8 @@ export const releaseCommits: Record<string, string> = {
   '1.4': 'fb71d0bb59158342284480868410179d423558ac',
   // fraud-screening deprecated (deprecatePatch, every saga screens), 1.0 retired; histories in versioning/histories/1.5/.
   '1.5': '35448002039b71fbb92d9149c5214d9152fb2e91',
+  // Search attributes change with the status, not at every step (search-attributes-by-status); histories in versioning/histories/1.6/.
+  '1.6': '0ca08860809acea183266c121aa2b421ce78db64',
 };
 
 export const repoRoot = join(__dirname, '..');

@@ -32,7 +32,7 @@ import { benchEvent } from './relay-events';
  * 2. Scaling (PostgreSQL): the same N events drained by 1, 2 and 4 relays, each with its own pool.
  * 3. Publication lag at a steady offered rate: RATE events/s appended for SECONDS by concurrent
  *    writers (a process of their own, BENCH_TX_EVENTS events per transaction) while the relay
- *    runs with its defaults; lag = sent_at - created_at (the row's own clock, as the
+ *    runs with its defaults; lag = outbox_sent.sent_at - created_at (the row's own clock, as the
  *    oldest-unsent-age metric sees it) and end to end, consumer receipt - append.
  *
  * Environment: BENCH_N (20000), BENCH_BATCH (500), BENCH_ROUNDS (3), BENCH_RATE (5000),
@@ -234,7 +234,9 @@ async function lagRun(kind: Kind): Promise<Lag> {
     appender.once('exit', (code) => reject(new Error(`the appender exited with ${code}`)));
   });
   while (relay.status().published < total || endToEnd.length < total) await sleep(20);
-  const rows = await db.all<{ lag: number }>('SELECT sent_at - created_at AS lag FROM outbox WHERE sent_at IS NOT NULL');
+  const rows = await db.all<{ lag: number }>(
+    'SELECT s.sent_at - o.created_at AS lag FROM outbox_sent s JOIN outbox o ON o.seq = s.seq',
+  );
   await consumer.disconnect();
   await relay.stop();
   await loop;

@@ -18,7 +18,9 @@ export interface TrailEntry {
 
 export async function orderEventTrail(stores: { outbox: Database; consumers: Database }, orderId: string): Promise<TrailEntry[]> {
   const written = await stores.outbox.all<{ seq: number; id: string; type: string; topic: string; sent_at: number | null }>(
-    'SELECT seq, id, type, topic, sent_at FROM outbox WHERE msg_key = ? ORDER BY seq',
+    // outbox_sent: the published rows (a table on PostgreSQL, a view of the outbox on SQLite).
+    `SELECT o.seq, o.id, o.type, o.topic, s.sent_at FROM outbox o LEFT JOIN outbox_sent s ON s.seq = o.seq
+     WHERE o.msg_key = ? ORDER BY o.seq`,
     [orderId],
   );
   const optional = async <T>(sql: string): Promise<T[]> => stores.consumers.all<T>(sql, [orderId]).catch(() => []); // a consumer not deployed has no tables

@@ -2,7 +2,12 @@ import type { Sql } from '../platform/database';
 import type { BlockingTransaction } from './rows';
 
 /**
- * PostgreSQL, where several relays may run. Three hazards, three answers:
+ * PostgreSQL, where several relays may run. The unsent rows are listed in a narrow queue,
+ * `outbox_queue (seq, txid)`, filled by a trigger on every insert into the outbox: a claim walks
+ * the queue, a mark deletes the batch's queue rows and records the time in the narrow
+ * `outbox_sent (seq, sent_at)`. The wide outbox row is written once, by its append: marking it
+ * sent in place rewrote every row (a non-HOT update, ~4 WAL records per row) and was the largest
+ * PostgreSQL share of the relay. Three hazards, three answers:
  * - Two relays taking the same rows: claims are written one at a time (a transaction-scoped
  *   advisory lock, held for one candidate query, see claimScriptOnPostgres) into `outbox_claims`, one row per batch with its
  *   seqs and a lease, and candidates skip every seq a live claim holds. The outbox rows themselves
@@ -65,14 +70,14 @@ export function claimScriptOnPostgres(claim: {
   // the one the previous claim returned; a topic paused since is dropped from the picked rows.
   const known = claim.paused.filter((t) => !t.includes('?'));
   const skipPaused = known.length > 0 ? `AND o.topic NOT IN (${known.map(text).join(', ')})` : '';
-  // An acknowledged claim's rows are on the topic but not marked yet (the mark rewrites every row,
-  // the costly half of the relay, so it runs beside this claim instead of before it): its seqs
+  // An acknowledged claim's rows are on the topic but not marked yet (the mark runs beside this
+  // claim instead of before it, so that the relay never waits for it): its seqs
   // stay held, its keys no longer block, so a key's next events may go while the mark is written.
   // A claim that lapses unmarked (the relay died) gives its rows back: published again, later.
   const acked = claim.acknowledged ?? [];
   const acknowledge =
     acked.length > 0 ? `UPDATE outbox_claims SET acked = true WHERE token IN (${acked.map(text).join(', ')});\n` : '';
-  // The candidates must be the first rows of the (txid, seq) index, walked in order and stopped at
+  // The candidates must be the first rows of the queue's (txid, seq) index, walked in order and stopped at
   // the limit. Without statistics (a new or quiet table) or with stale ones (a backlog that built up
   // since the last analyze: a Kafka outage), the planner expects a handful of unsent rows and picks
   // a bitmap scan of ALL of them plus a sort: the claim then costs O(backlog), each claim of a
@@ -95,22 +100,23 @@ export function claimScriptOnPostgres(claim: {
           WHERE p.database <> current_database() AND p.transaction::text::numeric = x::text::numeric % 4294967296)
     ),
     c AS (
-      SELECT o.seq, o.id, o.topic, o.msg_key, o.type, o.envelope, o.created_at, o.attempts, o.txid
-      FROM outbox o
-      WHERE o.sent_at IS NULL
-        AND o.parked_at IS NULL
+      SELECT o.seq, o.id, o.topic, o.msg_key, o.type, o.envelope, o.created_at, o.attempts, q.txid
+      FROM outbox_queue q JOIN outbox o ON o.seq = q.seq
+      WHERE o.parked_at IS NULL
         AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= (SELECT at FROM head))
-        AND o.txid < (SELECT horizon FROM bound)
-        AND o.seq NOT IN (SELECT unnest(seqs) FROM outbox_claims WHERE claimed_until >= (SELECT at FROM head))
+        AND q.txid < (SELECT horizon FROM bound)
+        AND q.seq NOT IN (SELECT unnest(seqs) FROM outbox_claims WHERE claimed_until >= (SELECT at FROM head))
         ${skipPaused}
-      ORDER BY o.txid, o.seq
+      ORDER BY q.txid, q.seq
       LIMIT ${integer(claim.limit)}
     ),
     -- Keys with an unsent row that is not a candidate (held by a claim, parked, waiting for its
     -- retry): every candidate of such a key waits. Any other unsent row before a candidate is a
     -- candidate itself (the window is a prefix of the (txid, seq) order), so no per-row probe is
     -- needed; a claim records its keys for this. Blocking on any held row of the key, earlier or
-    -- not, only ever delays.
+    -- not, only ever delays. A parked row or one waiting for its retry is unsent (neither can be
+    -- claimed, so neither can be marked); sent_at, never set by a mark now, stays in the
+    -- conditions so that the small partial indexes outbox_parked and outbox_retrying serve them.
     blocked AS (
       SELECT unnest(keys) AS k FROM outbox_claims WHERE claimed_until >= (SELECT at FROM head) AND NOT acked
       UNION
@@ -143,13 +149,28 @@ export function claimScriptOnPostgres(claim: {
 /** A PostgreSQL array literal: the driver passes it as text, the query casts it. */
 export const bigintArray = (seqs: number[]) => `{${seqs.join(',')}}`;
 
-/** Marks a whole batch sent and ends its claim in one statement; nothing if the claim is gone. */
+/**
+ * Marks a whole batch sent and ends its claim in one statement; nothing if the claim is gone. The
+ * mark takes the rows out of the queue and records when (narrow rows: ~1 WAL record per event
+ * each, against ~4 for the rewrite of the wide outbox row it replaces). `last_error` of a row that
+ * failed before stays, as history; nothing reads it for a sent row.
+ */
 export async function markClaimSentOnPostgres(tx: Sql, token: string, seqs: number[], sentAt: number): Promise<number> {
   const { changes } = await tx.run(
-    `WITH c AS (DELETE FROM outbox_claims WHERE token = ? RETURNING 1)
-     UPDATE outbox SET sent_at = ?, last_error = NULL
-     WHERE seq = ANY(?::bigint[]) AND sent_at IS NULL AND EXISTS (SELECT 1 FROM c)`,
-    [token, sentAt, bigintArray(seqs)],
+    `WITH c AS (DELETE FROM outbox_claims WHERE token = ? RETURNING 1),
+     q AS (DELETE FROM outbox_queue WHERE seq = ANY(?::bigint[]) AND EXISTS (SELECT 1 FROM c) RETURNING seq)
+     INSERT INTO outbox_sent (seq, sent_at) SELECT seq, ? FROM q`,
+    [token, bigintArray(seqs), sentAt],
+  );
+  return changes;
+}
+
+/** Marks rows sent, the caller holding its live claim (a batch published in parts). */
+export async function markSentOnPostgres(tx: Sql, seqs: number[], sentAt: number): Promise<number> {
+  const { changes } = await tx.run(
+    `WITH q AS (DELETE FROM outbox_queue WHERE seq = ANY(?::bigint[]) RETURNING seq)
+     INSERT INTO outbox_sent (seq, sent_at) SELECT seq, ? FROM q`,
+    [bigintArray(seqs), sentAt],
   );
   return changes;
 }

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Database, Sql } from '../platform/database';
-import { claimScriptOnPostgres, markClaimSentOnPostgres, oldestBlockingTransaction, postgresNow } from './postgres-store';
+import {
+  claimScriptOnPostgres,
+  markClaimSentOnPostgres,
+  markSentOnPostgres,
+  oldestBlockingTransaction,
+  postgresNow,
+} from './postgres-store';
 import {
   eligible,
   placeholders,
@@ -94,6 +100,13 @@ export function openOutboxStore(db: Database): OutboxStore {
   const dbNow = pg ? postgresNow : sqliteNow;
   let paused: string[] = [];
   const inSeqs = (seqs: number[]) => `seq IN (${placeholders(seqs.length)})`;
+  // Whether the outbox row (as `alias`) is unsent: PostgreSQL lists unsent rows in outbox_queue and
+  // no longer writes sent_at (postgres-store); SQLite marks the row itself.
+  const unsent = (alias = 'outbox') =>
+    pg ? `EXISTS (SELECT 1 FROM outbox_queue q WHERE q.seq = ${alias}.seq)` : `${alias}.sent_at IS NULL`;
+  // The unsent rows as `w`, from the queue on PostgreSQL (it has no index of unsent rows by key:
+  // the queue is the short list to walk), followed by further conditions.
+  const unsentRowsWhere = pg ? 'outbox_queue u JOIN outbox w ON w.seq = u.seq WHERE' : 'outbox w WHERE w.sent_at IS NULL AND';
   /** Whether the claim still lives; on PostgreSQL it is held against a concurrent re-claim meanwhile. */
   const claimLives = async (tx: Sql, token: string) =>
     (await tx.get(`SELECT 1 AS held FROM outbox_claims WHERE token = ?${pg ? ' FOR SHARE' : ''}`, [token])) !== undefined;
@@ -133,6 +146,7 @@ export function openOutboxStore(db: Database): OutboxStore {
       if (pg && !keepClaim) return markClaimSentOnPostgres(db, token, seqs, sentAt);
       return db.transaction(async (tx) => {
         if (!(keepClaim ? await claimLives(tx, token) : await endClaim(tx, token))) return 0;
+        if (pg) return markSentOnPostgres(tx, seqs, sentAt);
         const { changes } = await tx.run(
           `UPDATE outbox SET sent_at = ?, last_error = NULL WHERE ${inSeqs(seqs)} AND sent_at IS NULL`,
           [sentAt, ...seqs],
@@ -145,7 +159,7 @@ export function openOutboxStore(db: Database): OutboxStore {
         if (!(await endClaim(tx, token)) || seqs.length === 0) return;
         await tx.run(
           `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ${dbNow} + ?
-           WHERE ${inSeqs(seqs)} AND sent_at IS NULL`,
+           WHERE ${inSeqs(seqs)} AND ${unsent()}`,
           [error.slice(0, 2000), Math.round(retryInMs), ...seqs],
         );
       });
@@ -154,17 +168,24 @@ export function openOutboxStore(db: Database): OutboxStore {
       db.transaction(async (tx) => {
         if (!(await claimLives(tx, token))) return false;
         const { changes } = await tx.run(
-          `UPDATE outbox SET parked_at = ${dbNow}, attempts = attempts + 1, last_error = ? WHERE seq = ? AND sent_at IS NULL`,
+          `UPDATE outbox SET parked_at = ${dbNow}, attempts = attempts + 1, last_error = ? WHERE seq = ? AND ${unsent()}`,
           [reason.slice(0, 2000), seq],
         );
         return changes > 0;
       }),
     release: async (token) => void (await db.run('DELETE FROM outbox_claims WHERE token = ?', [token])),
-    backlog: async () => Number((await db.get<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL'))?.n ?? 0),
+    backlog: async () =>
+      Number(
+        (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${pg ? 'outbox_queue' : 'outbox WHERE sent_at IS NULL'}`))?.n ??
+          0,
+      ),
     oldestUnsentAgeMs: async (now = Date.now()) => {
-      // The partial index on unsent rows is ordered by seq; the smallest seq is the oldest append.
+      // The unsent rows' index (the queue's key on PostgreSQL) is ordered by seq; the smallest seq
+      // is the oldest append.
       const row = await db.get<{ created_at: number }>(
-        'SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1',
+        pg
+          ? 'SELECT o.created_at FROM outbox o WHERE o.seq = (SELECT min(seq) FROM outbox_queue)'
+          : 'SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1',
       );
       return row ? Math.max(0, now - Number(row.created_at)) : 0;
     },
@@ -185,11 +206,16 @@ export function openOutboxStore(db: Database): OutboxStore {
       // Bounded batches, each its own short statement, until a batch comes back short: a backlog of
       // any size is caught up in one pass without one huge delete holding locks and bloating WAL.
       // Relays pruning at once skip each other's rows on PostgreSQL instead of waiting on them.
+      // On PostgreSQL the sent times are in outbox_sent, whose rows go with their outbox rows.
       let total = 0;
       for (;;) {
         const { changes } = await db.run(
-          `DELETE FROM outbox WHERE seq IN (
-             SELECT seq FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? ORDER BY seq LIMIT ?${pg ? ' FOR UPDATE SKIP LOCKED' : ''})`,
+          pg
+            ? `WITH s AS (DELETE FROM outbox_sent WHERE seq IN (
+                 SELECT seq FROM outbox_sent WHERE sent_at < ? ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING seq)
+               DELETE FROM outbox WHERE seq IN (SELECT seq FROM s)`
+            : `DELETE FROM outbox WHERE seq IN (
+                 SELECT seq FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? ORDER BY seq LIMIT ?)`,
           [before, batchSize],
         );
         total += changes;
@@ -200,10 +226,7 @@ export function openOutboxStore(db: Database): OutboxStore {
       }
     },
     prunePending: async (before) =>
-      Number(
-        (await db.get<{ n: number }>('SELECT count(*) AS n FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?', [before]))
-          ?.n ?? 0,
-      ),
+      Number((await db.get<{ n: number }>('SELECT count(*) AS n FROM outbox_sent WHERE sent_at < ?', [before]))?.n ?? 0),
     deadLetters: async () =>
       (
         await db.all<{
@@ -219,8 +242,7 @@ export function openOutboxStore(db: Database): OutboxStore {
           waiting: number;
         }>(
           `SELECT p.seq, p.id, p.topic, p.msg_key, p.type, p.attempts, p.last_error, p.parked_at, length(p.envelope) AS bytes,
-             (SELECT count(*) FROM outbox w
-              WHERE w.sent_at IS NULL AND w.topic = p.topic AND w.msg_key = p.msg_key AND w.seq > p.seq) AS waiting
+             (SELECT count(*) FROM ${unsentRowsWhere} w.topic = p.topic AND w.msg_key = p.msg_key AND w.seq > p.seq) AS waiting
            FROM outbox p WHERE p.parked_at IS NOT NULL AND p.sent_at IS NULL ORDER BY p.seq`,
         )
       ).map((r) => ({
@@ -239,7 +261,7 @@ export function openOutboxStore(db: Database): OutboxStore {
       const row = await db.get<{ parked: number; waiting: number }>(
         `SELECT
            (SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL AND sent_at IS NULL) AS parked,
-           (SELECT count(*) FROM outbox w WHERE w.sent_at IS NULL AND w.parked_at IS NULL AND EXISTS (
+           (SELECT count(*) FROM ${unsentRowsWhere} w.parked_at IS NULL AND EXISTS (
               SELECT 1 FROM outbox p WHERE p.parked_at IS NOT NULL AND p.sent_at IS NULL
                 AND p.topic = w.topic AND p.msg_key = w.msg_key AND p.seq < w.seq)) AS waiting`,
       );

@@ -96,6 +96,38 @@ export const outboxMigrations: Migration[] = [
     id: 'outbox/004-acknowledged-claims',
     sql: `ALTER TABLE outbox_claims ADD COLUMN acked BOOLEAN NOT NULL DEFAULT FALSE;`,
   },
+  {
+    // PostgreSQL: marking a batch sent rewrote every row of it (non-HOT: sent_at is in the partial
+    // indexes' predicates), the largest PostgreSQL share of the relay. Now a narrow queue of
+    // (seq, txid) holds the unsent rows: the claim walks it, the mark deletes from it and records
+    // the time in the narrow outbox_sent; outbox rows are never rewritten when sent. A trigger
+    // queues every insert (appendEvent, an older release's writer mid-rollout, a test's seed), so
+    // no writer can leave a row the relay never sees. Existing rows move over here: unsent ones are
+    // queued, sent ones keep their time in outbox_sent. The three indexes on `sent_at IS NULL` would
+    // now hold every row (sent_at is no longer written) and nothing walks them: dropped.
+    // SQLite keeps sent_at on the row (its mark is cheap); two views give readers the same names.
+    id: 'outbox/005-unsent-queue',
+    sql: {
+      sqlite: `CREATE VIEW IF NOT EXISTS outbox_queue AS SELECT seq FROM outbox WHERE sent_at IS NULL;
+      CREATE VIEW IF NOT EXISTS outbox_sent AS SELECT seq, sent_at FROM outbox WHERE sent_at IS NOT NULL;`,
+      postgres: `CREATE TABLE IF NOT EXISTS outbox_queue (
+        seq BIGINT PRIMARY KEY,
+        txid xid8 NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS outbox_queue_order ON outbox_queue (txid, seq);
+      CREATE TABLE IF NOT EXISTS outbox_sent (
+        seq BIGINT PRIMARY KEY,
+        sent_at BIGINT NOT NULL
+      );
+      CREATE OR REPLACE FUNCTION outbox_queue_append() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.sent_at IS NULL THEN INSERT INTO outbox_queue (seq, txid) VALUES (NEW.seq, NEW.txid); ELSE INSERT INTO outbox_sent (seq, sent_at) VALUES (NEW.seq, NEW.sent_at); END IF; RETURN NULL; END $$;
+      CREATE OR REPLACE TRIGGER outbox_queue_append AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_queue_append();
+      INSERT INTO outbox_queue (seq, txid) SELECT seq, txid FROM outbox WHERE sent_at IS NULL ON CONFLICT (seq) DO NOTHING;
+      INSERT INTO outbox_sent (seq, sent_at) SELECT seq, sent_at FROM outbox WHERE sent_at IS NOT NULL ON CONFLICT (seq) DO NOTHING;
+      DROP INDEX IF EXISTS outbox_unsent;
+      DROP INDEX IF EXISTS outbox_unsent_order;
+      DROP INDEX IF EXISTS outbox_unsent_key;`,
+    },
+  },
 ];
 
 // Any constant works, as long as every process uses the same one; it spells "trapeze".

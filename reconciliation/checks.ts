@@ -182,9 +182,10 @@ async function sagaPastSla({ db, now, settings }: CheckContext): Promise<Candida
 
 async function outboxLag({ db, now, settings }: CheckContext): Promise<Candidate[]> {
   const rows = await db.all<{ topic: string; n: number; oldest: number; reason: string | null }>(
+    // outbox_queue lists the unsent rows (a table on PostgreSQL, a view of sent_at IS NULL on SQLite).
     `SELECT o.topic, COUNT(*) AS n, MIN(o.created_at) AS oldest, MAX(p.reason) AS reason
-     FROM outbox o LEFT JOIN outbox_pauses p ON p.topic = o.topic
-     WHERE o.sent_at IS NULL AND o.created_at < ?
+     FROM outbox_queue q JOIN outbox o ON o.seq = q.seq LEFT JOIN outbox_pauses p ON p.topic = o.topic
+     WHERE o.created_at < ?
      GROUP BY o.topic ORDER BY o.topic`,
     [now - settings.outboxLagBudgetSeconds * 1000],
   );
@@ -221,8 +222,10 @@ const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'CANCELLED', 'FAILED']);
  */
 async function orderViewDisagrees({ db, viewDb, now, settings }: CheckContext): Promise<Candidate[]> {
   const settled = await db.all<{ order_id: string }>(
-    `SELECT msg_key AS order_id FROM outbox WHERE topic <> 'trapeze.reconciliation' GROUP BY msg_key
-     HAVING SUM(CASE WHEN sent_at IS NULL OR sent_at > ? THEN 1 ELSE 0 END) = 0 ORDER BY msg_key`,
+    // outbox_sent: when each row was published (a table on PostgreSQL, a view of the outbox on SQLite).
+    `SELECT o.msg_key AS order_id FROM outbox o LEFT JOIN outbox_sent s ON s.seq = o.seq
+     WHERE o.topic <> 'trapeze.reconciliation' GROUP BY o.msg_key
+     HAVING SUM(CASE WHEN s.sent_at IS NULL OR s.sent_at > ? THEN 1 ELSE 0 END) = 0 ORDER BY o.msg_key`,
     [now - settings.viewSettleSeconds * 1000],
   );
   const out: Candidate[] = [];

@@ -54,5 +54,5 @@ export async function burstWithFault(
 
 /** How many outbox rows have reached Kafka (marked sent). */
 export async function sentRows(world: World): Promise<number> {
-  return Number((await world.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NOT NULL'))?.n ?? 0);
+  return Number((await world.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_sent'))?.n ?? 0);
 }

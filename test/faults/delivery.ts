@@ -49,7 +49,9 @@ const inList = (values: readonly string[]) => values.map((v) => `'${v}'`).join('
 async function backlog(world: World): Promise<{ unsent: number; view: number; mail: number }> {
   const one = async (sql: string) => Number((await world.db.get<{ n: number }>(sql))?.n ?? 0);
   return {
-    unsent: await one(`SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND type <> 'ReconciliationFinding'`),
+    unsent: await one(
+      `SELECT COUNT(*) AS n FROM outbox_queue q JOIN outbox o ON o.seq = q.seq WHERE o.type <> 'ReconciliationFinding'`,
+    ),
     view: await one(
       `SELECT COUNT(*) AS n FROM outbox o WHERE o.type IN (${inList(ORDER_VIEW_READS)})
        AND NOT EXISTS (SELECT 1 FROM ${processedEventsTable('order-view')} p WHERE p.event_id = o.id)`,

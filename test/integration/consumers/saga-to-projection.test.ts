@@ -232,11 +232,17 @@ for (const { kind, create } of bothStores) {
       // The relay lost its bookkeeping and publishes everything again: effects must not change.
       const before = await viewDb.all('SELECT * FROM order_view ORDER BY order_id');
       const duplicatesBefore = consumer.status().duplicates;
-      await db.run('UPDATE outbox SET sent_at = NULL, claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL');
+      if (kind === 'postgres') {
+        // PostgreSQL's bookkeeping: the unsent queue and the sent times (outbox/postgres-store.ts).
+        await db.transaction(async (tx) => {
+          await tx.run('DELETE FROM outbox_sent');
+          await tx.run('INSERT INTO outbox_queue (seq, txid) SELECT seq, txid FROM outbox ON CONFLICT (seq) DO NOTHING');
+          await tx.run('UPDATE outbox SET next_attempt_at = NULL');
+        });
+      } else await db.run('UPDATE outbox SET sent_at = NULL, claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL');
       const everything = Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox'))?.n);
       await waitUntil(
-        async () =>
-          Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NOT NULL'))?.n) === everything,
+        async () => Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_sent'))?.n) === everything,
         { what: 'the relay to publish again' },
       );
       await waitUntil(() => consumer.status().duplicates - duplicatesBefore >= written.length, {

@@ -79,6 +79,15 @@ for (const { kind, create } of bothStores) {
       await testDb.drop();
     });
 
+    /** Whether a row is listed as unsent and as sent (each 0 or 1: never both). */
+    async function bookkeeping(seq: number): Promise<{ queued: number; sent: number }> {
+      const row = await db.get<{ queued: number; sent: number }>(
+        `SELECT (SELECT count(*) FROM outbox_queue WHERE seq = ?) AS queued, (SELECT count(*) FROM outbox_sent WHERE seq = ?) AS sent`,
+        [seq, seq],
+      );
+      return { queued: Number(row?.queued), sent: Number(row?.sent) };
+    }
+
     // Each test leaves nothing unsent behind, so the next one starts from an empty queue.
     async function drain(relayId = 'drain'): Promise<void> {
       for (let rows = await claim(store, relayId, 1000); rows.length > 0; rows = await claim(store, relayId, 1000)) {
@@ -212,6 +221,7 @@ for (const { kind, create } of bothStores) {
         ),
         0,
       );
+      assert.deepEqual(await bookkeeping(held[0]!.seq), { queued: 1, sent: 0 }, 'the stale mark left the row queued');
       assert.equal(
         await markSent(
           store,
@@ -220,6 +230,42 @@ for (const { kind, create } of bothStores) {
         ),
         1,
       );
+      assert.deepEqual(await bookkeeping(held[0]!.seq), { queued: 0, sent: 1 });
+    });
+
+    test('a batch marked sent leaves no queue row and keeps its sent time; the outbox agrees', async () => {
+      const order = randomUUID();
+      await db.transaction(async (tx) => {
+        for (const type of ['A', 'B', 'C']) await appendEvent(tx, event(order, type));
+      });
+      const rows = await claim(store, 'r1');
+      const seqs = rows.map((r) => r.seq);
+      for (const seq of seqs) assert.deepEqual(await bookkeeping(seq), { queued: 1, sent: 0 });
+      // A failed try gives the rows back still queued.
+      await store.recordFailure(tokens.get('r1')!, seqs, 'broker down', 0);
+      for (const seq of seqs) assert.deepEqual(await bookkeeping(seq), { queued: 1, sent: 0 });
+      const again = await claim(store, 'r1');
+      assert.deepEqual(
+        again.map((r) => r.seq),
+        seqs,
+      );
+      const sentAt = Date.now() - 5;
+      assert.equal(await store.markSent(tokens.get('r1')!, seqs, { sentAt }), 3);
+      for (const seq of seqs) assert.deepEqual(await bookkeeping(seq), { queued: 0, sent: 1 });
+      const times = await db.all<{ sent_at: number }>(
+        `SELECT sent_at FROM outbox_sent WHERE seq IN (${seqs.map(() => '?').join(', ')})`,
+        seqs,
+      );
+      assert.deepEqual(
+        times.map((t) => Number(t.sent_at)),
+        [sentAt, sentAt, sentAt],
+      );
+      if (kind === 'postgres') {
+        // The wide row is written once, by its append: the mark no longer rewrites it.
+        const wide = await db.all<{ sent_at: number | null }>(`SELECT sent_at FROM outbox WHERE msg_key = ?`, [order]);
+        assert.deepEqual(wide, [{ sent_at: null }, { sent_at: null }, { sent_at: null }]);
+      }
+      assert.equal(await store.backlog(), 0);
     });
 
     test('a released claim is handed out again at once', async () => {
@@ -573,6 +619,7 @@ for (const { kind, create } of bothStores) {
         // claim, so a drain cost O(backlog) per batch. Statistics taken with nothing unsent, then a
         // backlog: the claim's candidate scan must stop at its limit.
         await db.run('ANALYZE outbox');
+        await db.run('ANALYZE outbox_queue');
         await db.transaction(async (tx) => {
           for (let i = 0; i < 3_000; i++) await appendEvent(tx, event(randomUUID(), 'Backlog'));
         });
@@ -595,12 +642,21 @@ for (const { kind, create } of bothStores) {
           );
           await client.query('ROLLBACK');
           const scans = (node: PlanNode): { scan: string; rows: number }[] => [
-            ...(node['Relation Name'] === 'outbox'
-              ? [{ scan: node['Node Type'], rows: node['Actual Rows'] * (node['Actual Loops'] ?? 1) }]
+            ...(node['Relation Name'] === 'outbox' || node['Relation Name'] === 'outbox_queue'
+              ? [
+                  {
+                    scan: `${node['Node Type']} on ${node['Relation Name']}`,
+                    rows: node['Actual Rows'] * (node['Actual Loops'] ?? 1),
+                  },
+                ]
               : []),
             ...(node.Plans ?? []).flatMap(scans),
           ];
           const outboxScans = scans(rows[0]!['QUERY PLAN'][0].Plan);
+          assert.ok(
+            outboxScans.some((s) => s.scan.endsWith('outbox_queue')),
+            'the claim walks the queue',
+          );
           assert.ok(
             outboxScans.every((s) => s.rows <= 100),
             `outbox rows read per scan: ${outboxScans.map((s) => `${s.scan} ${s.rows}`).join(', ')} (limit 100)`,

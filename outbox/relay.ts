@@ -435,10 +435,10 @@ export function createRelay(options: RelayOptions): Relay {
   const inflight = new Set<Promise<void>>();
 
   /**
-   * On PostgreSQL marking a batch is a round trip and a commit of its own (it rewrote each row, as
-   * costly as the claim, before the unsent queue), and the next claim of the same keys had to wait for it. Instead a published batch is acknowledged by the
-   * next claim (its keys stop blocking there, its rows stay held) and marked beside that claim and
-   * the next send. Still in order: a batch is acknowledged only once Kafka has it, and sends go one
+   * On PostgreSQL marking a batch is a round trip and a commit of its own (before the unsent queue
+   * it rewrote each row, as costly as the claim), and the next claim of the same keys had to wait
+   * for it. Instead a published batch is acknowledged by the next claim (its keys stop blocking
+   * there, its rows stay held) and marked beside that claim and the next send. Still in order: a batch is acknowledged only once Kafka has it, and sends go one
    * at a time in claim order. At most `pipeline` marks run at once, so memory stays bounded.
    */
   const marksBehind = store.dialect === 'postgres';

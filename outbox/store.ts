@@ -125,7 +125,7 @@ export function openOutboxStore(db: Database): OutboxStore {
         // A list that changed meanwhile (a resume) is used at once when nothing could be picked.
         for (let attempt = 0; ; attempt++) {
           const used = paused;
-          const picked = await db.all<Omit<CandidateRow, 'earlier' | 'seq'> & { seq: number | null; paused: string[] }>(
+          const picked = await db.all<Omit<CandidateRow, 'earlier' | 'seq'> & { seq: number | null; paused: string[] | null }>(
             claimScriptOnPostgres({ token, relayId, limit, maxBytes, leaseMs, now, paused: used, acknowledged }),
           );
           paused = picked[0]?.paused ?? [];

@@ -110,6 +110,19 @@ const parsers = {
 // share a key space with the one-key migration lock); it spells "step".
 const STEP_LOCKS = 0x73746570;
 
+/**
+ * Statements that run often enough to keep parsed and planned on each PostgreSQL connection
+ * (named prepared statements): an outbox append parsed and planned per call cost its database
+ * ~1.5x the CPU of a prepared one (measured: 144-160 against 94-102 ms per 1,000 appends). Only
+ * fixed texts: a name holds its statement on every connection for the connection's life. SQLite
+ * keeps every statement prepared anyway (openSqlite).
+ */
+const preparedNames = new Map<string, string>();
+export function preparedStatement(sql: string): string {
+  if (!preparedNames.has(sql)) preparedNames.set(sql, `trapeze_${preparedNames.size + 1}`);
+  return sql;
+}
+
 function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
@@ -123,14 +136,12 @@ const lastRows = (result: QueryResult | QueryResult[]) =>
   (Array.isArray(result) ? (result[result.length - 1]?.rows ?? []) : result.rows) as unknown[];
 
 function clientSql(client: Pool | PoolClient): Sql {
+  const query = (sql: string, params: SqlValue[]) =>
+    client.query({ name: preparedNames.get(sql), text: numbered(sql), values: params, types: parsers });
   return {
-    all: async <T>(sql: string, params: SqlValue[] = []) =>
-      lastRows(await client.query({ text: numbered(sql), values: params, types: parsers })) as T[],
-    get: async <T>(sql: string, params: SqlValue[] = []) =>
-      (await client.query({ text: numbered(sql), values: params, types: parsers })).rows[0] as T | undefined,
-    run: async (sql: string, params: SqlValue[] = []) => ({
-      changes: (await client.query({ text: numbered(sql), values: params, types: parsers })).rowCount ?? 0,
-    }),
+    all: async <T>(sql: string, params: SqlValue[] = []) => lastRows(await query(sql, params)) as T[],
+    get: async <T>(sql: string, params: SqlValue[] = []) => (await query(sql, params)).rows[0] as T | undefined,
+    run: async (sql: string, params: SqlValue[] = []) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
   };
 }
 

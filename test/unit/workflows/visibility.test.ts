@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { workflowIdFor } from '../../../domain/ids';
 import { parseOrder } from '../../../domain/order';
+import { OrderIdAttribute, SagaStatusAttribute, SagaStepAttribute } from '../../../workflows/definitions';
 import { anOrder, startSagaTestEnv, type SagaTestEnv } from './saga-harness';
 
 let t: SagaTestEnv;
@@ -50,8 +51,8 @@ test('a saga waiting for the payment provider shows it; the forward steps around
   await t.orders.startOrder(anOrder(orderId));
   await t.statusReaches(orderId, 'AWAITING_PAYMENT');
   const described = await t.handle(orderId).describe();
-  assert.equal(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'SagaStatus')?.value, 'AWAITING_PAYMENT');
-  assert.equal(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'SagaStep')?.value, 'awaitPaymentResult');
+  assert.equal(described.typedSearchAttributes.get(SagaStatusAttribute), 'AWAITING_PAYMENT');
+  assert.equal(described.typedSearchAttributes.get(SagaStepAttribute), 'awaitPaymentResult');
   assert.deepEqual(await upserts(orderId), ['AWAITING_PAYMENT/awaitPaymentResult']);
   await t.orders.cancelOrder(orderId, 'changed my mind');
   assert.equal((await t.handle(orderId).result()).status, 'CANCELLED');
@@ -82,7 +83,7 @@ test('a saga started without search attributes (a schedule, the UI, a script) ge
   const first = (await upserts(orderId))[0];
   assert.equal(first, 'RUNNING/none +CustomerId,OrderId');
   const described = await handle.describe();
-  assert.equal(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'OrderId')?.value, orderId);
+  assert.equal(described.typedSearchAttributes.get(OrderIdAttribute), orderId);
   await t.orders.cancelOrder(orderId, 'test over');
   assert.equal((await t.handle(orderId).result()).status, 'CANCELLED');
 });

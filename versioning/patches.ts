@@ -30,7 +30,7 @@ export type PatchEntry = z.infer<typeof PatchEntry>;
 export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
   {
     id: 'fraud-screening',
-    // 1.5: every saga screens (the 1.0 sagas that did not have drained, their folder retired); 1.7
+    // 1.5: every saga screens (the 1.0 sagas that did not have drained, their folder retired); 1.8
     // removes the call once no saga started on 1.1 to 1.4 is open.
     phase: 'deprecated',
     phaseSince: '1.5',
@@ -100,5 +100,13 @@ export const patchRegistry: readonly PatchEntry[] = z.array(PatchEntry).parse([
     workflow: 'orderFulfillment',
     change:
       'SagaStep and SagaStatus are upserted when the status changes (and per undo, and per step past dispatch), not at every step; attributes the start already set are not upserted again',
+  },
+  {
+    id: 'release-1-7',
+    phase: 'patched',
+    release: '1.7',
+    workflow: 'orderFulfillment',
+    change:
+      'a saga started on 1.7 records this one marker, which stands for every change before it, instead of a marker per change (each marker costs an SDK upsert of TemporalChangeVersion); SagaStep is no longer upserted per step past dispatch',
   },
 ]);

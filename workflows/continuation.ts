@@ -38,7 +38,7 @@ export class Continuation {
   async ifDue(): Promise<void> {
     if (!this.due()) return;
     // Release 1.2: an execution that replays from before it keeps its old, unbounded behaviour.
-    this.allowed ??= this.state.took('continue-as-new', patched('continue-as-new'));
+    this.allowed ??= this.state.took('continue-as-new', () => patched('continue-as-new'));
     if (!this.allowed) return;
     await condition(allHandlersFinished);
     const carry: SagaCarry = {

@@ -21,11 +21,15 @@ import { Visibility } from './visibility';
 export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry = {}): Promise<SagaResult> {
   const { workflowId } = workflowInfo();
   const state = new SagaState(order.orderId, workflowId, carry.resumed);
-  // Release 1.6: search attributes change with the status, not with every step (see Visibility).
-  const visibility = new Visibility(state, state.took('search-attributes-by-status', patched('search-attributes-by-status')));
+  // Release 1.7: one marker for the release instead of one per change (see SagaState.took).
+  state.runsRelease17 = state.took('release-1-7', () => patched('release-1-7'));
+  // Release 1.6: search attributes change with the status, not with every step; 1.7: nor with the
+  // steps past dispatch (see Visibility).
+  const byStatus = state.took('search-attributes-by-status', () => patched('search-attributes-by-status'));
+  const visibility = new Visibility(state, byStatus ? (state.runsRelease17 ? 'status' : 'status-and-finishing-steps') : 'every-step');
   const continuation = new Continuation(order, state, carry.historyLimit);
   const participant = participantsFor(order, workflowId, {
-    undoWaitsForStep: state.took('undo-waits-for-step', patched('undo-waits-for-step')),
+    undoWaitsForStep: state.took('undo-waits-for-step', () => patched('undo-waits-for-step')),
   });
   const undoOf: Record<CompensationName, () => Promise<unknown>> = {
     // Read when the undo runs, after the outcome is known, so the order records why it ended.
@@ -51,18 +55,19 @@ export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry =
 
       // Screen for fraud before any money is held (release 1.1). Since 1.5 every saga screens: the
       // 1.0 sagas that skipped it have drained. deprecatePatch still writes the marker, so the 1.1-1.4
-      // histories, whose marker is not deprecated, replay; 1.7 may drop the call once they drained.
-      // A run that continues an earlier one asks for no marker: that run screened already (a saga
-      // started before 1.2 never continues as new), so the step returns its recorded result.
-      if (!carry.resumed) deprecatePatch('fraud-screening');
-      state.took('fraud-screening', true);
+      // histories, whose marker is not deprecated, replay; a later release may drop the call once
+      // they drained. A run that continues an earlier one asks for no marker: that run screened
+      // already (a saga started before 1.2 never continues as new), so the step returns its
+      // recorded result. A run on 1.7 writes no marker either: `release-1-7` stands for it.
+      if (!carry.resumed && !state.runsRelease17) deprecatePatch('fraud-screening');
+      state.took('fraud-screening', () => true);
       await step('screenOrder', participant.screenOrder);
 
       undos.add('voidAuthorization', undoOf.voidAuthorization);
       const authorization = await step('authorizePayment', participant.authorizePayment);
       if (authorization.status === 'pending') {
         // Release 1.2: only an answer about this saga's own authorization counts.
-        const ownAnswerOnly = state.took('payment-webhook-bound', patched('payment-webhook-bound'));
+        const ownAnswerOnly = state.took('payment-webhook-bound', () => patched('payment-webhook-bound'));
         await step('awaitPaymentResult', async () => {
           const webhook = await wait('payment', () =>
             ownAnswerOnly ? state.webhooks.find((w) => w.authorizationId === authorization.authorizationId) : state.webhooks[0],
@@ -90,7 +95,7 @@ export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry =
         const dispatch = await wait('dispatch', () => state.dispatch);
         // Release 1.2: the parcel is gone once the warehouse was told yes; an operator's
         // cancellation from here on must not abandon the capture or the completion.
-        if (state.took('finish-after-dispatch', patched('finish-after-dispatch'))) {
+        if (state.took('finish-after-dispatch', () => patched('finish-after-dispatch'))) {
           state.dispatched = true;
           pastNoReturn = (run) => CancellationScope.nonCancellable(run);
         }
@@ -128,8 +133,8 @@ export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry =
     // the corpus could not replay those runs; kept for the runs that took it.
     const { runId, originalExecutionRunId } = workflowInfo();
     if (
-      state.took('undo-all-when-compensating', patched('undo-all-when-compensating')) ||
-      (runId !== originalExecutionRunId && state.took('undo-all-after-reset', patched('undo-all-after-reset')))
+      state.took('undo-all-when-compensating', () => patched('undo-all-when-compensating')) ||
+      (runId !== originalExecutionRunId && state.took('undo-all-after-reset', () => patched('undo-all-after-reset')))
     ) {
       const undoable: CompensationName[] = ['voidAuthorization', 'releaseStock', 'cancelShipment'];
       if (order.payment.capture === 'at-confirmation') undoable.push('refundPayment');

@@ -54,8 +54,21 @@ export class SagaState {
     };
   }
 
-  /** Notes a patch this execution took, so operators see which changes it runs (the `saga` query). */
-  took(patchId: string, taken: boolean): boolean {
+  /**
+   * This run began on release 1.7 or later: it recorded the one marker `release-1-7`, which stands
+   * for every change before it, instead of a marker per change. The SDK upserts the
+   * TemporalChangeVersion search attribute for each marker a new saga records (four on the happy
+   * path before 1.7), and each upsert is a visibility write on the server (bench:saga).
+   */
+  runsRelease17 = false;
+
+  /**
+   * Whether this execution takes a change, noted so operators see which changes it runs (the
+   * `saga` query). `ask` calls `patched()`; a run on 1.7 takes every earlier change without asking,
+   * so it records no marker for them, while a run that began before 1.7 asks as it always did.
+   */
+  took(patchId: string, ask: () => boolean): boolean {
+    const taken = this.runsRelease17 || ask();
     if (taken && !this.progress.patches.includes(patchId)) this.progress.patches.push(patchId);
     return taken;
   }

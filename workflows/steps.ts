@@ -71,7 +71,7 @@ export function sagaSteps(state: SagaState, visibility: Visibility, participant:
       escalation = { waitingFor, slaSeconds };
       progress.escalations.push(escalation);
       // Release 1.2: a failed alert used to fail the wait and undo a live order.
-      if (state.took('escalation-never-undoes', patched('escalation-never-undoes'))) {
+      if (state.took('escalation-never-undoes', () => patched('escalation-never-undoes'))) {
         visibility.setStatus(SagaStatus.ESCALATED);
         alert(escalation);
       } else {

@@ -13,29 +13,39 @@ import {
 import type { SagaState } from './state';
 
 /**
+ * Which changes of SagaStep and SagaStatus are upserted. Before release 1.6 every step's
+ * (`every-step`). Release 1.6 (`status-and-finishing-steps`): the status changes, each undo while
+ * compensating, and each step past dispatch. Release 1.7 (`status`): the status changes and the
+ * undos; past dispatch SagaStep stays at `awaitDispatch` while SagaStatus is RUNNING, and the
+ * current details and the `saga` query name the step.
+ */
+export type VisibilityRule = 'every-step' | 'status-and-finishing-steps' | 'status';
+
+/**
  * What an operator sees of a saga in the Temporal UI: search attributes to find it (OrderId,
  * CustomerId, SagaStep, SagaStatus) and current details that say in words what it waits for.
  *
  * Each upsert is an event in the history and a visibility write on the server: per step they were
- * the saga's largest cost against a bare workflow (bench:saga). Since release 1.6
- * (`byStatus`), the attributes change with the status only, plus where a step can last without
- * bound: an undo while compensating, and the steps past dispatch, which retry until they succeed.
- * A forward step before dispatch either finishes or fails the saga within its retry window
- * (~26 s), so SagaStep then names the step the saga last waited or ended in, while the current
- * details and the `saga` query follow every step. What the start already set (the typed client sets
- * all four; a continued run inherits them) is not upserted again.
+ * the saga's largest cost against a bare workflow (bench:saga). So the attributes change with the
+ * status, plus each undo while compensating (an undo retries in rounds without end, and the
+ * operator must see which). A forward step before dispatch either finishes or fails the saga
+ * within its retry window (~26 s), so SagaStep names the step the saga last waited or ended in;
+ * the current details and the `saga` query follow every step. Release 1.6 also upserted each step
+ * past dispatch (those retry until they succeed); 1.7 stopped, since a saga RUNNING past
+ * `awaitDispatch` is finishing and its details say where. What the start already set (the typed
+ * client sets all four; a continued run inherits them) is not upserted again.
  */
 export class Visibility {
   private shown = { step: '', status: '' };
 
   constructor(
     private readonly state: SagaState,
-    private readonly byStatus: boolean,
+    private readonly rule: VisibilityRule,
   ) {}
 
   /** Tags the saga with the order and the customer, once, at its start. */
   tag(order: OrderSagaInput): void {
-    if (!this.byStatus) {
+    if (this.rule === 'every-step') {
       upsertSearchAttributes([
         { key: OrderIdAttribute, value: order.orderId },
         { key: CustomerIdAttribute, value: order.customer.id },
@@ -64,9 +74,11 @@ export class Visibility {
     const step = progress.currentStep ?? 'none';
     const statusChanged = this.shown.status !== progress.status;
     const stepChanged = this.shown.step !== step;
-    const shown = this.byStatus
-      ? statusChanged || (stepChanged && (progress.status === SagaStatus.COMPENSATING || this.state.dispatched))
-      : statusChanged || stepChanged;
+    const stepShown =
+      this.rule === 'every-step' ||
+      progress.status === SagaStatus.COMPENSATING ||
+      (this.rule === 'status-and-finishing-steps' && this.state.dispatched);
+    const shown = statusChanged || (stepChanged && stepShown);
     if (shown || also.length > 0) {
       upsertSearchAttributes([
         ...also,

@@ -1,7 +1,9 @@
 // Invariant: a saga's search attributes change with its status (and per undo while compensating,
-// and per step past dispatch, where a step may retry without end), never once per forward step:
-// each upsert is a history event and a visibility write on the server (release 1.6). What the
-// start set is not upserted again, and a start that set nothing gets all four at once.
+// where an undo may retry without end), never once per forward step: each upsert is a history
+// event and a visibility write on the server (release 1.6; 1.7 stopped upserting the steps past
+// dispatch). What the start set is not upserted again, and a start that set nothing gets all four
+// at once. A saga started on 1.7 records one patch marker, so the SDK upserts TemporalChangeVersion
+// once, where it did for each of four markers on the same path before.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { workflowIdFor } from '../../../domain/ids';
@@ -17,6 +19,15 @@ after(async () => {
   await t.stop();
 });
 
+/** The SDK's upserts of TemporalChangeVersion (one per patch marker a new saga records), as their values. */
+async function changeVersions(orderId: string): Promise<unknown[]> {
+  const history = await t.handle(orderId).fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const field = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion;
+    return field ? [JSON.parse(Buffer.from(field.data ?? []).toString()) as unknown] : [];
+  });
+}
+
 /** The saga's own upserts, in history order, as `SagaStatus/SagaStep` (+ any other attribute set). */
 async function upserts(orderId: string): Promise<string[]> {
   const history = await t.handle(orderId).fetchHistory();
@@ -31,7 +42,7 @@ async function upserts(orderId: string): Promise<string[]> {
   });
 }
 
-test('a completed saga upserts at its status changes and per step past dispatch only', async () => {
+test('a completed saga upserts at its status changes only, and the SDK once for its one patch marker', async () => {
   const orderId = t.script('visible-happy');
   await t.orders.startOrder(anOrder(orderId));
   await t.statusReaches(orderId, 'AWAITING_DISPATCH');
@@ -40,10 +51,12 @@ test('a completed saga upserts at its status changes and per step past dispatch 
   assert.deepEqual(await upserts(orderId), [
     'AWAITING_DISPATCH/awaitDispatch',
     'RUNNING/awaitDispatch',
-    'RUNNING/capturePayment',
-    'RUNNING/completeOrder',
     'COMPLETED/none',
   ]);
+  assert.deepEqual(await changeVersions(orderId), [['release-1-7']]);
+  const { patches } = await t.orders.getOrder(orderId);
+  for (const implied of ['search-attributes-by-status', 'undo-waits-for-step', 'fraud-screening', 'finish-after-dispatch'])
+    assert.ok(patches.includes(implied), `the saga query lists ${implied}, which release-1-7 stands for`);
 });
 
 test('a saga waiting for the payment provider shows it; the forward steps around it are not upserted', async () => {

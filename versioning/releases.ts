@@ -22,6 +22,8 @@ export const releaseCommits: Record<string, string> = {
   '1.5': '35448002039b71fbb92d9149c5214d9152fb2e91',
   // Search attributes change with the status, not at every step (search-attributes-by-status); histories in versioning/histories/1.6/.
   '1.6': '0ca08860809acea183266c121aa2b421ce78db64',
+  // One patch marker per release (release-1-7 stands for every earlier change), SagaStep no longer per step past dispatch; histories in versioning/histories/1.7/.
+  '1.7': 'e64a9766fa42b581beff863ca44396f1242f1e0d',
 };
 
 export const repoRoot = join(__dirname, '..');

@@ -12,7 +12,7 @@ const RESET_RUN_BY_RUN_ID =
 // Not listed: "drop deprecatePatch('fraud-screening')" (release 1.5). Replay skips a missing
 // deprecated marker, but the 1.1 to 1.4 histories carry the non-deprecated one patched() wrote, and
 // core refuses that without the call: caught while they are in the corpus. Retiring them is release
-// 1.7, which drops the call itself, so the mutation is never missed and unlisted at once.
+// 1.8, which drops the call itself, so the mutation is never missed and unlisted at once.
 export const uncatchable: Readonly<Record<string, string>> = {
   "drop guard patched('undo-all-after-reset')": RESET_RUN_BY_RUN_ID,
   "invert guard patched('undo-all-after-reset')": RESET_RUN_BY_RUN_ID,

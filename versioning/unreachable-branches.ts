@@ -5,7 +5,7 @@
  * branch kind and arm.
  */
 export const unreachable: Readonly<Record<string, string>> = {
-  "workflows/order-fulfillment.ts: state.took('undo-all-when-compensating', patched('undo-all-when-compensating')) || (binary-expr 3/3)":
+  "workflows/order-fulfillment.ts: state.took('undo-all-when-compensating', () => patched('undo-all-when-compensating')) || (binary-expr 3/3)":
     "release 1.3's reset-run test (patch undo-all-after-reset), kept for the reset runs that took it: only a run whose runId differs from its originalExecutionRunId reaches it, and the SDK's replayer runs every history under its originalExecutionRunId (sdk-core replay), so no replay can; since 1.4 every compensating run takes the first operand. Tested live by test/integration/workflows/reset-run.test.ts",
   'workflows/messages.ts: if (isTerminal(progress.status)) return `the order is already ${progress.status}`; (if 1/2)':
     'update validators do not run on replay: a history holds only the updates that were accepted, so no replay can take this arm (refusals are tested live in test/integration/api/http.test.ts and test/integration/cli/saga.test.ts)',

@@ -20,10 +20,10 @@ export function workflowVariant(mutationId: string): ScratchRepo {
 }
 
 /**
- * Release 1.7 shipped too early: `deprecatePatch('fraud-screening')` removed while sagas started on
+ * Release 1.8 shipped too early: `deprecatePatch('fraud-screening')` removed while sagas started on
  * 1.1 to 1.4 are still open. Their histories carry the non-deprecated marker patched() wrote, which
  * core refuses when no code asks for it, so every one of them past submission stops replaying.
  * This is also the `removed` step of the patch's lifecycle, generated from the current code.
  */
 export const PREMATURE_PATCH_REMOVAL = "drop deprecatePatch('fraud-screening')";
-export const prematureRelease17 = (): ScratchRepo => workflowVariant(PREMATURE_PATCH_REMOVAL);
+export const prematureRelease18 = (): ScratchRepo => workflowVariant(PREMATURE_PATCH_REMOVAL);

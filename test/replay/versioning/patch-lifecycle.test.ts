@@ -3,9 +3,9 @@
 // `fraud-screening` (deprecatePatch, new branch only): it strands every saga that passed submission
 // without the marker, so release 1.0's folder was retired (versioning/histories/retired/), while
 // the 1.1 to 1.4 histories, whose marker patched() wrote, and those of 1.5 and later still replay.
-// Release 1.7 (the call removed, generated from the current code) strands every first run that carries
+// Release 1.8 (the call removed, generated from the current code) strands every first run that carries
 // the non-deprecated marker: the folders of 1.1 to 1.4 must be retired before it ships, 1.5's and
-// 1.6's stay.
+// 1.6's stay, and 1.7's, whose sagas record release-1-7 instead of any fraud-screening marker.
 // Runs that continued an earlier run as new carry the path in their input and replay at every
 // step: they retire nothing.
 import assert from 'node:assert/strict';
@@ -20,15 +20,15 @@ import {
   type CorpusEntry,
   type ReplayOutcome,
 } from '../../../versioning/replay';
-import { prematureRelease17 } from '../../../versioning/variants';
+import { prematureRelease18 } from '../../../versioning/variants';
 
 const entries = corpus();
 const retired = corpus(retiredRoot);
 const releases = (list: CorpusEntry[]) => [...new Set(list.map((e) => e.release))];
 /** The releases that called patched('fraud-screening'): their histories carry a non-deprecated marker. */
 const patchedReleases = ['1.1', '1.2', '1.3', '1.4'];
-/** The releases since 1.5, whose histories carry the deprecated marker (or none, in a continued run). */
-const deprecatedReleases = ['1.5', '1.6'];
+/** The releases since 1.5, whose histories carry the deprecated marker (or none: a continued run, or 1.7's release-1-7). */
+const deprecatedReleases = ['1.5', '1.6', '1.7'];
 
 /**
  * The run met the patch point: it got past submission (a saga whose submission failed never reached
@@ -77,8 +77,8 @@ test('the current release replays every history in the corpus and fails exactly 
   assert.match(open.error, /does not match activity type of activity command 'screenOrder'/);
 });
 
-test('release 1.7 (the call removed) requires 1.1 to 1.4 retired; 1.5 and 1.6 histories carry the deprecated marker and stay', async () => {
-  const variant = prematureRelease17();
+test('release 1.8 (the call removed) requires 1.1 to 1.4 retired; 1.5 to 1.7 histories replay without it and stay', async () => {
+  const variant = prematureRelease18();
   const r = await replayAll(variant.workflowsPath).finally(() => variant.remove());
   for (const release of patchedReleases) {
     assert.ok(r.failed([release]).length > 0, release);

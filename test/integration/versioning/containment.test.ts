@@ -13,7 +13,7 @@ import { migrate } from '../../../platform/migrations';
 import { releaseWorkflows } from '../../../versioning/releases';
 import { bundleWorkflows, sagaSinks, sagaWorkflowsPath } from '../../../versioning/replay';
 import { createSagaWorker } from '../../../workers/saga-worker';
-import { prematureRelease17 } from '../../../versioning/variants';
+import { prematureRelease18 } from '../../../versioning/variants';
 import { workflowIdFor } from '../../../domain/ids';
 import { sqliteDatabase } from '../../databases';
 import { anOrder, uniqueId } from '../workflows/harness';
@@ -121,8 +121,8 @@ test('an order saga met by code that cannot replay it waits, visible, and finish
       await waitUntil(() => statusIs('AWAITING_PAYMENT'), { what: 'the saga to wait for the webhook on 1.4' });
     });
 
-    // A bad deploy: release 1.7 (deprecatePatch('fraud-screening') removed) while 1.4 sagas are open.
-    const premature = prematureRelease17();
+    // A bad deploy: release 1.8 (deprecatePatch('fraud-screening') removed) while 1.4 sagas are open.
+    const premature = prematureRelease18();
     await (
       await worker(premature.workflowsPath).finally(() => premature.remove())
     ).runUntil(async () => {
@@ -132,7 +132,7 @@ test('an order saga met by code that cannot replay it waits, visible, and finish
           (await handle.fetchHistory()).events?.some(
             (e) => e.workflowTaskFailedEventAttributes?.cause === Cause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
           ),
-        { what: 'the premature 1.7 code to fail the workflow task as nondeterministic' },
+        { what: 'the premature 1.8 code to fail the workflow task as nondeterministic' },
       );
       await waitUntil(async () => ((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) > 1, {
         what: 'the task to be retried',

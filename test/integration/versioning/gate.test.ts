@@ -1,5 +1,5 @@
 // Invariant: the deploy gate ships a candidate whose code replays everything released and everything
-// open on the cluster, and blocks one that would strand sagas: release 1.7 (the deprecated
+// open on the cluster, and blocks one that would strand sagas: release 1.8 (the deprecated
 // fraud-screening call removed) committed as a candidate while 1.1 to 1.4 sagas may run fails the
 // registry check, the corpus replay and the replay of a 1.4 saga open now, and the gate says which
 // build that saga runs on.

@@ -1,6 +1,6 @@
 // Invariant: before a deploy, operators can replay the sagas running NOW against the candidate
 // code: `npx trapeze replay` passes for the current release (1.5) on a saga started on 1.4 and names
-// every running saga that release 1.7, the patch call removed too early, could not resume.
+// every running saga that release 1.8, the patch call removed too early, could not resume.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ import { sqliteDatabase } from '../../databases';
 import { temporalAddress, temporalNamespace } from '../../env';
 import { waitUntil } from '../../wait';
 import { anOrder, uniqueId } from '../workflows/harness';
-import { prematureRelease17 } from '../../../versioning/variants';
+import { prematureRelease18 } from '../../../versioning/variants';
 
 test('replay:live checks running sagas against the candidate code', async () => {
   const store = sqliteDatabase();
@@ -60,7 +60,7 @@ test('replay:live checks running sagas against the candidate code', async () => 
     assert.equal(current.status, 0, current.stdout + current.stderr);
     assert.match(current.stdout, /replayed 1 saga\(s\) against this checkout: 0 would not resume/);
 
-    const variant = prematureRelease17();
+    const variant = prematureRelease18();
     const premature = (() => {
       try {
         return replay('--workflows', variant.workflowsPath);

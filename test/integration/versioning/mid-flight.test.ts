@@ -2,7 +2,7 @@
 // workflow code (screened behind patched('fraud-screening'), whose marker is not deprecated) and
 // waiting (for dispatch, for the payment webhook) finish once release 1.5 (deprecatePatch, screening
 // unconditional) serves them, without being screened again, while new sagas are screened and record
-// a deprecated marker, which release 1.7 can replay without the call. AUTO_UPGRADE sagas move to the
+// a deprecated marker, which release 1.8 can replay without the call. AUTO_UPGRADE sagas move to the
 // 1.5 build; PINNED sagas stay on the 1.4 build until they finish, and the 1.4 build drains.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -165,7 +165,7 @@ test('AUTO_UPGRADE: sagas waiting on 1.4 finish under 1.5 without a second scree
     await d.orders.startOrder(anOrder({ orderId: fresh }));
     await status(d.orders, fresh, 'AWAITING_DISPATCH');
     await screenedOnce(d.orders, fresh);
-    assert.equal(await markerDeprecated(fresh), true, '1.5 writes a deprecated marker, which 1.7 replays without the call');
+    assert.equal(await markerDeprecated(fresh), true, '1.5 writes a deprecated marker, which 1.8 replays without the call');
     assert.equal(await finish(d.orders, fresh), 'COMPLETED');
 
     const fraud = uniqueId('mf-auto-fraud');

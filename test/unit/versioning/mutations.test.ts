@@ -37,7 +37,7 @@ test('every kind of command site in the saga yields its operators', () => {
       `"${operator}" is generated (got ${ids.length} mutations)`,
     );
   assert.ok(ids.includes('delete activity submitOrder'));
-  assert.ok(ids.includes(PREMATURE_PATCH_REMOVAL), 'the premature 1.7 variant has a stable id');
+  assert.ok(ids.includes(PREMATURE_PATCH_REMOVAL), 'the premature 1.8 variant has a stable id');
 });
 
 test('each mutation is a real edit of the current code, and ids are unique', () => {

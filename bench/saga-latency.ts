@@ -50,10 +50,10 @@ const retryMs = Number(values['warehouse-retry-ms']);
 const SAGA_ACTIVITIES = 9;
 /**
  * Search attribute upserts of one saga on that path (counted in its history: see the output): since
- * release 1.6, five of the saga's own (at dispatch, after it, capture, completion, completed) and
- * four the SDK adds, one per patch the saga meets (TemporalChangeVersion); 17 before.
+ * release 1.7, three of the saga's own (at dispatch, after it, completed) and one the SDK adds for
+ * its one patch marker, release-1-7 (TemporalChangeVersion); 9 in 1.6, 17 before.
  */
-const SAGA_UPSERTS = 9;
+const SAGA_UPSERTS = 4;
 
 interface Burst {
   n: number;

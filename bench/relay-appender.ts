@@ -7,6 +7,7 @@ import { benchEvent } from './relay-events';
  * `seconds`, `perTx` events per transaction (1: each event its own, as a saga step writes it),
  * many in flight (several pools on PostgreSQL; SQLite serialises them anyway). Reports the rate it
  * managed to offer: on a loaded 2-core machine one event per transaction stays far below 5,000/s.
+ * Also sends when each event's transaction committed, so lag can be measured from there too.
  */
 async function main([url, run, rateText, secondsText, perTxText = '1']: string[]): Promise<void> {
   const rate = Number(rateText);
@@ -15,6 +16,8 @@ async function main([url, run, rateText, secondsText, perTxText = '1']: string[]
   const pools: Database[] = Array.from({ length: url!.startsWith('postgres') ? 4 : 1 }, () => openDatabase(url!));
   const inFlight = url!.startsWith('postgres') ? 32 : 8;
   const began = Date.now();
+  // When each event's transaction committed (by index): the relay cannot see a row before that.
+  const committed = new Array<number>(total);
   let appended = 0;
   while (appended < total) {
     const due = Math.min(total, Math.floor(((Date.now() - began) * rate) / 1000));
@@ -25,9 +28,14 @@ async function main([url, run, rateText, secondsText, perTxText = '1']: string[]
       appended = last;
       const db = pools[((first / perTx) % pools.length) | 0]!;
       writes.push(
-        db.transaction(async (tx) => {
-          for (let i = first; i < last; i++) await appendEvent(tx, benchEvent(run!, i));
-        }),
+        db
+          .transaction(async (tx) => {
+            for (let i = first; i < last; i++) await appendEvent(tx, benchEvent(run!, i));
+          })
+          .then(() => {
+            const at = Date.now();
+            for (let i = first; i < last; i++) committed[i] = at;
+          }),
       );
       if (writes.length >= inFlight) await Promise.all(writes.splice(0));
     }
@@ -36,7 +44,10 @@ async function main([url, run, rateText, secondsText, perTxText = '1']: string[]
   }
   const seconds = (Date.now() - began) / 1000;
   for (const db of pools) await db.close();
-  process.send?.({ offered: Math.round(total / seconds), seconds });
+  // Exit only once the message is out: 50,000 commit times do not fit in one write of the channel.
+  await new Promise<void>((resolve) =>
+    process.send ? process.send({ offered: Math.round(total / seconds), seconds, committed }, () => resolve()) : resolve(),
+  );
 }
 
 main(process.argv.slice(2)).then(

@@ -8,7 +8,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { Client } from 'pg';
 import { envelope } from '../events/envelope';
-import { fromKafkaMessage, toKafkaMessage } from '../events/kafka-binding';
+import { toKafkaMessage } from '../events/kafka-binding';
 import { ensureKafka } from '../infra/kafka';
 import { ensurePostgres } from '../infra/postgres';
 import type { Service } from '../infra/supervise';
@@ -33,7 +33,8 @@ import { benchEvent } from './relay-events';
  * 3. Publication lag at a steady offered rate: RATE events/s appended for SECONDS by concurrent
  *    writers (a process of their own, BENCH_TX_EVENTS events per transaction) while the relay
  *    runs with its defaults; lag = outbox_sent.sent_at - created_at (the row's own clock, as the
- *    oldest-unsent-age metric sees it) and end to end, consumer receipt - append.
+ *    oldest-unsent-age metric sees it), the same from the commit of the row's transaction (when the
+ *    relay can first see it), and end to end, consumer receipt (a process of its own) - append.
  *
  * Environment: BENCH_N (20000), BENCH_BATCH (500), BENCH_ROUNDS (3), BENCH_RATE (5000),
  * BENCH_SECONDS (10), BENCH_TX_EVENTS (events per writer transaction in the lag run, 10),
@@ -58,6 +59,7 @@ const quiet = pino({ level: 'silent' });
 type Kind = 'sqlite' | 'postgres';
 
 let kafka: Kafka;
+let brokers: string;
 let postgresServer: string | undefined;
 
 const event = (i: number, orders?: number) => benchEvent(run, i, orders);
@@ -193,7 +195,10 @@ async function relayRound(
 }
 
 interface Lag {
+  /** Sent, from the append (the row's created_at, as the oldest-unsent-age metric sees it). */
   publication: number[];
+  /** Sent, from the commit of the row's transaction: the relay cannot see a row before it. */
+  fromCommit: number[];
   endToEnd: number[];
   offered: number;
   seconds: number;
@@ -207,21 +212,23 @@ async function lagRun(kind: Kind): Promise<Lag> {
   const outbox = openOutboxStore(db);
   const relay = createRelay({ store: outbox, kafka, log: quiet, route: () => topic });
   const loop = relay.start();
-  const endToEnd: number[] = [];
-  const consumer = kafka.consumer({ groupId: `bench-lag-${kind}-${run}`, maxWaitTimeInMs: 20 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      endToEnd.push(Date.now() - Date.parse(fromKafkaMessage(message).time));
-    },
+  const total = RATE * SECONDS;
+  // The reader and the writers run in processes of their own, as projections and saga workers do:
+  // in this one they would take the event loop from the relay.
+  const reader = fork(join(__dirname, 'relay-consumer.ts'), [brokers, topic, `bench-lag-${kind}-${run}`, String(total)], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const read = new Promise<number[]>((resolve, reject) => {
+    reader.on('message', (m: { endToEnd?: number[] }) => m.endToEnd && resolve(m.endToEnd));
+    reader.once('exit', (code) => reject(new Error(`the reader exited with ${code}`)));
+  });
+  read.catch(() => undefined);
+  await new Promise<void>((resolve, reject) => {
+    reader.on('message', (m: { joined?: boolean }) => m.joined && resolve());
+    reader.once('exit', (code) => reject(new Error(`the reader exited with ${code} before joining its group`)));
   });
   while (!relay.status().running) await sleep(10);
-  await sleep(2_000); // let the consumer join its group before the clock starts
 
-  // The writers run in a process of their own, as saga workers do (in this one they would take
-  // the event loop from the relay).
-  const total = RATE * SECONDS;
   const appender = fork(
     join(__dirname, 'relay-appender.ts'),
     [store.url, run, String(RATE), String(SECONDS), String(TX_EVENTS)],
@@ -229,21 +236,28 @@ async function lagRun(kind: Kind): Promise<Lag> {
       execArgv: ['--import', 'tsx'],
     },
   );
-  const { offered, seconds } = await new Promise<{ offered: number; seconds: number }>((resolve, reject) => {
-    appender.once('message', (m) => resolve(m as { offered: number; seconds: number }));
-    appender.once('exit', (code) => reject(new Error(`the appender exited with ${code}`)));
-  });
-  while (relay.status().published < total || endToEnd.length < total) await sleep(20);
-  const rows = await db.all<{ lag: number }>(
-    'SELECT s.sent_at - o.created_at AS lag FROM outbox_sent s JOIN outbox o ON o.seq = s.seq',
+  const { offered, seconds, committed } = await new Promise<{ offered: number; seconds: number; committed: number[] }>(
+    (resolve, reject) => {
+      appender.once('message', (m) => resolve(m as { offered: number; seconds: number; committed: number[] }));
+      appender.once('exit', (code) => reject(new Error(`the appender exited with ${code}`)));
+    },
   );
-  await consumer.disconnect();
+  while (relay.status().published < total) await sleep(20);
+  const endToEnd = await read;
+  const rows = await db.all<{ sent_at: number; created_at: number; envelope: string }>(
+    'SELECT s.sent_at, o.created_at, o.envelope FROM outbox_sent s JOIN outbox o ON o.seq = s.seq',
+  );
   await relay.stop();
   await loop;
   await store.dispose();
+  const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
   return {
-    publication: rows.map((r) => Number(r.lag)).sort((a, b) => a - b),
-    endToEnd: endToEnd.sort((a, b) => a - b),
+    publication: sorted(rows.map((r) => Number(r.sent_at) - Number(r.created_at))),
+    // The event's index is its amount (bench/relay-events.ts).
+    fromCommit: sorted(
+      rows.map((r) => Number(r.sent_at) - committed[(JSON.parse(r.envelope) as { data: { amount: number } }).data.amount]!),
+    ),
+    endToEnd: sorted(endToEnd),
     offered,
     seconds,
   };
@@ -261,7 +275,8 @@ async function findStack(): Promise<Service[]> {
     );
     process.exit(1);
   }
-  kafka = new Kafka({ clientId: 'bench-relay', brokers: services[0]!.address.split(','), logLevel: logLevel.NOTHING });
+  brokers = services[0]!.address;
+  kafka = new Kafka({ clientId: 'bench-relay', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   if (STORES.includes('postgres')) {
     try {
       const pg = await ensurePostgres();
@@ -320,6 +335,7 @@ async function main(): Promise<void> {
     console.log(
       `${kind}: offered ${lag.offered} events/s (${TX_EVENTS} per transaction) for ${lag.seconds.toFixed(1)} s; ` +
         `publication lag ${fmt(lag.publication)}; ` +
+        `from commit ${fmt(lag.fromCommit)}; ` +
         `end to end ${fmt(lag.endToEnd)}`,
     );
   }

@@ -7,6 +7,22 @@ export interface Outcome {
 }
 
 /**
+ * The changes `release-1-7` stands for: every patch of the saga before release 1.7 (the registry,
+ * versioning/patches.ts, lists them; a unit test keeps the two in step).
+ */
+export const changesBefore17: ReadonlySet<string> = new Set([
+  'fraud-screening',
+  'undo-waits-for-step',
+  'payment-webhook-bound',
+  'escalation-never-undoes',
+  'finish-after-dispatch',
+  'continue-as-new',
+  'undo-all-after-reset',
+  'undo-all-when-compensating',
+  'search-attributes-by-status',
+]);
+
+/**
  * What one saga execution knows: the progress it answers queries with, the messages that have
  * arrived (first answer wins), how far the goods have gone, and how it ended. A run that continues
  * as new hands all of it to the next run (`carry`).
@@ -64,11 +80,12 @@ export class SagaState {
 
   /**
    * Whether this execution takes a change, noted so operators see which changes it runs (the
-   * `saga` query). `ask` calls `patched()`; a run on 1.7 takes every earlier change without asking,
-   * so it records no marker for them, while a run that began before 1.7 asks as it always did.
+   * `saga` query). `ask` calls `patched()`; a run on 1.7 takes every change made before 1.7
+   * without asking, so it records no marker for them, while a run that began before 1.7 asks as
+   * it always did. A change made after 1.7 is always asked: the release marker cannot know it.
    */
   took(patchId: string, ask: () => boolean): boolean {
-    const taken = this.runsRelease17 || ask();
+    const taken = (this.runsRelease17 && changesBefore17.has(patchId)) || ask();
     if (taken && !this.progress.patches.includes(patchId)) this.progress.patches.push(patchId);
     return taken;
   }

@@ -37,7 +37,7 @@ function deployedWorkflows() {
     path,
     `import { sleep as faultsDeploySleep } from '@temporalio/workflow';\n${source.replace(
       anchor,
-      `${anchor}      if (state.took('${DEPLOY_PATCH}', patched('${DEPLOY_PATCH}'))) await faultsDeploySleep(1);\n`,
+      `${anchor}      if (state.took('${DEPLOY_PATCH}', () => patched('${DEPLOY_PATCH}'))) await faultsDeploySleep(1);\n`,
     )}`,
   );
   return scratch;

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { checkPatches, checkRepository, findPatchCalls } from '../../../versioning/patch-check';
 import { patchRegistry, type PatchEntry } from '../../../versioning/patches';
 import { corpus } from '../../../versioning/replay';
+import { changesBefore17, SagaState } from '../../../workflows/state';
 
 const entry = (id: string, phase: PatchEntry['phase']): PatchEntry => ({
   id,
@@ -24,6 +25,24 @@ test('every live patch was introduced by a release whose histories are in the co
   for (const p of patchRegistry.filter((x) => x.phase !== 'removed')) {
     assert.ok(releases.has(p.release), `patch '${p.id}' (release ${p.release}): capture versioning/histories/${p.release}/`);
   }
+});
+
+test('release-1-7 stands for exactly the patches of the releases before 1.7', () => {
+  const before = (release: string) => Number(release.split('.')[1]) < 7 && release.startsWith('1.');
+  const registered = patchRegistry.filter((p) => p.phase !== 'removed' && before(p.release)).map((p) => p.id);
+  assert.deepEqual([...changesBefore17].sort(), registered.sort());
+});
+
+test('a run on 1.7 takes the earlier changes without asking, and asks for any later one', () => {
+  const state = new SagaState('order-1', 'order-order-1');
+  state.runsRelease17 = true;
+  const asked: string[] = [];
+  const ask = (id: string, answer: boolean) => () => (asked.push(id), answer);
+  assert.equal(state.took('finish-after-dispatch', ask('finish-after-dispatch', false)), true);
+  assert.equal(state.took('a-change-of-1-8', ask('a-change-of-1-8', false)), false);
+  assert.deepEqual(asked, ['a-change-of-1-8'], 'only the later change calls patched()');
+  const older = new SagaState('order-2', 'order-order-2');
+  assert.equal(older.took('finish-after-dispatch', ask('finish-after-dispatch', false)), false, 'a run before 1.7 asks');
 });
 
 test('finds patch calls with their lines, ignoring comments and declarations', () => {

@@ -23,7 +23,7 @@ export const releaseCommits: Record<string, string> = {
   // Search attributes change with the status, not at every step (search-attributes-by-status); histories in versioning/histories/1.6/.
   '1.6': '0ca08860809acea183266c121aa2b421ce78db64',
   // One patch marker per release (release-1-7 stands for every earlier change), SagaStep no longer per step past dispatch; histories in versioning/histories/1.7/.
-  '1.7': 'e64a9766fa42b581beff863ca44396f1242f1e0d',
+  '1.7': '78afab466c95b7f761e10f0358f439f45d8c068e',
 };
 
 export const repoRoot = join(__dirname, '..');

@@ -26,7 +26,10 @@ export async function orderFulfillment(order: OrderSagaInput, carry: SagaCarry =
   // Release 1.6: search attributes change with the status, not with every step; 1.7: nor with the
   // steps past dispatch (see Visibility).
   const byStatus = state.took('search-attributes-by-status', () => patched('search-attributes-by-status'));
-  const visibility = new Visibility(state, byStatus ? (state.runsRelease17 ? 'status' : 'status-and-finishing-steps') : 'every-step');
+  const visibility = new Visibility(
+    state,
+    byStatus ? (state.runsRelease17 ? 'status' : 'status-and-finishing-steps') : 'every-step',
+  );
   const continuation = new Continuation(order, state, carry.historyLimit);
   const participant = participantsFor(order, workflowId, {
     undoWaitsForStep: state.took('undo-waits-for-step', () => patched('undo-waits-for-step')),

@@ -48,11 +48,7 @@ test('a completed saga upserts at its status changes only, and the SDK once for 
   await t.statusReaches(orderId, 'AWAITING_DISPATCH');
   await t.orders.confirmDispatch(orderId, { trackingNumber: 'TRK-V' });
   assert.equal((await t.handle(orderId).result()).status, 'COMPLETED');
-  assert.deepEqual(await upserts(orderId), [
-    'AWAITING_DISPATCH/awaitDispatch',
-    'RUNNING/awaitDispatch',
-    'COMPLETED/none',
-  ]);
+  assert.deepEqual(await upserts(orderId), ['AWAITING_DISPATCH/awaitDispatch', 'RUNNING/awaitDispatch', 'COMPLETED/none']);
   assert.deepEqual(await changeVersions(orderId), [['release-1-7']]);
   const { patches } = await t.orders.getOrder(orderId);
   for (const implied of ['search-attributes-by-status', 'undo-waits-for-step', 'fraud-screening', 'finish-after-dispatch'])

@@ -105,6 +105,18 @@ export async function brokerAnswers(brokers: string[]): Promise<boolean> {
   }
 }
 
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, redrawn when it would begin with '-' as Kafka's
+ * own Uuid.randomUuid does, because the storage tool's argument parser reads such an id as an option
+ * (1 start in 64 failed that way).
+ */
+export function clusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Starts one KRaft broker (formatting its storage on first start) and waits for a metadata answer. */
 export async function startBroker({
   port = 9092,
@@ -119,8 +131,7 @@ export async function startBroker({
   const classpath = kafkaClasspath();
   const jvm = [`-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, '-cp', classpath];
   if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url');
-    run(java(), [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config]);
+    run(java(), [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config]);
   }
   const child = launch(name, java(), ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', ...jvm, 'kafka.Kafka', config]);
   await waitUntilReady(name, () => brokerAnswers([address]), { child });

@@ -64,6 +64,9 @@ let postgresServer: string | undefined;
 
 const event = (i: number, orders?: number) => benchEvent(run, i, orders);
 
+// Opened as the relay worker opens its own (the lag run's writers, in their process, wait for the disk).
+const relayConnection = { commitsWaitForDisk: false };
+
 interface Store {
   db: Database;
   url: string;
@@ -82,7 +85,7 @@ async function openStore(kind: Kind): Promise<Store> {
     url.pathname = `/${name}`;
     const opened: Database[] = [];
     const open = () => {
-      const db = openDatabase(url.toString());
+      const db = openDatabase(url.toString(), relayConnection);
       opened.push(db);
       return db;
     };
@@ -101,7 +104,7 @@ async function openStore(kind: Kind): Promise<Store> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'trapeze-bench-'));
   const url = `sqlite:${join(dir, 'outbox.db')}`;
-  const db = openDatabase(url);
+  const db = openDatabase(url, relayConnection);
   await migrate(db, outboxMigrations);
   return {
     db,

@@ -33,18 +33,32 @@ export interface Database extends Sql {
 }
 
 /** `sqlite:<path>` (or `:memory:`) for the embedded default, `postgres://…` for production. */
-export function openDatabase(url: string): Database {
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url);
+export interface DatabaseOptions {
+  /**
+   * false: a commit returns before it is on disk (SQLite `synchronous = NORMAL` in WAL mode,
+   * PostgreSQL `synchronous_commit = off`, this connection only). A crash of the machine may then
+   * lose its last commits, never half of one. Only for a process whose every write is redone if
+   * lost: the relay (a lost claim lapses, a lost mark publishes the batch again, at-least-once).
+   * Each SQLite commit's fsync otherwise stopped the relay's event loop, Kafka sends with it.
+   */
+  commitsWaitForDisk?: boolean;
+}
+
+export function openDatabase(url: string, { commitsWaitForDisk = true }: DatabaseOptions = {}): Database {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url, commitsWaitForDisk);
   const path = url.replace(/^sqlite:(\/\/)?/, '');
-  return openSqlite(path);
+  return openSqlite(path, commitsWaitForDisk);
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 
-function openSqlite(path: string): Database {
+function openSqlite(path: string, commitsWaitForDisk: boolean): Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   db.pragma('journal_mode = WAL');
+  // better-sqlite3 builds with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 (NORMAL): a commit is not synced,
+  // so a power cut could take back a ledger effect whose activity Temporal already recorded as done.
+  db.pragma(`synchronous = ${commitsWaitForDisk ? 'FULL' : 'NORMAL'}`);
   db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   const toParams = (params: SqlValue[]) => params.map((p) => (typeof p === 'boolean' ? Number(p) : p));
@@ -169,8 +183,12 @@ function clientSql(client: Pool | PoolClient): Sql {
   };
 }
 
-function openPostgres(url: string): Database {
-  const pool = new Pool({ connectionString: url, max: 10 });
+function openPostgres(url: string, commitsWaitForDisk: boolean): Database {
+  const pool = new Pool({
+    connectionString: url,
+    max: 10,
+    ...(commitsWaitForDisk ? {} : { options: '-c synchronous_commit=off' }),
+  });
   // An idle connection the server closes (restart, failover, admin) is dropped from the pool and
   // replaced on next use; unhandled, its 'error' event would crash the whole process.
   pool.on('error', () => undefined);

@@ -36,7 +36,8 @@ export async function startRelayWorker({
   /** Tests only: publish to other topics than the bounded contexts' own. */
   route?: (topic: string) => string;
 }): Promise<RelayWorker> {
-  const db = shared ?? openDatabase(config.databaseUrl);
+  // Its own connection need not wait for the disk: every write of a relay is redone if lost.
+  const db = shared ?? openDatabase(config.databaseUrl, { commitsWaitForDisk: false });
   await migrate(db, outboxMigrations);
   const store = openOutboxStore(db);
   const registry = new Registry();

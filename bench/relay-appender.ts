@@ -1,12 +1,13 @@
-import { appendEvent } from '../outbox/append';
+import { appendEvents } from '../outbox/append';
 import { openDatabase, type Database } from '../platform/database';
 import { benchEvent } from './relay-events';
 
 /**
  * The lag run's writers, in a process of their own (as saga workers are): `rate` events/s for
- * `seconds`, `perTx` events per transaction (1: each event its own, as a saga step writes it),
- * many in flight (several pools on PostgreSQL; SQLite serialises them anyway). Reports the rate it
- * managed to offer: on a loaded 2-core machine one event per transaction stays far below 5,000/s.
+ * `seconds`, `perTx` events per transaction in one statement (`appendEvents`; 1: each event its
+ * own, as a saga step writes it), many in flight (several pools on PostgreSQL; SQLite serialises
+ * them anyway). Reports the rate it managed to offer: on a loaded 2-core machine one event per
+ * transaction stays far below 5,000/s.
  * Also sends when each event's transaction committed, so lag can be measured from there too.
  */
 async function main([url, run, rateText, secondsText, perTxText = '1']: string[]): Promise<void> {
@@ -29,9 +30,12 @@ async function main([url, run, rateText, secondsText, perTxText = '1']: string[]
       const db = pools[((first / perTx) % pools.length) | 0]!;
       writes.push(
         db
-          .transaction(async (tx) => {
-            for (let i = first; i < last; i++) await appendEvent(tx, benchEvent(run!, i));
-          })
+          .transaction((tx) =>
+            appendEvents(
+              tx,
+              Array.from({ length: last - first }, (_, k) => benchEvent(run!, first + k)),
+            ),
+          )
           .then(() => {
             const at = Date.now();
             for (let i = first; i < last; i++) committed[i] = at;

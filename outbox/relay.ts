@@ -398,30 +398,30 @@ export function createRelay(options: RelayOptions): Relay {
     }
     state.kafkaHealthy = true;
     options.afterSend?.(rows);
-    const sentAt = Date.now();
-    // PostgreSQL: the next claim acknowledges the batch and the mark runs beside it (see turn).
-    if (marksBehind) {
-      acknowledged.push({ claim, sentAt });
-      return;
-    }
-    return mark(claim, sentAt);
+    // The next claim acknowledges the batch: SQLite marks it there, PostgreSQL beside it (see turn).
+    acknowledged.push({ claim, sentAt: Date.now() });
   }
 
   /** Marks a published batch sent (ending its claim); never throws. */
   async function mark(claim: Claim, sentAt: number): Promise<void> {
-    const { rows } = claim;
+    let held: number;
     try {
-      const held = await store.markSent(
+      held = await store.markSent(
         claim.token,
-        rows.map((r) => r.seq),
+        claim.rows.map((r) => r.seq),
         { sentAt },
       );
-      // The claim lapsed during the publish and its rows may be claimed again: they go out twice.
-      if (held < rows.length)
-        log.warn({ held, claimed: rows.length }, 'lease lapsed during publish; some events will be published twice');
     } catch (err) {
       return failed('mark', claim, err);
     }
+    marked(claim, sentAt, held);
+  }
+
+  function marked(claim: Claim, sentAt: number, held: number): void {
+    const { rows } = claim;
+    // The claim lapsed during the publish and its rows may be claimed again: they go out twice.
+    if (held < rows.length)
+      log.warn({ held, claimed: rows.length }, 'lease lapsed during publish; some events will be published twice');
     backoff.reset();
     state.consecutiveFailures = 0;
     published(rows, sentAt);
@@ -435,13 +435,15 @@ export function createRelay(options: RelayOptions): Relay {
   const inflight = new Set<Promise<void>>();
 
   /**
-   * On PostgreSQL marking a batch is a round trip and a commit of its own (before the unsent queue
-   * it rewrote each row, as costly as the claim), and the next claim of the same keys had to wait
-   * for it. Instead a published batch is acknowledged by the next claim (its keys stop blocking
-   * there, its rows stay held) and marked beside that claim and the next send. Still in order: a batch is acknowledged only once Kafka has it, and sends go one
-   * at a time in claim order. At most `pipeline` marks run at once, so memory stays bounded.
+   * A published batch is acknowledged by the next claim instead of being marked on its own. On
+   * PostgreSQL marking is a round trip and a commit (before the unsent queue it rewrote each row,
+   * as costly as the claim), and the next claim of the same keys had to wait for it: there the
+   * claim frees the batch's keys (its rows stay held) and the mark runs beside that claim and the
+   * next send. On SQLite the claim marks the batch in its own transaction: every write waits for
+   * the one write lock, which writers in other processes hold most of the time. Still in order: a
+   * batch is acknowledged only once Kafka has it, and sends go one at a time in claim order. At
+   * most `pipeline` marks run at once, so memory stays bounded.
    */
-  const marksBehind = store.dialect === 'postgres';
   const acknowledged: { claim: Claim; sentAt: number }[] = [];
   const marking = new Set<Promise<void>>();
 
@@ -469,14 +471,17 @@ export function createRelay(options: RelayOptions): Relay {
         limit: batchSize,
         maxBytes: maxBatchBytes,
         leaseMs,
-        acknowledged: acks.map((a) => a.claim.token),
+        acknowledged: acks.map((a) => ({ token: a.claim.token, sentAt: a.sentAt })),
       });
     } catch (err) {
       markBehind(acks);
       return failed('claim', undefined, err);
     }
-    // Only now: a mark running while the claim acknowledges its batch would make the claim wait.
-    markBehind(acks);
+    // SQLite: the claim marked them. PostgreSQL: only now, since a mark running while the claim
+    // acknowledges its batch would make the claim wait.
+    const { marked: held } = claim;
+    if (held) acks.forEach((a, i) => marked(a.claim, a.sentAt, held[i] ?? 0));
+    else markBehind(acks);
     // Nothing claimable: rows may be behind a batch in flight, so look again as soon as it lands.
     if (claim.rows.length === 0) {
       if (acknowledged.length > 0) return; // acknowledged meanwhile: their keys' next rows may go now

@@ -48,3 +48,17 @@ export async function writeClaimOnSqlite(
     JSON.stringify(claim.seqs),
   ]);
 }
+
+/**
+ * Marks a live claim's rows sent and ends it, by its token alone (its seqs are in the claim);
+ * returns how many rows were marked: 0 when it lapsed (its rows may be claimed anew).
+ */
+export async function markClaimSentOnSqlite(tx: Sql, token: string, sentAt: number): Promise<number> {
+  const { changes } = await tx.run(
+    `UPDATE outbox SET sent_at = ?, last_error = NULL
+     WHERE seq IN (SELECT j.value FROM outbox_claims, json_each(outbox_claims.seqs) j WHERE token = ?) AND sent_at IS NULL`,
+    [sentAt, token],
+  );
+  await tx.run('DELETE FROM outbox_claims WHERE token = ?', [token]);
+  return changes;
+}

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import type { NewEvent } from '../../../events/envelope';
-import { appendEvent } from '../../../outbox/append';
+import { appendEvent, appendEvents } from '../../../outbox/append';
 import type { Database } from '../../../platform/database';
 import { migrate, outboxMigrations } from '../../../platform/migrations';
 import { claimScriptOnPostgres } from '../../../outbox/postgres-store';
@@ -132,6 +132,85 @@ for (const { kind, create } of bothStores) {
       assert.equal(await store.backlog(), 1);
       await drain();
     });
+
+    test('events appended together keep their order across statements; a repeated one is still one row', async () => {
+      const order = randomUUID();
+      const events = Array.from({ length: 120 }, (_, i) => event(order, `S${i}`));
+      const envelopes = await db.transaction((tx) => appendEvents(tx, events));
+      assert.deepEqual(
+        envelopes.map((e) => e.type),
+        events.map((e) => e.type),
+      );
+      await db.transaction((tx) => appendEvents(tx, [events[7]!, event(order, 'Last')]));
+      assert.equal(await store.backlog(), 121);
+      const first = await claim(store, 'r1', 100);
+      await markSent(
+        store,
+        'r1',
+        first.map((r) => r.seq),
+      );
+      const rows = [...first, ...(await claim(store, 'r1', 100))];
+      assert.deepEqual(
+        rows.map((r) => r.type),
+        [...events.map((e) => e.type), 'Last'],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        [...envelopes.map((e) => e.id), rows[120]!.id],
+      );
+      await markSent(
+        store,
+        'r1',
+        rows.slice(100).map((r) => r.seq),
+      );
+      assert.equal(await store.backlog(), 0);
+    });
+
+    if (kind === 'sqlite')
+      test("an acknowledged batch is marked sent by the next claim, which then takes its key's next rows; a lapsed one marks nothing", async () => {
+        const k = randomUUID();
+        for (const type of ['A', 'B', 'C']) await db.transaction((tx) => appendEvent(tx, event(k, type)));
+        const now = Date.now();
+        const a = await store.claim({ relayId: 'r1', limit: 1, maxBytes: 1 << 20, leaseMs: 60_000, now });
+        const sentAt = now - 5;
+        const b = await store.claim({
+          relayId: 'r1',
+          limit: 1,
+          maxBytes: 1 << 20,
+          leaseMs: 1_000,
+          now,
+          acknowledged: [{ token: a.token, sentAt }],
+        });
+        assert.deepEqual(b.marked, [1]);
+        assert.deepEqual(
+          b.rows.map((r) => r.type),
+          ['B'],
+        );
+        const sent = await db.get<{ sent_at: number }>('SELECT sent_at FROM outbox WHERE seq = ?', [a.rows[0]!.seq]);
+        assert.equal(Number(sent?.sent_at), sentAt);
+        // B's claim lapses and r2 takes B again: r1's late acknowledgement of B marks nothing.
+        const again = await claim(store, 'r2', 100, { now: now + 1_001 });
+        assert.deepEqual(
+          again.map((r) => r.type),
+          ['B', 'C'],
+        );
+        const late = await store.claim({
+          relayId: 'r1',
+          limit: 10,
+          maxBytes: 1 << 20,
+          leaseMs: 60_000,
+          now: now + 1_001,
+          acknowledged: [{ token: b.token, sentAt }],
+        });
+        assert.deepEqual(late.marked, [0]);
+        assert.deepEqual(late.rows, []);
+        await markSent(
+          store,
+          'r2',
+          again.map((r) => r.seq),
+        );
+        assert.equal(await store.backlog(), 0);
+      });
 
     test("a key's later rows wait while an earlier one is held by another relay; other keys go", async () => {
       const [k1, k2] = [randomUUID(), randomUUID()];
@@ -579,7 +658,7 @@ for (const { kind, create } of bothStores) {
           maxBytes: 1 << 20,
           leaseMs: 60_000,
           now,
-          acknowledged: [firstToken],
+          acknowledged: [{ token: firstToken, sentAt: now }],
         });
         assert.deepEqual(
           next.rows.map((r) => r.type),

@@ -27,6 +27,6 @@ test('no interleaving of faults, cancellations, dispatches and webhooks leaves a
       const broken = outcomes.filter((o) => o.violations.length > 0);
       if (broken.length > 0) throw new Error(broken.map((o) => `${o.result.status}: ${o.violations.join('; ')}`).join(' | '));
     }),
-    { numRuns: Math.ceil(Number(process.env.EXPLORE_RUNS ?? 120) / BATCH), seed, endOnFailure: true, includeErrorInReport: true },
+    { numRuns: Math.ceil(Number(process.env.EXPLORE_RUNS ?? 48) / BATCH), seed, endOnFailure: true, includeErrorInReport: true },
   );
 });

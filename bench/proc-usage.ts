@@ -30,19 +30,26 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** The Temporal dev server listening on `port` (its command line names it), if it runs on this machine. */
-export function temporalServerPid(port: number): number | undefined {
+/** Processes on this machine whose arguments match (read from /proc/<pid>/cmdline). */
+export function processesMatching(match: (args: string[]) => boolean): number[] {
+  const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const at = args.indexOf('--port');
-      if (args.includes('start-dev') && at >= 0 && Number(args[at + 1]) === port) return Number(entry);
+      if (match(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'))) pids.push(Number(entry));
     } catch {
       // gone between the listing and the read
     }
   }
-  return undefined;
+  return pids;
+}
+
+/** The Temporal dev server listening on `port` (its command line names it), if it runs on this machine. */
+export function temporalServerPid(port: number): number | undefined {
+  return processesMatching((args) => {
+    const at = args.indexOf('--port');
+    return args.includes('start-dev') && at >= 0 && Number(args[at + 1]) === port;
+  })[0];
 }
 
 /** CPU used by each named process between start() and the returned stop(), in ms; plus the load average range seen. */

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -14,7 +14,8 @@ import { createRelay } from '../outbox/relay';
 import { openOutboxStore } from '../outbox/store';
 import { openDatabase } from '../platform/database';
 import { migrate, outboxMigrations } from '../platform/migrations';
-import { cpuMs } from './proc-usage';
+import { percentile } from './bench-kit';
+import { cpuMs, processesMatching } from './proc-usage';
 
 /**
  * `npm run bench:relay-probe -- [--store sqlite|postgres] [--rate 5000] [--seconds 10] [--tx 10] [--batch 500]`:
@@ -35,21 +36,9 @@ const { values } = parseArgs({
 const rate = Number(values.rate);
 const total = rate * Number(values.seconds);
 
-/** Processes whose command line matches, e.g. the broker's JVM and the PostgreSQL backends. */
-const processes = (match: (cmdline: string) => boolean) =>
-  readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        return match(readFileSync(`/proc/${e}/cmdline`, 'utf8'));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuMs(pid) || 0), 0);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const quantile = (xs: number[], q: number) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))] ?? NaN);
+const rounded = (xs: number[], p: number) => Math.round(percentile(xs, p));
 
 async function database(run: string): Promise<{ url: string; drop: () => Promise<void> }> {
   if (values.store !== 'postgres') {
@@ -124,8 +113,8 @@ async function main(): Promise<void> {
 
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
-  const kafkaPids = processes((c) => c.includes('kafka.Kafka'));
-  const postgresPids = () => processes((c) => c.startsWith('postgres'));
+  const kafkaPids = processesMatching((args) => args.includes('kafka.Kafka'));
+  const postgresPids = () => processesMatching((args) => /^postgres\b|\/postgres$/.test(args[0] ?? ''));
   const before = { relay: process.cpuUsage(), kafka: cpuOf(kafkaPids), postgres: cpuOf(postgresPids()) };
   const writers = fork(
     join(__dirname, 'relay-appender.ts'),
@@ -152,7 +141,7 @@ async function main(): Promise<void> {
   console.log(`${values.store}: offered ${offered} events/s, ${values.tx} per transaction, batch ${values.batch}`);
   for (const [name, xs] of Object.entries(times))
     if (xs.length > 0)
-      console.log(`${name}: n ${xs.length}, p50 ${quantile(xs, 0.5)}, p90 ${quantile(xs, 0.9)}, max ${quantile(xs, 1)}`);
+      console.log(`${name}: n ${xs.length}, p50 ${rounded(xs, 50)}, p90 ${rounded(xs, 90)}, max ${rounded(xs, 100)}`);
   console.log(
     `event loop delay ms: p50 ${(delay.percentile(50) / 1e6).toFixed(1)}, p99 ${(delay.percentile(99) / 1e6).toFixed(1)}, max ${(delay.max / 1e6).toFixed(1)}`,
   );
@@ -161,7 +150,7 @@ async function main(): Promise<void> {
     `CPU ms per 1,000 events: relay ${perThousand((relayCpu.user + relayCpu.system) / 1000)}, writers ${perThousand(writersCpu)}, ` +
       `kafka ${perThousand(cpuOf(kafkaPids) - before.kafka)}${values.store === 'postgres' ? `, postgres ${perThousand(postgresCpu)}` : ''}`,
   );
-  console.log(`publication lag ms: p50 ${quantile(lag, 0.5)}, p99 ${quantile(lag, 0.99)}, max ${quantile(lag, 1)}`);
+  console.log(`publication lag ms: p50 ${rounded(lag, 50)}, p99 ${rounded(lag, 99)}, max ${rounded(lag, 100)}`);
   await relay.stop();
   await loop;
   await db.close();

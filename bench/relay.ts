@@ -64,7 +64,7 @@ let postgresServer: string | undefined;
 
 const event = (i: number, orders?: number) => benchEvent(run, i, orders);
 
-// Opened as the relay worker opens its own (the lag run's writers, in their process, wait for the disk).
+// Opened as the relay worker opens its own connection (the lag run's writers open theirs as saga workers do).
 const relayConnection = { commitsWaitForDisk: false };
 
 interface Store {

@@ -5,11 +5,11 @@ import { derivedTraceparent, traceparentOf } from '../platform/trace-context';
 const COLUMNS = `INSERT INTO outbox (id, topic, msg_key, type, envelope, created_at) VALUES`;
 const ROW = '(?, ?, ?, ?, ?, ?)';
 
-// Prepared once per PostgreSQL connection: every saga step appends, and the lag benchmark's writers
-// were capped by the database's CPU for parsing and planning this one statement.
-const APPEND = preparedStatement(`${COLUMNS} ${ROW} ON CONFLICT (id) DO NOTHING`);
-
-/** Rows per statement of `appendEvents`: each size is one prepared statement, so sizes stay few. */
+/**
+ * Rows per statement of `appendEvents`. Each size is one statement prepared once per PostgreSQL
+ * connection (the one-row insert every saga step makes above all: the lag benchmark's writers were
+ * capped by the database's CPU for parsing and planning it), so sizes stay few.
+ */
 const ROWS_PER_STATEMENT = 50;
 
 function stamped(event: NewEvent): Envelope {
@@ -38,9 +38,8 @@ const columnsOf = (event: NewEvent, env: Envelope, at: number): SqlValue[] => [
  * correlation id, so a reader can still join one order's events into one trace.
  */
 export async function appendEvent(tx: Sql, event: NewEvent): Promise<Envelope> {
-  const env = stamped(event);
-  await tx.run(APPEND, columnsOf(event, env, Date.now()));
-  return env;
+  const [env] = await appendEvents(tx, [event]);
+  return env!;
 }
 
 /**
